@@ -1,0 +1,152 @@
+#pragma once
+// backward(): reverse-mode autograd over the recorded graph.
+//
+// 1. Collect every node reachable from the root's grad_fn and order them so
+//    that each comes before the nodes that produced its inputs (reverse
+//    post-order of a depth-first walk; iterative, so a graph thousands of ops
+//    deep cannot overflow the stack).
+// 2. Seed dL/d(root): 1 for a one-element root, else the given grad_output.
+// 3. Visit nodes in that order. A node's output gradient is complete when it
+//    is visited, because every consumer was visited before it. Hand it to
+//    the node's backward and add the results into its inputs: into the
+//    producing node's pending gradient, or into a leaf's .grad().
+// 4. Release each node after use unless retain_graph is set.
+//
+// Backward runs with grad mode off: no graph of the backward is recorded.
+
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "tinylm/autograd/grad_mode.hpp"
+#include "tinylm/autograd/node.hpp"
+#include "tinylm/core/tensor.hpp"
+#include "tinylm/kernels/cpu/elementwise.hpp"
+
+namespace tinylm::autograd {
+
+namespace detail {
+
+/// A contiguous copy that nobody else holds, safe to accumulate into.
+template <class T>
+Tensor<T> owned_copy(const Tensor<T>& g) {
+  Tensor<T> out = Tensor<T>::empty(g.shape());
+  const Shape dst = contiguous_strides(g.shape());
+  kernels::cpu::copy_strided(out.data(), dst.data(), g.data(), g.strides().data(), g.shape().data(), g.dim());
+  return out;
+}
+
+/// acc += g, where acc is owned and contiguous.
+template <class T>
+void accumulate_into(const Tensor<T>& acc, const Tensor<T>& g) {
+  kernels::cpu::add_strided(acc.data(), acc.strides().data(), g.data(), g.strides().data(), g.shape().data(),
+                            g.dim());
+}
+
+/// Adds g into a leaf's (or retained tensor's) .grad().
+template <class T>
+void accumulate_grad(TensorImpl<T>& impl, const Tensor<T>& g) {
+  if (!impl.grad) impl.grad = owned_copy(g).impl_ptr();
+  else accumulate_into(Tensor<T>(impl.grad), g);
+}
+
+/// A gradient on its way to a node, summed over the node's consumers.
+template <class T>
+struct Pending {
+  Tensor<T> grad;
+  bool owned = false;  // true once `grad` is our private buffer
+
+  void add(Tensor<T> g) {
+    if (!grad.defined()) {
+      grad = std::move(g);
+      return;
+    }
+    if (!owned) {
+      grad = owned_copy(grad);
+      owned = true;
+    }
+    accumulate_into(grad, g);
+  }
+};
+
+}  // namespace detail
+
+/// Runs backward from `root`. grad_output defaults to 1 for a one-element root.
+template <FloatElement T>
+void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(), bool retain_graph = false) {
+  TINYLM_CHECK(root.defined(), "backward: called on an undefined tensor");
+  TINYLM_CHECK(root.requires_grad(), "backward: tensor of shape ", root.shape(),
+               " does not require grad and has no grad_fn");
+  Tensor<T> seed = grad_output;
+  if (!seed.defined()) {
+    TINYLM_CHECK(root.numel() == 1, "backward: grad_output can be implied only for a one-element output; this one is ",
+                 root.shape(), ", pass grad_output");
+    seed = Tensor<T>::ones(root.shape());
+  }
+  TINYLM_CHECK(seed.shape() == root.shape(), "backward: grad_output is ", seed.shape(), " but the output is ",
+               root.shape());
+  NoGradGuard no_grad;
+  if (!root.grad_fn()) {  // a leaf: its gradient is the seed itself
+    detail::accumulate_grad(*root.impl_ptr(), seed);
+    return;
+  }
+
+  // 1. Topological order: reverse post-order of a DFS from the root's node.
+  std::vector<Node<T>*> post;
+  std::unordered_set<const Node<T>*> seen;
+  std::vector<std::pair<Node<T>*, std::size_t>> stack;
+  stack.emplace_back(root.grad_fn().get(), 0);
+  seen.insert(root.grad_fn().get());
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs().size()) {
+      Node<T>* child = node->inputs()[next++].node.get();
+      if (child && seen.insert(child).second) stack.emplace_back(child, 0);
+      continue;
+    }
+    post.push_back(node);
+    stack.pop_back();
+  }
+
+  // 2-4. Propagate.
+  std::unordered_map<const Node<T>*, detail::Pending<T>> pending;
+  pending[root.grad_fn().get()].add(seed);
+  for (auto it = post.rbegin(); it != post.rend(); ++it) {
+    Node<T>* node = *it;
+    auto found = pending.find(node);
+    if (found == pending.end()) continue;  // no gradient reached this node
+    const Tensor<T> g = std::move(found->second.grad);
+    pending.erase(found);
+
+    if (auto out = node->output(); out && out->retains_grad) detail::accumulate_grad(*out, g);
+    std::vector<Tensor<T>> in_grads = node->apply(g);
+    const auto& inputs = node->inputs();
+    TINYLM_CHECK(in_grads.size() == inputs.size(), "backward: '", node->name(), "' returned ", in_grads.size(),
+                 " gradients for ", inputs.size(), " inputs");
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const Edge<T>& e = inputs[i];
+      if (!e.defined() || !in_grads[i].defined()) continue;
+      TINYLM_CHECK(in_grads[i].shape() == e.shape, "backward: '", node->name(), "' returned a gradient of shape ",
+                   in_grads[i].shape(), " for input ", i, " of shape ", e.shape);
+      if (e.node) pending[e.node.get()].add(std::move(in_grads[i]));
+      else detail::accumulate_grad(*e.leaf, in_grads[i]);
+    }
+    if (!retain_graph) node->release();
+  }
+}
+
+}  // namespace tinylm::autograd
+
+namespace tinylm {
+
+template <Element T>
+void Tensor<T>::backward(const Tensor& grad_output, bool retain_graph) const {
+  if constexpr (FloatElement<T>) {
+    autograd::backward(*this, grad_output, retain_graph);
+  } else {
+    throw Error(detail::str_cat("backward: ", dtype_name<T>(), " tensors carry no gradients"));
+  }
+}
+
+}  // namespace tinylm

@@ -1,0 +1,50 @@
+#pragma once
+// Storage<T>: one owned, 64-byte aligned buffer of elements. Tensors share
+// it through a shared_ptr; views point into it with their own shape,
+// strides and offset.
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+
+#include "tinylm/core/allocator.hpp"
+#include "tinylm/core/device.hpp"
+
+namespace tinylm {
+
+template <class T>
+class Storage {
+  static_assert(std::is_trivially_copyable_v<T>, "Storage holds trivially copyable elements");
+
+ public:
+  /// Uninitialized storage for n elements.
+  explicit Storage(int64_t n, Device device = Device::cpu()) : size_(n), device_(device) {
+    check_device_supported(device, "Storage");
+    TINYLM_CHECK(n >= 0, "Storage: negative size ", n);
+    data_ = static_cast<T*>(CachingAllocator::instance().allocate(bytes()));
+  }
+  ~Storage() { CachingAllocator::instance().deallocate(data_, bytes()); }
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  int64_t size() const { return size_; }
+  Device device() const { return device_; }
+
+  /// Bumped by every in-place write through a tensor op, so autograd can tell
+  /// that a tensor it saved for backward was modified afterwards.
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
+ private:
+  std::size_t bytes() const { return static_cast<std::size_t>(size_) * sizeof(T); }
+
+  T* data_ = nullptr;
+  int64_t size_ = 0;
+  Device device_;
+  uint64_t version_ = 0;
+};
+
+}  // namespace tinylm

@@ -1,0 +1,306 @@
+#pragma once
+// Tensor<T>: a cheap shared handle to an n-dimensional array.
+//
+// Copying a Tensor aliases it, as in PyTorch: both handles see the same
+// storage, shape and autograd state. A view (reshape, transpose, narrow, ...)
+// is a new handle with its own shape, strides and offset over the same
+// storage. Besides the data, a handle carries what reverse-mode autograd
+// needs: requires_grad, the accumulated .grad(), and grad_fn, the graph node
+// that produced it (null for leaves). The rules for how each op propagates
+// gradients live in ops/; this file only holds the state.
+//
+// Methods such as reshape(), sum() or backward() are declared here and
+// defined next to their op in ops/ and autograd/; include
+// <tinylm/tinylm.hpp> to get all of them.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "tinylm/core/device.hpp"
+#include "tinylm/core/dtype.hpp"
+#include "tinylm/core/error.hpp"
+#include "tinylm/core/rng.hpp"
+#include "tinylm/core/shape.hpp"
+#include "tinylm/core/storage.hpp"
+
+namespace tinylm {
+
+namespace autograd {
+template <class T>
+class Node;
+}
+
+template <Element T>
+struct TensorImpl {
+  std::shared_ptr<Storage<T>> storage;
+  Shape shape;
+  Shape strides;
+  int64_t offset = 0;
+  bool requires_grad = false;
+  bool retains_grad = false;
+  std::shared_ptr<TensorImpl<T>> grad;
+  std::shared_ptr<autograd::Node<T>> grad_fn;
+};
+
+namespace detail {
+
+/// Calls f(offset) for every element of a strided layout, in row-major order.
+template <class F>
+void for_each_offset(const Shape& shape, const Shape& strides, int64_t offset, F&& f) {
+  const int nd = shape.size();
+  const int64_t n = shape.numel();
+  if (n == 0) return;
+  Shape idx;
+  idx.resize(nd);
+  int64_t off = offset;
+  for (int64_t i = 0; i < n; ++i) {
+    f(off);
+    for (int d = nd - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d]) {
+        off += strides[d];
+        break;
+      }
+      off -= strides[d] * (shape[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace detail
+
+template <Element T>
+class Tensor {
+ public:
+  using value_type = T;
+  using Impl = TensorImpl<T>;
+
+  /// An undefined tensor (like a null pointer); defined() is false.
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+  // ---- factories -------------------------------------------------------
+
+  /// Uninitialized contiguous tensor.
+  static Tensor empty(const Shape& shape, Device device = Device::cpu()) {
+    for (int64_t d : shape) TINYLM_CHECK(d >= 0, "Tensor::empty: negative size in shape ", shape);
+    auto impl = std::make_shared<Impl>();
+    impl->storage = std::make_shared<Storage<T>>(shape.numel(), device);
+    impl->shape = shape;
+    impl->strides = contiguous_strides(shape);
+    return Tensor(std::move(impl));
+  }
+  static Tensor full(const Shape& shape, T value) {
+    Tensor t = empty(shape);
+    T* p = t.data();
+    for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = value;
+    return t;
+  }
+  static Tensor zeros(const Shape& shape) { return full(shape, T(0)); }
+  static Tensor ones(const Shape& shape) { return full(shape, T(1)); }
+  /// A 0-d tensor holding one value.
+  static Tensor scalar(T value) { return full(Shape{}, value); }
+
+  /// [start, start + step, ...) up to but excluding end.
+  static Tensor arange(T start, T end, T step = T(1)) {
+    TINYLM_CHECK(step != T(0), "Tensor::arange: step must be nonzero");
+    const double span = (static_cast<double>(end) - static_cast<double>(start)) / static_cast<double>(step);
+    const int64_t n = span > 0 ? static_cast<int64_t>(std::ceil(span)) : 0;
+    Tensor t = empty({n});
+    for (int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(start + static_cast<T>(i) * step);
+    return t;
+  }
+  static Tensor arange(T end) { return arange(T(0), end, T(1)); }
+
+  /// Copies `values` into a new tensor of `shape` (1-D when shape is omitted).
+  static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
+    TINYLM_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ",
+                 values.size(), " values cannot fill shape ", shape, " (", shape.numel(), " elements)");
+    Tensor t = empty(shape);
+    std::copy(values.begin(), values.end(), t.data());
+    return t;
+  }
+  static Tensor from_vector(const std::vector<T>& values) {
+    return from_vector(values, Shape{static_cast<int64_t>(values.size())});
+  }
+
+  /// Standard normal samples from `gen`.
+  static Tensor randn(const Shape& shape, Generator& gen = default_generator())
+    requires FloatElement<T>
+  {
+    Tensor t = empty(shape);
+    for (int64_t i = 0, n = t.numel(); i < n; ++i) t.data()[i] = static_cast<T>(gen.normal());
+    return t;
+  }
+  /// Uniform samples in [0, 1) from `gen`.
+  static Tensor rand(const Shape& shape, Generator& gen = default_generator())
+    requires FloatElement<T>
+  {
+    Tensor t = empty(shape);
+    for (int64_t i = 0, n = t.numel(); i < n; ++i) t.data()[i] = static_cast<T>(gen.uniform());
+    return t;
+  }
+  /// Uniform integers in [low, high) from `gen`.
+  static Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen = default_generator()) {
+    TINYLM_CHECK(low < high, "Tensor::randint: low (", low, ") must be less than high (", high, ")");
+    Tensor t = empty(shape);
+    const auto range = static_cast<uint64_t>(high - low);
+    for (int64_t i = 0, n = t.numel(); i < n; ++i)
+      t.data()[i] = static_cast<T>(low + static_cast<int64_t>(gen.below(range)));
+    return t;
+  }
+
+  // ---- layout ----------------------------------------------------------
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return checked().shape; }
+  const Shape& strides() const { return checked().strides; }
+  int dim() const { return shape().size(); }
+  int64_t size(int64_t d) const { return shape()[normalize_dim(d, dim(), "Tensor::size")]; }
+  int64_t stride(int64_t d) const { return strides()[normalize_dim(d, dim(), "Tensor::stride")]; }
+  int64_t numel() const { return shape().numel(); }
+  int64_t offset() const { return checked().offset; }
+  Device device() const { return checked().storage->device(); }
+
+  /// True when the elements are laid out densely in row-major order.
+  bool is_contiguous() const {
+    const Impl& m = checked();
+    int64_t expected = 1;
+    for (int i = m.shape.size() - 1; i >= 0; --i) {
+      if (m.shape[i] == 1) continue;
+      if (m.strides[i] != expected) return false;
+      expected *= m.shape[i];
+    }
+    return true;
+  }
+
+  /// Pointer to the first element (storage + offset). Mind the strides.
+  T* data() const { return checked().storage->data() + impl_->offset; }
+  Storage<T>& storage() const { return *checked().storage; }
+  const std::shared_ptr<Storage<T>>& storage_ptr() const { return checked().storage; }
+
+  // ---- elements --------------------------------------------------------
+
+  /// The value of a one-element tensor.
+  T item() const {
+    TINYLM_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape(), " has ", numel(),
+                 " elements, item() needs exactly one");
+    return *data();
+  }
+
+  /// Reference to one element, bounds-checked: t.at({i, j}).
+  T& at(std::initializer_list<int64_t> index) const {
+    const Impl& m = checked();
+    TINYLM_CHECK(static_cast<int>(index.size()) == m.shape.size(), "Tensor::at: ", index.size(),
+                 " indices given for a tensor of shape ", m.shape);
+    int64_t off = m.offset;
+    int d = 0;
+    for (int64_t i : index) {
+      TINYLM_CHECK(i >= -m.shape[d] && i < m.shape[d], "Tensor::at: index ", i,
+                   " is out of range for dim ", d, " of shape ", m.shape);
+      off += (i < 0 ? i + m.shape[d] : i) * m.strides[d];
+      ++d;
+    }
+    return m.storage->data()[off];
+  }
+
+  /// All elements in row-major order, whatever the strides.
+  std::vector<T> to_vector() const {
+    const Impl& m = checked();
+    std::vector<T> out;
+    out.reserve(static_cast<std::size_t>(m.shape.numel()));
+    const T* base = m.storage->data();
+    detail::for_each_offset(m.shape, m.strides, m.offset, [&](int64_t off) { out.push_back(base[off]); });
+    return out;
+  }
+
+  // ---- autograd state ----------------------------------------------------
+
+  bool requires_grad() const { return defined() && impl_->requires_grad; }
+  /// Marks a leaf as a parameter whose gradient backward() accumulates.
+  Tensor& requires_grad_(bool on = true) {
+    Impl& m = checked();
+    if constexpr (!FloatElement<T>) {
+      TINYLM_CHECK(!on, "requires_grad_: only float32 and float64 tensors can require grad (this one is ",
+                   dtype_name<T>(), ")");
+    }
+    TINYLM_CHECK(on || !m.grad_fn, "requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use detach()");
+    m.requires_grad = on;
+    return *this;
+  }
+  /// The gradient accumulated by backward(); undefined until then.
+  Tensor grad() const { return defined() && impl_->grad ? Tensor(impl_->grad) : Tensor(); }
+  void set_grad(const Tensor& g) const { checked().grad = g.impl_; }
+  /// Drops the accumulated gradient (the next backward() starts from zero).
+  void zero_grad() const { checked().grad.reset(); }
+  /// True for tensors not produced by a recorded op.
+  bool is_leaf() const { return !defined() || !impl_->grad_fn; }
+  /// Asks backward() to keep this non-leaf tensor's gradient in grad().
+  Tensor& retain_grad() {
+    checked().retains_grad = true;
+    return *this;
+  }
+  bool retains_grad() const { return defined() && impl_->retains_grad; }
+  const std::shared_ptr<autograd::Node<T>>& grad_fn() const { return checked().grad_fn; }
+  void set_grad_fn(std::shared_ptr<autograd::Node<T>> fn) const { checked().grad_fn = std::move(fn); }
+
+  /// Same data, no autograd history, requires_grad false.
+  Tensor detach() const { return alias(shape(), strides(), offset()); }
+
+  /// A handle over the same storage with the given layout and no autograd state.
+  Tensor alias(const Shape& shape, const Shape& strides, int64_t offset) const {
+    auto impl = std::make_shared<Impl>();
+    impl->storage = checked().storage;
+    impl->shape = shape;
+    impl->strides = strides;
+    impl->offset = offset;
+    return Tensor(std::move(impl));
+  }
+
+  /// Identity of the underlying handle (two aliases compare equal).
+  const Impl* impl() const { return impl_.get(); }
+  const std::shared_ptr<Impl>& impl_ptr() const { return impl_; }
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+  // ---- methods defined beside their ops (ops/, autograd/) -----------------
+
+  Tensor reshape(const Shape& shape) const;
+  Tensor view(const Shape& shape) const;
+  Tensor flatten() const;
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor permute(const Shape& dims) const;
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor expand(const Shape& shape) const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor contiguous() const;
+  Tensor clone() const;
+  Tensor sum() const;
+  Tensor sum(const Shape& dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const Shape& dims, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor max(int64_t dim, bool keepdim = false) const;
+  Tensor& fill_(T value);
+  Tensor& zero_();
+  Tensor& copy_(const Tensor& src);
+  /// Runs reverse-mode autograd from this tensor (see autograd/engine.hpp).
+  void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false) const;
+
+ private:
+  Impl& checked() const {
+    TINYLM_CHECK(impl_ != nullptr, "Tensor: operation on an undefined tensor");
+    return *impl_;
+  }
+
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tinylm

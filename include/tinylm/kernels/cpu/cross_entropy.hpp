@@ -1,0 +1,64 @@
+#pragma once
+// Softmax + cross-entropy, fused, over logits [N, V] and integer targets [N].
+//
+// Forward, per row i with target t_i (rows whose target is ignore_index
+// contribute nothing):
+//
+//   lse_i  = m_i + log(sum_j exp(x_ij - m_i)),  m_i = max_j x_ij
+//   loss_i = lse_i - x_{i, t_i}
+//
+// saves lse [N]. Backward, for the mean over the `count` kept rows:
+//
+//   dx_ij = g / count * (exp(x_ij - lse_i) - [j == t_i])
+//
+// so the probabilities are recomputed from x and lse, never stored.
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "tinylm/kernels/cpu/parallel.hpp"
+
+namespace tinylm::kernels::cpu {
+
+/// Fills lse [N] and loss [N] (0 for ignored rows).
+template <class T, class I>
+void cross_entropy_forward(T* loss, T* lse, const T* x, const I* targets, int64_t N, int64_t V, int64_t ignore_index) {
+  parallel_for(N, V * 3, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T* xr = x + r * V;
+      T m = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j < V; ++j) m = xr[j] > m ? xr[j] : m;
+      T s = T(0);
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < V; ++j) s += std::exp(xr[j] - m);
+      lse[r] = m + std::log(s);
+      const int64_t t = static_cast<int64_t>(targets[r]);
+      loss[r] = t == ignore_index ? T(0) : lse[r] - xr[t];
+    }
+  });
+}
+
+/// dx [N, V] = scale * (softmax(x) - onehot(t)) on kept rows, 0 on ignored rows.
+template <class T, class I>
+void cross_entropy_backward(T* dx, const T* x, const T* lse, const I* targets, int64_t N, int64_t V,
+                            int64_t ignore_index, T scale) {
+  parallel_for(N, V * 2, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T* xr = x + r * V;
+      T* dr = dx + r * V;
+      const int64_t t = static_cast<int64_t>(targets[r]);
+      if (t == ignore_index) {
+        for (int64_t j = 0; j < V; ++j) dr[j] = T(0);
+        continue;
+      }
+      const T l = lse[r];
+#pragma omp simd
+      for (int64_t j = 0; j < V; ++j) dr[j] = scale * std::exp(xr[j] - l);
+      dr[t] -= scale;
+    }
+  });
+}
+
+}  // namespace tinylm::kernels::cpu

@@ -1,0 +1,103 @@
+#pragma once
+// GEMM on row-major buffers, computed by Eigen's blocked GEMM kernel.
+//
+//   C[M, N] = alpha * op(A)[M, K] @ op(B)[K, N] + beta * C
+//
+// op(X) is X or its transpose; a transposed operand is read in place, never
+// copied. Leading dimensions are row strides in elements, as in BLAS for
+// row-major data.
+//
+// We call Eigen's general_matrix_matrix_product directly (as Eigen's own
+// BLAS does) instead of going through Map expressions: it is the same
+// packing and micro-kernel, but it skips the expression-template layer,
+// which cut this header's compile cost by two thirds. It computes a
+// column-major result, so we ask it for C^T = op(B)^T op(A)^T, which is the
+// row-major C. Threads split the larger of M and N into contiguous blocks.
+
+#include <algorithm>
+#include <cstdint>
+
+#include <Eigen/Core>
+
+#include "tinylm/kernels/cpu/parallel.hpp"
+
+namespace tinylm::kernels::cpu {
+
+namespace detail {
+
+/// C^T (column-major, N x M, ld ldc) += alpha * op(B)^T op(A)^T, one thread.
+template <class T, int BOrder, int AOrder>
+void gemm_block(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                int64_t ldc, T alpha) {
+  using Eigen::Index;
+  Eigen::internal::gemm_blocking_space<Eigen::ColMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic> blocking(
+      N, M, K, 1, true);
+  Eigen::internal::general_matrix_matrix_product<Index, T, BOrder, false, T, AOrder, false, Eigen::ColMajor, 1>::run(
+      N, M, K, b, ldb, a, lda, c, 1, ldc, alpha, blocking, nullptr);
+}
+
+template <class T>
+void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
+                 int64_t lda, int64_t ldb, int64_t ldc, T alpha) {
+  // A row-major [M, K] buffer is a column-major K x M matrix, i.e. op(A)^T;
+  // a transposed A (stored [K, M]) is the row-major K x M op(A)^T. Same for B.
+  constexpr int Col = Eigen::ColMajor, Row = Eigen::RowMajor;
+  if (!trans_b && !trans_a) gemm_block<T, Col, Col>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
+  else if (!trans_b && trans_a) gemm_block<T, Col, Row>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
+  else if (trans_b && !trans_a) gemm_block<T, Row, Col>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
+  else gemm_block<T, Row, Row>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
+}
+
+}  // namespace detail
+
+/// One GEMM on row-major buffers (see the file comment).
+template <class T>
+void gemm(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
+          int64_t lda, int64_t ldb, int64_t ldc, T alpha = T(1), T beta = T(0)) {
+  if (M == 0 || N == 0) return;
+  if (beta != T(1)) {
+    for (int64_t i = 0; i < M; ++i) {
+      T* row = c + i * ldc;
+      if (beta == T(0)) std::fill(row, row + N, T(0));
+      else for (int64_t j = 0; j < N; ++j) row[j] *= beta;
+    }
+  }
+  if (K == 0) return;
+  const bool split_rows = M >= N;
+  const int64_t extent = split_rows ? M : N;
+  // Blocks of at least 32 rows/columns keep the micro-kernel busy.
+  parallel_for((extent + 31) / 32, 32 * (split_rows ? N : M) * K / 8, [&](int64_t b0, int64_t b1) {
+    const int64_t i0 = b0 * 32, i1 = std::min(extent, b1 * 32);
+    if (split_rows) {
+      const T* a0 = trans_a ? a + i0 : a + i0 * lda;
+      detail::gemm_serial(c + i0 * ldc, a0, b, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+    } else {
+      const T* b0p = trans_b ? b + i0 * ldb : b + i0;
+      detail::gemm_serial(c + i0, a, b0p, M, i1 - i0, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+    }
+  });
+}
+
+/// `batch` independent GEMMs. Operand i starts at a + a_offsets[i],
+/// b + b_offsets[i]; output i at c + i * c_batch_stride. Many small
+/// products run in parallel over the batch; large ones one after another,
+/// each split over threads.
+template <class T>
+void gemm_batched(T* c, const T* a, const T* b, int64_t batch, const int64_t* a_offsets, const int64_t* b_offsets,
+                  int64_t c_batch_stride, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b, int64_t lda,
+                  int64_t ldb, int64_t ldc, T alpha = T(1), T beta = T(0)) {
+  const int64_t flops = M * N * K;
+  if (batch < num_threads() * 2 && flops >= (int64_t{1} << 20)) {
+    for (int64_t i = 0; i < batch; ++i)
+      gemm(c + i * c_batch_stride, a + a_offsets[i], b + b_offsets[i], M, N, K, trans_a, trans_b, lda, ldb, ldc,
+           alpha, beta);
+    return;
+  }
+  parallel_for(batch, flops / 8 + 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      gemm(c + i * c_batch_stride, a + a_offsets[i], b + b_offsets[i], M, N, K, trans_a, trans_b, lda, ldb, ldc,
+           alpha, beta);
+  });
+}
+
+}  // namespace tinylm::kernels::cpu

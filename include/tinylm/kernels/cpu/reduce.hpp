@@ -1,0 +1,79 @@
+#pragma once
+// Reductions over the middle axis of a contiguous [outer, n, inner] buffer,
+// which is how a reduction over one dim of any contiguous tensor looks.
+//
+//   sum:  out[o, i] = sum_j in[o, j, i]
+//   max:  out[o, i] = max_j in[o, j, i], arg[o, i] = first j attaining it
+//
+// Each output is computed by one thread in a fixed order, so results do not
+// depend on scheduling.
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "tinylm/kernels/cpu/parallel.hpp"
+
+namespace tinylm::kernels::cpu {
+
+template <class T>
+T sum_contiguous(const T* in, int64_t n) {
+  T s = T(0);
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < n; ++j) s += in[j];
+  return s;
+}
+
+template <class T>
+void sum_axis(T* out, const T* in, int64_t outer, int64_t n, int64_t inner) {
+  if (inner == 1) {
+    parallel_for(outer, n, [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) out[o] = sum_contiguous(in + o * n, n);
+    });
+    return;
+  }
+  // Vectorize over `inner`. Parallelize over outer rows, or over chunks of
+  // inner when there are too few rows to share (e.g. a bias gradient).
+  auto body = [&](int64_t o, int64_t i0, int64_t i1) {
+    T* dst = out + o * inner;
+    const T* src = in + o * n * inner;
+    for (int64_t i = i0; i < i1; ++i) dst[i] = T(0);
+    for (int64_t j = 0; j < n; ++j) {
+      const T* row = src + j * inner;
+#pragma omp simd
+      for (int64_t i = i0; i < i1; ++i) dst[i] += row[i];
+    }
+  };
+  if (outer >= num_threads()) {
+    parallel_for(outer, n * inner, [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) body(o, 0, inner);
+    });
+  } else {
+    for (int64_t o = 0; o < outer; ++o)
+      parallel_for(inner, n, [&](int64_t begin, int64_t end) { body(o, begin, end); });
+  }
+}
+
+template <class T, class I>
+void max_axis(T* out, I* arg, const T* in, int64_t outer, int64_t n, int64_t inner) {
+  parallel_for(outer * inner, n, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t o = k / inner, i = k % inner;
+      const T* src = in + o * n * inner + i;
+      T best = src[0];
+      int64_t best_j = 0;
+      for (int64_t j = 1; j < n; ++j) {
+        const T v = src[j * inner];
+        // NaN wins, as in PyTorch: a NaN anywhere makes the max NaN.
+        if (v > best || (v != v && best == best)) {
+          best = v;
+          best_j = j;
+        }
+      }
+      out[k] = best;
+      if (arg) arg[k] = static_cast<I>(best_j);
+    }
+  });
+}
+
+}  // namespace tinylm::kernels::cpu

@@ -1,0 +1,135 @@
+#pragma once
+// Comparisons, selection and masks.
+//
+//   eq, ne, lt, le, gt, ge (tensor or scalar)  -> Tensor<bool>, not differentiable
+//   logical_not(mask)
+//   where(cond, a, b)       out = cond ? a : b (all broadcast)
+//                           da = sum_to(g where cond), db = sum_to(g where !cond)
+//   masked_fill(x, mask, v) out = mask ? v : x (mask broadcasts to x)
+//                           dx = g where !mask
+//   tril(x, k)              zero above the k-th diagonal of the last two dims; dx = tril(g, k)
+//   causal_mask(T)          [T, T] bool, true where key j is in the future of query i (j > i),
+//                           i.e. the positions causal attention must not see
+
+#include <vector>
+
+#include "tinylm/autograd/node.hpp"
+#include "tinylm/ops/arithmetic.hpp"
+#include "tinylm/ops/detail.hpp"
+#include "tinylm/ops/reduce.hpp"
+
+namespace tinylm {
+
+#define TINYLM_COMPARISON(name, expr)                                                       \
+  template <class T>                                                                         \
+  Tensor<bool> name(const Tensor<T>& a, const Tensor<T>& b) {                                \
+    detail::check_defined(a, #name, "a");                                                    \
+    detail::check_defined(b, #name, "b");                                                    \
+    return detail::map_binary<bool>(a, b, #name, [](T x, T y) { return expr; });             \
+  }                                                                                          \
+  template <class T, Scalar S>                                                               \
+  Tensor<bool> name(const Tensor<T>& a, S s) {                                               \
+    detail::check_defined(a, #name, "a");                                                    \
+    return detail::map_unary<bool>(a, [y = static_cast<T>(s)](T x) { return expr; });        \
+  }
+
+TINYLM_COMPARISON(eq, x == y)
+TINYLM_COMPARISON(ne, x != y)
+TINYLM_COMPARISON(lt, x < y)
+TINYLM_COMPARISON(le, x <= y)
+TINYLM_COMPARISON(gt, x > y)
+TINYLM_COMPARISON(ge, x >= y)
+#undef TINYLM_COMPARISON
+
+inline Tensor<bool> logical_not(const Tensor<bool>& m) {
+  detail::check_defined(m, "logical_not", "mask");
+  return detail::map_unary<bool>(m, [](bool v) { return !v; });
+}
+
+namespace detail {
+
+/// out = cond ? a : b over the broadcast of all three shapes.
+template <class T>
+Tensor<T> select_kernel(const Tensor<bool>& cond, const Tensor<T>& a, const Tensor<T>& b, const char* op) {
+  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), op), b.shape(), op);
+  Tensor<T> out = Tensor<T>::empty(shape);
+  const Shape sc = broadcast_strides(cond.shape(), cond.strides(), shape);
+  const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
+  const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
+  kernels::cpu::ternary_strided(out.data(), cond.data(), sc.data(), a.data(), sa.data(), b.data(), sb.data(),
+                                shape.data(), shape.size(), [](bool c, T x, T y) { return c ? x : y; });
+  return out;
+}
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> where(const Tensor<bool>& cond, const Tensor<T>& a, const Tensor<T>& b) {
+  detail::check_defined(cond, "where", "cond");
+  detail::check_defined(a, "where", "a");
+  detail::check_defined(b, "where", "b");
+  Tensor<T> out = detail::select_kernel(cond, a, b, "where");
+  if constexpr (FloatElement<T>) {
+    if (autograd::needs_grad(a, b)) {
+      autograd::record(out, "where", {a, b}, [cond, sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
+        const Tensor<T> zero = Tensor<T>::zeros({});
+        return std::vector{sum_to(detail::select_kernel(cond, g, zero, "where"), sa),
+                           sum_to(detail::select_kernel(cond, zero, g, "where"), sb)};
+      });
+    }
+  }
+  return out;
+}
+
+/// x with `value` wherever mask is true; mask broadcasts to x's shape.
+template <class T, Scalar S>
+Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<bool>& mask, S value) {
+  detail::check_defined(x, "masked_fill", "x");
+  detail::check_defined(mask, "masked_fill", "mask");
+  const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
+  TINYLM_CHECK(shape == x.shape(), "masked_fill: mask of shape ", mask.shape(),
+               " does not broadcast to x's shape ", x.shape());
+  const T v = static_cast<T>(value);
+  Tensor<T> out = detail::map_binary<T>(x, mask, "masked_fill", [v](T a, bool m) { return m ? v : a; });
+  if constexpr (FloatElement<T>) {
+    if (autograd::needs_grad(x)) {
+      autograd::record(out, "masked_fill", {x}, [mask](const Tensor<T>& g) {
+        return std::vector{detail::map_binary<T>(g, mask, "masked_fill", [](T a, bool m) { return m ? T(0) : a; })};
+      });
+    }
+  }
+  return out;
+}
+
+/// Keeps elements with column - row <= k in the last two dims; zeroes the rest.
+template <class T>
+Tensor<T> tril(const Tensor<T>& x, int64_t k = 0) {
+  detail::check_defined(x, "tril", "x");
+  TINYLM_CHECK(x.dim() >= 2, "tril: needs at least 2 dimensions, got shape ", x.shape());
+  const Tensor<T> xc = detail::contiguous_data(x);
+  Tensor<T> out = Tensor<T>::empty(x.shape());
+  const int64_t R = x.size(-2), C = x.size(-1), batch = x.numel() / std::max<int64_t>(R * C, 1);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t j = 0; j < C; ++j) {
+        const int64_t o = (b * R + i) * C + j;
+        out.data()[o] = j - i <= k ? xc.data()[o] : T(0);
+      }
+  if constexpr (FloatElement<T>) {
+    if (autograd::needs_grad(x))
+      autograd::record(out, "tril", {x}, [k](const Tensor<T>& g) { return std::vector{tril(g, k)}; });
+  }
+  return out;
+}
+
+/// [T, T] mask, true at (i, j) when j > i: the future positions causal
+/// attention hides (use with masked_fill(scores, mask, -inf)).
+inline Tensor<bool> causal_mask(int64_t T) {
+  TINYLM_CHECK(T >= 0, "causal_mask: negative size ", T);
+  Tensor<bool> m = Tensor<bool>::empty({T, T});
+  for (int64_t i = 0; i < T; ++i)
+    for (int64_t j = 0; j < T; ++j) m.data()[i * T + j] = j > i;
+  return m;
+}
+
+}  // namespace tinylm

@@ -1,0 +1,107 @@
+#pragma once
+// Copies and in-place writes.
+//
+//   contiguous(x)  x itself if already contiguous, else a dense copy; grad passes through
+//   clone(x)       always a dense copy; grad passes through
+//   cast<U>(x)     element type conversion; not differentiable (result is detached)
+//   x.fill_(v), x.zero_(), x.copy_(src)   in-place; not differentiable
+//
+// In-place writes on a leaf that requires grad are refused while grad mode
+// is on: they would change a value the graph may have saved. Optimizers
+// update parameters under NoGradGuard.
+
+#include "tinylm/autograd/grad_mode.hpp"
+#include "tinylm/autograd/node.hpp"
+#include "tinylm/ops/detail.hpp"
+
+namespace tinylm {
+
+template <class T>
+Tensor<T> clone(const Tensor<T>& x) {
+  detail::check_defined(x, "clone", "x");
+  Tensor<T> out = Tensor<T>::empty(x.shape());
+  const Shape dst = contiguous_strides(x.shape());
+  kernels::cpu::copy_strided(out.data(), dst.data(), x.data(), x.strides().data(), x.shape().data(), x.dim());
+  if constexpr (FloatElement<T>) {
+    if (autograd::needs_grad(x)) autograd::record(out, "clone", {x}, [](const Tensor<T>& g) { return std::vector{g}; });
+  }
+  return out;
+}
+
+template <class T>
+Tensor<T> contiguous(const Tensor<T>& x) {
+  detail::check_defined(x, "contiguous", "x");
+  if (x.is_contiguous()) return x;
+  return clone(x);
+}
+
+/// Converts elements to type U (like static_cast per element).
+template <class U, class T>
+Tensor<U> cast(const Tensor<T>& x) {
+  detail::check_defined(x, "cast", "x");
+  return detail::map_unary<U>(x, [](T v) { return static_cast<U>(v); });
+}
+
+namespace detail {
+
+template <class T>
+void check_inplace(const Tensor<T>& t, const char* op) {
+  TINYLM_CHECK(t.defined(), op, ": undefined tensor");
+  TINYLM_CHECK(!(t.requires_grad() && t.is_leaf() && GradMode::is_enabled()), op, ": tensor of shape ", t.shape(),
+               " is a leaf that requires grad; modify it in place only under NoGradGuard");
+  TINYLM_CHECK(t.grad_fn() == nullptr || !GradMode::is_enabled(), op, ": tensor of shape ", t.shape(),
+               " was produced by '", t.grad_fn()->name(), "'; in-place writes to graph tensors are not supported");
+  for (int d = 0; d < t.dim(); ++d)
+    TINYLM_CHECK(t.stride(d) != 0 || t.size(d) == 1, op, ": tensor of shape ", t.shape(),
+                 " is an expanded view (zero stride); writing into it would write one element many times");
+}
+
+}  // namespace detail
+
+template <Element T>
+Tensor<T>& Tensor<T>::fill_(T value) {
+  detail::check_inplace(*this, "fill_");
+  const Shape& s = shape();
+  if (is_contiguous()) {
+    kernels::cpu::fill(data(), value, numel());
+  } else {
+    T* base = storage().data();
+    detail::for_each_offset(s, strides(), offset(), [&](int64_t off) { base[off] = value; });
+  }
+  storage().bump_version();
+  return *this;
+}
+
+template <Element T>
+Tensor<T>& Tensor<T>::zero_() {
+  return fill_(T(0));
+}
+
+/// Copies src into this tensor; src broadcasts to this tensor's shape.
+template <Element T>
+Tensor<T>& Tensor<T>::copy_(const Tensor<T>& src) {
+  detail::check_inplace(*this, "copy_");
+  detail::check_defined(src, "copy_", "src");
+  const Shape target = broadcast_shapes(shape(), src.shape(), "copy_");
+  TINYLM_CHECK(target == shape(), "copy_: src of shape ", src.shape(), " cannot be broadcast to ", shape());
+  const Shape ss = broadcast_strides(src.shape(), src.strides(), shape());
+  if (src.storage_ptr() == storage_ptr()) {  // overlapping source: go through a copy
+    const Tensor<T> tmp = ::tinylm::clone(src.detach());
+    return copy_(tmp);
+  }
+  kernels::cpu::copy_strided(data(), strides().data(), src.data(), ss.data(), shape().data(), dim());
+  storage().bump_version();
+  return *this;
+}
+
+template <Element T>
+Tensor<T> Tensor<T>::contiguous() const {
+  return ::tinylm::contiguous(*this);
+}
+
+template <Element T>
+Tensor<T> Tensor<T>::clone() const {
+  return ::tinylm::clone(*this);
+}
+
+}  // namespace tinylm

@@ -1,0 +1,35 @@
+#pragma once
+// dropout(x, p, training, gen): in training, zeroes each element with
+// probability p and scales the survivors by 1 / (1 - p), so the expected
+// value is unchanged; in evaluation (or p = 0) returns x. The mask is drawn
+// from `gen` in element order, so a seed fixes it.
+//
+//   y = x * mask,  mask_i = [u_i >= p] / (1 - p)      dx = g * mask
+
+#include <vector>
+
+#include "tinylm/autograd/node.hpp"
+#include "tinylm/core/rng.hpp"
+#include "tinylm/ops/arithmetic.hpp"
+#include "tinylm/ops/detail.hpp"
+
+namespace tinylm {
+
+template <FloatElement T>
+Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen = default_generator()) {
+  detail::check_defined(x, "dropout", "x");
+  TINYLM_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got ", p);
+  if (!training || p == 0.0) return x;
+  Tensor<T> mask = Tensor<T>::empty(x.shape());
+  const T keep_scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
+  for (int64_t i = 0, n = mask.numel(); i < n; ++i) mask.data()[i] = gen.uniform() >= p ? keep_scale : T(0);
+  Tensor<T> out = detail::map_binary<T>(x, mask, "dropout", [](T a, T m) { return a * m; });
+  if (autograd::needs_grad(x)) {
+    autograd::record(out, "dropout", {x}, [mask](const Tensor<T>& g) {
+      return std::vector{detail::map_binary<T>(g, mask, "dropout", [](T a, T m) { return a * m; })};
+    });
+  }
+  return out;
+}
+
+}  // namespace tinylm

@@ -1,0 +1,52 @@
+#pragma once
+// GELU, fused, in both forms (formulas in kernels/cpu/activation.hpp):
+//
+//   gelu(x)                      exact, x * Phi(x) (PyTorch's default)
+//   gelu(x, GeluApprox::Tanh)    GPT-2's tanh approximation
+//
+// Backward: dx = g * gelu'(x); saves x. gelu_tanh_reference() builds the
+// tanh form from primitive ops, for reading and for testing the fused one.
+
+#include <cmath>
+#include <vector>
+
+#include "tinylm/autograd/node.hpp"
+#include "tinylm/kernels/cpu/activation.hpp"
+#include "tinylm/ops/arithmetic.hpp"
+#include "tinylm/ops/detail.hpp"
+#include "tinylm/ops/unary.hpp"
+
+namespace tinylm {
+
+enum class GeluApprox { None, Tanh };
+
+template <FloatElement T>
+Tensor<T> gelu(const Tensor<T>& x, GeluApprox approx = GeluApprox::None) {
+  detail::check_defined(x, "gelu", "x");
+  const Tensor<T> xc = detail::contiguous_data(x);
+  Tensor<T> out = Tensor<T>::empty(x.shape());
+  if (approx == GeluApprox::Tanh) kernels::cpu::gelu_tanh_forward(out.data(), xc.data(), x.numel());
+  else kernels::cpu::gelu_erf_forward(out.data(), xc.data(), x.numel());
+  if (autograd::needs_grad(x)) {
+    autograd::record(out, approx == GeluApprox::Tanh ? "gelu_tanh" : "gelu", {x},
+                     [xc = xc.detach(), approx](const Tensor<T>& g) {
+                       const Tensor<T> gc = detail::contiguous_data(g);
+                       Tensor<T> dx = Tensor<T>::empty(xc.shape());
+                       if (approx == GeluApprox::Tanh)
+                         kernels::cpu::gelu_tanh_backward(dx.data(), gc.data(), xc.data(), xc.numel());
+                       else
+                         kernels::cpu::gelu_erf_backward(dx.data(), gc.data(), xc.data(), xc.numel());
+                       return std::vector{dx};
+                     });
+  }
+  return out;
+}
+
+/// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) from primitive ops.
+template <FloatElement T>
+Tensor<T> gelu_tanh_reference(const Tensor<T>& x) {
+  const Tensor<T> inner = (x + pow(x, 3) * kernels::cpu::kGeluCoeff) * kernels::cpu::kSqrt2OverPi;
+  return x * 0.5 * (tanh(inner) + 1.0);
+}
+
+}  // namespace tinylm

@@ -1,0 +1,16 @@
+# Installs tinylm into a scratch prefix, then configures, builds and runs a
+# separate project that finds it with find_package(tinylm).
+file(REMOVE_RECURSE ${WORK})
+function(run)
+  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGV}")
+  endif()
+endfunction()
+run(${CMAKE_COMMAND} -S ${TINYLM_SOURCE} -B ${WORK}/tinylm-build -G ${GENERATOR} -DTINYLM_BUILD_TESTS=OFF
+    -DTINYLM_BUILD_EXAMPLES=OFF -DTINYLM_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+run(${CMAKE_COMMAND} --install ${WORK}/tinylm-build)
+run(${CMAKE_COMMAND} -S ${TINYLM_SOURCE}/tests/consumer -B ${WORK}/consumer-build -G ${GENERATOR}
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK}/consumer-build)
+run(${WORK}/consumer-build/consumer)

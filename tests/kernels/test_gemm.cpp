@@ -1,0 +1,66 @@
+#include "helpers.hpp"
+
+namespace k = tinylm::kernels::cpu;
+
+namespace {
+
+// C = alpha * op(A) op(B) + beta * C with plain loops, in double.
+std::vector<double> naive_gemm(const std::vector<double>& a, const std::vector<double>& b, std::vector<double> c,
+                               int64_t M, int64_t N, int64_t K, bool ta, bool tb, int64_t lda, int64_t ldb,
+                               int64_t ldc, double alpha, double beta) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double s = 0;
+      for (int64_t p = 0; p < K; ++p) s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      c[i * ldc + j] = alpha * s + beta * c[i * ldc + j];
+    }
+  return c;
+}
+
+template <class T>
+void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, double alpha, double beta, double tol) {
+  tinylm::Generator g(M * 1000 + N * 10 + K);
+  const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+  std::vector<double> a((ta ? K : M) * lda), b((tb ? N : K) * ldb), c(M * ldc);
+  for (auto* v : {&a, &b, &c})
+    for (auto& x : *v) x = g.uniform() * 2 - 1;
+  std::vector<T> at(a.begin(), a.end()), bt(b.begin(), b.end()), ct(c.begin(), c.end());
+  k::gemm<T>(ct.data(), at.data(), bt.data(), M, N, K, ta, tb, lda, ldb, ldc, T(alpha), T(beta));
+  const auto want = naive_gemm(a, b, c, M, N, K, ta, tb, lda, ldb, ldc, alpha, beta);
+  INFO("M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb << " pad=" << pad);
+  th::check_close(ct, want, tol);
+}
+
+}  // namespace
+
+TEST_CASE("gemm matches a naive triple loop for every transpose combination and odd sizes") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (auto [M, N, K] : {std::tuple{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {130, 70, 9}, {3, 200, 40}}) {
+        check_gemm<double>(M, N, K, ta, tb, 0, 1.0, 0.0, 1e-12);
+        check_gemm<double>(M, N, K, ta, tb, 3, 0.5, 2.0, 1e-12);
+        check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 1.0, 1e-4);
+      }
+}
+
+TEST_CASE("gemm with K = 0 scales C by beta") {
+  std::vector<float> c{1, 2, 3, 4};
+  k::gemm<float>(c.data(), nullptr, nullptr, 2, 2, 0, false, false, 0, 2, 2, 1.f, 0.5f);
+  CHECK(c == std::vector<float>{0.5f, 1, 1.5f, 2});
+}
+
+TEST_CASE("batched gemm applies per-batch offsets (broadcast operands repeat)") {
+  // Two batches of A, one shared B (offset 0 twice).
+  const int64_t M = 3, N = 4, K = 5;
+  tinylm::Generator g(3);
+  std::vector<double> a(2 * M * K), b(K * N), c(2 * M * N, -1);
+  for (auto& x : a) x = g.uniform();
+  for (auto& x : b) x = g.uniform();
+  const int64_t ao[2] = {0, M * K}, bo[2] = {0, 0};
+  k::gemm_batched<double>(c.data(), a.data(), b.data(), 2, ao, bo, M * N, M, N, K, false, false, K, N, N);
+  for (int bi = 0; bi < 2; ++bi) {
+    std::vector<double> ab(a.begin() + bi * M * K, a.begin() + (bi + 1) * M * K);
+    const auto want = naive_gemm(ab, b, std::vector<double>(M * N, 0), M, N, K, false, false, K, N, N, 1, 0);
+    th::check_close(std::vector<double>(c.begin() + bi * M * N, c.begin() + (bi + 1) * M * N), want);
+  }
+}
