@@ -9,7 +9,8 @@
 //                           dx = g where !mask
 //   tril(x, k)              zero above the k-th diagonal of the last two dims; dx = tril(g, k)
 //   causal_mask(T)          [T, T] bool, true where key j is in the future of query i (j > i),
-//                           i.e. the positions causal attention must not see
+//                           i.e. the positions causal attention must not see; causal_mask(Tq, Tk)
+//                           for the last Tq queries over Tk keys (decoding with a KV cache)
 
 #include <vector>
 
@@ -122,14 +123,19 @@ Tensor<T> tril(const Tensor<T>& x, int64_t k = 0) {
   return out;
 }
 
-/// [T, T] mask, true at (i, j) when j > i: the future positions causal
-/// attention hides (use with masked_fill(scores, mask, -inf)).
-inline Tensor<bool> causal_mask(int64_t T) {
-  TINYLM_CHECK(T >= 0, "causal_mask: negative size ", T);
-  Tensor<bool> m = Tensor<bool>::empty({T, T});
-  for (int64_t i = 0; i < T; ++i)
-    for (int64_t j = 0; j < T; ++j) m.data()[i * T + j] = j > i;
+/// [Tq, Tk] mask, true at (i, j) where key j is in the future of query i.
+/// Queries are the last Tq of Tk positions (query i sits at Tk - Tq + i), so
+/// Tq = Tk is the usual square mask and Tq < Tk is decoding with a KV cache.
+/// Use it as masked_fill(scores, mask, -inf).
+inline Tensor<bool> causal_mask(int64_t Tq, int64_t Tk) {
+  TINYLM_CHECK(Tq >= 0 && Tk >= Tq, "causal_mask: need 0 <= Tq <= Tk, got Tq = ", Tq, ", Tk = ", Tk);
+  Tensor<bool> m = Tensor<bool>::empty({Tq, Tk});
+  for (int64_t i = 0; i < Tq; ++i)
+    for (int64_t j = 0; j < Tk; ++j) m.data()[i * Tk + j] = j > Tk - Tq + i;
   return m;
 }
+
+/// [T, T] mask, true at (i, j) when j > i.
+inline Tensor<bool> causal_mask(int64_t T) { return causal_mask(T, T); }
 
 }  // namespace tinylm

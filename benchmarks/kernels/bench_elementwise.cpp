@@ -1,0 +1,105 @@
+// Memory-bound kernels, reported as GB/s of data read + written:
+// elementwise add and GELU, softmax over rows, LayerNorm forward and
+// backward, at the sizes of a char-small GPT step (B*T = 2048, C = 384).
+//
+//   build/release/benchmarks/bench_elementwise
+
+#include <benchmark/benchmark.h>
+
+#include <tinylm/tinylm.hpp>
+
+namespace {
+
+namespace k = tinylm::kernels::cpu;
+
+std::vector<float> random_vec(int64_t n, uint64_t seed) {
+  tinylm::Generator g(seed);
+  std::vector<float> v(n);
+  for (auto& x : v) x = float(g.normal());
+  return v;
+}
+
+void set_bytes(benchmark::State& state, int64_t bytes) {
+  state.SetBytesProcessed(state.iterations() * bytes);
+}
+
+void BM_add_fwd(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  tinylm::set_num_threads(int(state.range(1)));
+  auto a = random_vec(n, 1), b = random_vec(n, 2), c = std::vector<float>(n);
+  for (auto _ : state) {
+    k::map2(c.data(), a.data(), b.data(), n, [](float x, float y) { return x + y; });
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_bytes(state, 3 * n * 4);
+}
+
+void BM_gelu_fwd(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  tinylm::set_num_threads(int(state.range(1)));
+  auto x = random_vec(n, 1), y = std::vector<float>(n);
+  for (auto _ : state) {
+    k::gelu_tanh_forward(y.data(), x.data(), n);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_bytes(state, 2 * n * 4);
+}
+
+void BM_gelu_bwd(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  tinylm::set_num_threads(int(state.range(1)));
+  auto x = random_vec(n, 1), dy = random_vec(n, 2), dx = std::vector<float>(n);
+  for (auto _ : state) {
+    k::gelu_tanh_backward(dx.data(), dy.data(), x.data(), n);
+    benchmark::DoNotOptimize(dx.data());
+  }
+  set_bytes(state, 3 * n * 4);
+}
+
+void BM_softmax_fwd(benchmark::State& state) {
+  const int64_t rows = state.range(0), n = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto x = random_vec(rows * n, 1), y = std::vector<float>(rows * n);
+  for (auto _ : state) {
+    k::softmax_forward(y.data(), x.data(), rows, n, 1, false);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_bytes(state, 2 * rows * n * 4);
+}
+
+void BM_layernorm_fwd(benchmark::State& state) {
+  const int64_t N = state.range(0), C = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto x = random_vec(N * C, 1), w = random_vec(C, 2), b = random_vec(C, 3), y = std::vector<float>(N * C);
+  std::vector<float> mean(N), rstd(N);
+  for (auto _ : state) {
+    k::layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C, 1e-5f);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_bytes(state, 2 * N * C * 4);
+}
+
+void BM_layernorm_bwd(benchmark::State& state) {
+  const int64_t N = state.range(0), C = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto x = random_vec(N * C, 1), w = random_vec(C, 2), b = random_vec(C, 3), y = std::vector<float>(N * C);
+  auto dy = random_vec(N * C, 4), dx = std::vector<float>(N * C), dw = std::vector<float>(C), db = std::vector<float>(C);
+  std::vector<float> mean(N), rstd(N);
+  k::layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C, 1e-5f);
+  for (auto _ : state) {
+    k::layernorm_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), mean.data(), rstd.data(), w.data(), N, C);
+    benchmark::DoNotOptimize(dx.data());
+  }
+  set_bytes(state, 3 * N * C * 4);
+}
+
+}  // namespace
+
+BENCHMARK(BM_add_fwd)->ArgsProduct({{2048 * 384}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
+BENCHMARK(BM_gelu_fwd)->ArgsProduct({{2048 * 1536}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
+BENCHMARK(BM_gelu_bwd)->ArgsProduct({{2048 * 1536}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
+BENCHMARK(BM_softmax_fwd)->ArgsProduct({{8 * 6 * 256}, {256}, {1, 2}})->ArgNames({"rows", "n", "threads"})->UseRealTime();
+BENCHMARK(BM_layernorm_fwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
+BENCHMARK(BM_layernorm_bwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
+
+BENCHMARK_MAIN();

@@ -1,0 +1,90 @@
+// GEMM throughput at the shapes a small GPT runs, and at 2048^3 for the
+// machine's peak; tinylm (Eigen's kernel) next to OpenBLAS's sgemm in the
+// same run. Counters: GFLOP/s (2*M*N*K per product).
+//
+//   build/release/benchmarks/bench_gemm --benchmark_filter=2048
+//
+// Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to
+// old kernels; run with OPENBLAS_CORETYPE=SkylakeX to give it AVX-512.
+
+#include <benchmark/benchmark.h>
+
+#include <tinylm/tinylm.hpp>
+
+#ifdef TINYLM_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace {
+
+struct Operands {
+  std::vector<float> a, b, c;
+  Operands(int64_t M, int64_t N, int64_t K) : a(M * K), b(K * N), c(M * N) {
+    tinylm::Generator g(1);
+    for (auto& x : a) x = float(g.uniform() - 0.5);
+    for (auto& x : b) x = float(g.uniform() - 0.5);
+  }
+};
+
+void set_flops(benchmark::State& state, int64_t M, int64_t N, int64_t K) {
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * M * N * K, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"].value /= 1e9;
+}
+
+// Args: M, N, K, threads, transpose flag (0: A B, 1: A B^T as in x @ W^T, 2: A^T B as in dW)
+void BM_matmul_fwd(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  const int threads = int(state.range(3));
+  const int mode = int(state.range(4));
+  tinylm::set_num_threads(threads);
+  Operands op(M, N, K);
+  const bool ta = mode == 2, tb = mode == 1;
+  for (auto _ : state) {
+    tinylm::kernels::cpu::gemm(op.c.data(), op.a.data(), op.b.data(), M, N, K, ta, tb, ta ? M : K, tb ? K : N, N);
+    benchmark::DoNotOptimize(op.c.data());
+  }
+  set_flops(state, M, N, K);
+}
+
+#ifdef TINYLM_BENCH_OPENBLAS
+void BM_openblas_sgemm(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  openblas_set_num_threads(int(state.range(3)));
+  const int mode = int(state.range(4));
+  Operands op(M, N, K);
+  const bool ta = mode == 2, tb = mode == 1;
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(M), int(N), int(K),
+                1.f, op.a.data(), int(ta ? M : K), op.b.data(), int(tb ? K : N), 0.f, op.c.data(), int(N));
+    benchmark::DoNotOptimize(op.c.data());
+  }
+  set_flops(state, M, N, K);
+}
+#endif
+
+// Shapes: a char-small GPT (B*T = 2048 rows, C = 384) forward and backward
+// products, attention's per-head products (T = 256, HS = 64), and 2048^3.
+void shapes(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    b->Args({2048, 1536, 384, threads, 0});   // MLP up projection
+    b->Args({2048, 384, 1536, threads, 0});   // MLP down projection
+    b->Args({2048, 1152, 384, threads, 0});   // fused QKV
+    b->Args({384, 1536, 2048, threads, 2});   // dW = x^T dy
+    b->Args({2048, 384, 1536, threads, 1});   // dx = dy W^T
+    b->Args({256, 256, 64, threads, 1});      // attention scores q k^T
+    b->Args({2048, 2048, 2048, threads, 0});  // peak
+  }
+  b->ArgNames({"M", "N", "K", "threads", "trans"});
+  b->Unit(benchmark::kMillisecond);
+  b->UseRealTime();
+}
+
+}  // namespace
+
+BENCHMARK(BM_matmul_fwd)->Apply(shapes);
+#ifdef TINYLM_BENCH_OPENBLAS
+BENCHMARK(BM_openblas_sgemm)->Apply(shapes);
+#endif
+
+BENCHMARK_MAIN();

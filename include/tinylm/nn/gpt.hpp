@@ -1,0 +1,156 @@
+#pragma once
+// nn::GPT: a GPT-2 style decoder-only transformer.
+//
+//   idx (B, T) -> wte(idx) + wpe(0..T-1) -> dropout -> L x Block -> ln_f
+//              -> logits = x @ wte^T  (B, T, V)   (the LM head is tied to wte)
+//
+// GPT-2's arithmetic (LayerNorm eps 1e-5, GELU in its tanh form) and its
+// initialisation: weights of linear maps and embeddings ~ N(0, 0.02^2),
+// biases 0, and the two residual projections (attn.c_proj, mlp.c_proj)
+// scaled by 1/sqrt(2 L) so the residual stream's variance does not grow with
+// depth. Parameter names are Hugging Face's (transformer.h.0.attn.c_attn.weight,
+// ...), with linear weights stored [in, out], so weights go to and from
+// the Python ecosystem unchanged.
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tinylm/nn/block.hpp"
+#include "tinylm/nn/embedding.hpp"
+#include "tinylm/ops/cross_entropy.hpp"
+
+namespace tinylm::nn {
+
+struct GPTConfig {
+  int64_t vocab_size = 65;
+  int64_t block_size = 256;  // longest context
+  int64_t n_layer = 6;
+  int64_t n_head = 6;
+  int64_t n_embd = 384;
+  double dropout = 0.0;
+
+  void validate() const {
+    TINYLM_CHECK(vocab_size > 0 && block_size > 0 && n_layer > 0 && n_head > 0 && n_embd > 0,
+                 "GPTConfig: sizes must be positive (vocab_size ", vocab_size, ", block_size ", block_size,
+                 ", n_layer ", n_layer, ", n_head ", n_head, ", n_embd ", n_embd, ")");
+    TINYLM_CHECK(n_embd % n_head == 0, "GPTConfig: n_embd (", n_embd, ") must be a multiple of n_head (", n_head,
+                 ")");
+    TINYLM_CHECK(dropout >= 0 && dropout < 1, "GPTConfig: dropout must be in [0, 1), got ", dropout);
+  }
+  friend bool operator==(const GPTConfig&, const GPTConfig&) = default;
+};
+
+/// The KV cache of a whole model: one LayerCache per block.
+template <FloatElement Float>
+struct KVCache {
+  std::vector<LayerCache<Float>> layers;
+  int64_t length() const { return layers.empty() ? 0 : layers[0].length; }
+  void clear() {
+    for (auto& l : layers) l.length = 0;
+  }
+};
+
+template <FloatElement Float>
+class GPT : public Module<Float> {
+  // Declared first: the layers below are built from these.
+  GPTConfig cfg_;
+  Generator init_gen_;
+  Generator dropout_gen_;
+
+ public:
+  struct Output {
+    Tensor<Float> logits;  // (B, T, V)
+    Tensor<Float> loss;    // scalar mean cross-entropy, when targets were given
+  };
+
+  GPT(const GPTConfig& cfg, uint64_t seed) : GPT(cfg, seed, (cfg.validate(), Generator(seed))) {}
+
+  const GPTConfig& config() const { return cfg_; }
+  /// The stream dropout masks are drawn from (saved in checkpoints).
+  Generator& dropout_generator() { return dropout_gen_; }
+
+  /// idx (B, T) -> logits (B, T, V). With a cache, idx holds the T positions
+  /// after the cached ones.
+  template <IndexElement I>
+  Tensor<Float> forward(const Tensor<I>& idx, KVCache<Float>* cache = nullptr) const {
+    TINYLM_CHECK(idx.dim() == 2, "GPT: idx is ", idx.shape(), ": expected [B, T]");
+    const int64_t T = idx.size(1), start = cache ? cache->length() : 0;
+    TINYLM_CHECK(start + T <= cfg_.block_size, "GPT: sequence of length ", start + T, " is longer than block_size ",
+                 cfg_.block_size);
+    const Tensor<int64_t> pos = Tensor<int64_t>::arange(start, start + T);
+    Tensor<Float> x = drop.forward(wte.forward(idx) + wpe.forward(pos));  // (B, T, C)
+    for (std::size_t i = 0; i < h.size(); ++i) x = h[i]->forward(x, cache ? &cache->layers[i] : nullptr);
+    x = ln_f.forward(x);
+    return matmul(x, wte.weight.transpose(0, 1));  // (B, T, V), tied to wte
+  }
+
+  /// Logits and the mean cross-entropy against targets (B, T).
+  template <IndexElement I, IndexElement J>
+  Output forward(const Tensor<I>& idx, const Tensor<J>& targets) const {
+    TINYLM_CHECK(targets.shape() == idx.shape(), "GPT: idx is ", idx.shape(), ", targets are ", targets.shape(),
+                 ": they must match");
+    Output out;
+    out.logits = forward(idx);
+    const int64_t V = cfg_.vocab_size;
+    out.loss = cross_entropy(out.logits.reshape({-1, V}), targets.reshape({-1}));
+    return out;
+  }
+
+  /// An empty cache for batches of B sequences up to block_size long.
+  KVCache<Float> make_cache(int64_t B) const {
+    KVCache<Float> c;
+    const int64_t NH = cfg_.n_head, HS = cfg_.n_embd / cfg_.n_head;
+    for (int64_t i = 0; i < cfg_.n_layer; ++i)
+      c.layers.push_back({Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), 0});
+    return c;
+  }
+
+  /// Chooses the fused attention kernel (default) or the op composition.
+  void set_fused_attention(bool on) {
+    for (auto& b : h) b->attn.use_fused = on;
+  }
+
+  Embedding<Float> wte;  // (V, C)
+  Embedding<Float> wpe;  // (block_size, C)
+  Dropout<Float> drop;
+  std::vector<std::unique_ptr<Block<Float>>> h;
+  LayerNorm<Float> ln_f;
+
+ private:
+  GPT(const GPTConfig& cfg, uint64_t seed, Generator init_gen)
+      : cfg_(cfg),
+        init_gen_(std::move(init_gen)),
+        dropout_gen_(seed ^ 0x5DEECE66Dull),
+        wte(cfg.vocab_size, cfg.n_embd, init_gen_),
+        wpe(cfg.block_size, cfg.n_embd, init_gen_),
+        drop(cfg.dropout, dropout_gen_),
+        ln_f(cfg.n_embd) {
+    this->register_module("transformer.wte", wte);
+    this->register_module("transformer.wpe", wpe);
+    for (int64_t i = 0; i < cfg.n_layer; ++i) {
+      h.push_back(std::make_unique<Block<Float>>(cfg.n_embd, cfg.n_head, cfg.dropout, init_gen_, dropout_gen_));
+      this->register_module("transformer.h." + std::to_string(i), *h.back());
+    }
+    this->register_module("transformer.ln_f", ln_f);
+    init_weights();
+  }
+
+  void init_weights() {
+    const double proj_std = 0.02 / std::sqrt(2.0 * static_cast<double>(cfg_.n_layer));
+    for (auto& p : this->named_parameters()) {
+      const std::string& n = p.name;
+      const auto ends_with = [&](const std::string& s) {
+        return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
+      };
+      if (n.find("ln_") != std::string::npos) continue;  // LayerNorm keeps ones / zeros
+      if (ends_with(".bias")) init::constant_(p.tensor, Float(0));
+      else if (ends_with("c_proj.weight")) init::normal_(p.tensor, proj_std, init_gen_);
+      else init::normal_(p.tensor, 0.02, init_gen_);
+    }
+  }
+
+};
+
+}  // namespace tinylm::nn

@@ -1,0 +1,68 @@
+#pragma once
+// linear(x, W, b): y = x @ W + b for x [..., in], W [in, out], b [out].
+//
+// W is stored [in, out] (GPT-2's Conv1D layout), so the forward is a plain
+// GEMM. The bias is fused: C starts as b broadcast over rows and the GEMM
+// accumulates into it (beta = 1). Backward, over the N = numel / in rows:
+//
+//   dx = dy @ W^T      dW = x^T @ dy      db = sum over rows of dy
+//
+// dW is one [in, N] x [N, out] GEMM with the transpose read in place.
+
+#include <vector>
+
+#include "tinylm/autograd/node.hpp"
+#include "tinylm/kernels/cpu/gemm.hpp"
+#include "tinylm/kernels/cpu/reduce.hpp"
+#include "tinylm/ops/detail.hpp"
+
+namespace tinylm {
+
+template <FloatElement T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Tensor<T>()) {
+  detail::check_defined(x, "linear", "x");
+  detail::check_defined(w, "linear", "weight");
+  TINYLM_CHECK(w.dim() == 2, "linear: weight is ", w.shape(), ": expected [in, out]");
+  TINYLM_CHECK(x.dim() >= 1 && x.size(-1) == w.size(0), "linear: x is ", x.shape(), ", weight is ", w.shape(),
+               ": x.shape[-1] must equal weight.shape[0] (", x.dim() ? x.size(-1) : 0, " != ", w.size(0), ")");
+  const int64_t in = w.size(0), out_f = w.size(1), N = x.numel() / std::max<int64_t>(in, 1);
+  TINYLM_CHECK(!b.defined() || b.shape() == Shape{out_f}, "linear: weight is ", w.shape(), ", bias is ", b.shape(),
+               ": bias must be [", out_f, "]");
+  const Tensor<T> xc = detail::contiguous_data(x), wc = detail::contiguous_data(w);
+  Shape out_shape = x.shape();
+  out_shape[out_shape.size() - 1] = out_f;
+  Tensor<T> out = Tensor<T>::empty(out_shape);
+  T beta = T(0);
+  if (b.defined()) {
+    const Tensor<T> bc = detail::contiguous_data(b);
+    for (int64_t r = 0; r < N; ++r) std::copy(bc.data(), bc.data() + out_f, out.data() + r * out_f);
+    beta = T(1);
+  }
+  kernels::cpu::gemm(out.data(), xc.data(), wc.data(), N, out_f, in, false, false, in, out_f, out_f, T(1), beta);
+  if (autograd::needs_grad(x, w, b)) {
+    const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.requires_grad();
+    autograd::record(out, "linear", {x, w, b},
+                     [xc = xc.detach(), wc = wc.detach(), N, in, out_f, gx, gw, gb](const Tensor<T>& g) {
+                       const Tensor<T> gc = detail::contiguous_data(g);
+                       Tensor<T> dx, dw, db;
+                       if (gx) {
+                         dx = Tensor<T>::empty(xc.shape());
+                         kernels::cpu::gemm(dx.data(), gc.data(), wc.data(), N, in, out_f, false, true, out_f, out_f,
+                                            in);
+                       }
+                       if (gw) {
+                         dw = Tensor<T>::empty({in, out_f});
+                         kernels::cpu::gemm(dw.data(), xc.data(), gc.data(), in, out_f, N, true, false, in, out_f,
+                                            out_f);
+                       }
+                       if (gb) {
+                         db = Tensor<T>::empty({out_f});
+                         kernels::cpu::sum_axis(db.data(), gc.data(), int64_t{1}, N, out_f);
+                       }
+                       return std::vector{dx, dw, db};
+                     });
+  }
+  return out;
+}
+
+}  // namespace tinylm

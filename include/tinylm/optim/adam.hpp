@@ -1,0 +1,88 @@
+#pragma once
+// Adam and AdamW (Kingma & Ba; Loshchilov & Hutter), fused into one pass per
+// parameter (kernels/cpu/optim.hpp has the update in PyTorch's order).
+// AdamW decays weights directly (decoupled); Adam adds wd * p to the
+// gradient (L2). Use decay_groups() to keep biases, LayerNorm and
+// embeddings out of the decay, as GPT training does.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tinylm/kernels/cpu/optim.hpp"
+#include "tinylm/optim/optimizer.hpp"
+
+namespace tinylm::optim {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+template <FloatElement T>
+class Adam : public Optimizer<T> {
+ public:
+  /// One group per entry of `groups` (their lr and weight_decay override opt's).
+  Adam(std::vector<ParamGroup<T>> groups, AdamOptions opt, bool decoupled = false)
+      : opt_(opt), decoupled_(decoupled) {
+    TINYLM_CHECK(opt.lr >= 0 && opt.eps >= 0 && opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 && opt.beta2 < 1,
+                 "Adam: invalid options (lr ", opt.lr, ", betas ", opt.beta1, ", ", opt.beta2, ", eps ", opt.eps, ")");
+    this->groups_ = std::move(groups);
+    for (auto& g : this->groups_)
+      for (auto& p : g.params) {
+        m_.push_back(Tensor<T>::zeros(p.tensor.shape()));
+        v_.push_back(Tensor<T>::zeros(p.tensor.shape()));
+      }
+  }
+  /// All parameters in one group with opt's lr and weight decay.
+  Adam(const std::vector<nn::Parameter<T>>& params, AdamOptions opt, bool decoupled = false)
+      : Adam(std::vector<ParamGroup<T>>{{params, opt.lr, opt.weight_decay}}, opt, decoupled) {}
+
+  void step() override {
+    NoGradGuard no_grad;
+    ++this->steps_;
+    std::size_t k = 0;
+    for (auto& g : this->groups_)
+      for (auto& p : g.params) {
+        const Tensor<T> grad = p.tensor.grad();
+        if (grad.defined()) {
+          TINYLM_CHECK(p.tensor.is_contiguous() && grad.is_contiguous(), "Adam: parameter ", p.name,
+                       " or its gradient is not contiguous");
+          kernels::cpu::adam_update(p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(), p.tensor.numel(), g.lr,
+                                    opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_, this->steps_);
+          p.tensor.storage().bump_version();
+        }
+        ++k;
+      }
+  }
+
+  std::vector<std::pair<std::string, Tensor<T>>> state() const override {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    std::size_t k = 0;
+    for (auto& g : this->groups_)
+      for (auto& p : g.params) {
+        out.emplace_back("exp_avg." + p.name, m_[k]);
+        out.emplace_back("exp_avg_sq." + p.name, v_[k]);
+        ++k;
+      }
+    return out;
+  }
+
+ private:
+  AdamOptions opt_;
+  bool decoupled_;
+  std::vector<Tensor<T>> m_, v_;
+};
+
+/// AdamW: Adam with decoupled weight decay.
+template <FloatElement T>
+class AdamW : public Adam<T> {
+ public:
+  AdamW(std::vector<ParamGroup<T>> groups, AdamOptions opt) : Adam<T>(std::move(groups), opt, true) {}
+  AdamW(const std::vector<nn::Parameter<T>>& params, AdamOptions opt) : Adam<T>(params, opt, true) {}
+};
+
+}  // namespace tinylm::optim

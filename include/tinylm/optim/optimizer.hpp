@@ -1,0 +1,98 @@
+#pragma once
+// The optimizer interface, parameter groups and gradient clipping.
+//
+// An optimizer updates parameters in place (under NoGradGuard) from their
+// .grad(). Its buffers (momenta, step count) are exposed by name through
+// state() so a checkpoint can save and restore them for an exact resume.
+
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tinylm/autograd/grad_mode.hpp"
+#include "tinylm/kernels/cpu/elementwise.hpp"
+#include "tinylm/nn/module.hpp"
+
+namespace tinylm::optim {
+
+template <FloatElement T>
+struct ParamGroup {
+  std::vector<nn::Parameter<T>> params;
+  double lr = 1e-3;
+  double weight_decay = 0.0;
+};
+
+template <FloatElement T>
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  /// One update of every parameter that has a gradient.
+  virtual void step() = 0;
+
+  /// The buffers behind the update, by name (aliases: loading copies into them).
+  virtual std::vector<std::pair<std::string, Tensor<T>>> state() const = 0;
+
+  /// Drops every parameter's gradient.
+  void zero_grad() {
+    for (auto& g : groups_)
+      for (auto& p : g.params) p.tensor.zero_grad();
+  }
+
+  /// Sets the learning rate of every group (what an LR schedule calls each step).
+  void set_lr(double lr) {
+    for (auto& g : groups_) g.lr = lr;
+  }
+  double lr() const { return groups_.empty() ? 0.0 : groups_[0].lr; }
+
+  std::vector<ParamGroup<T>>& param_groups() { return groups_; }
+  const std::vector<ParamGroup<T>>& param_groups() const { return groups_; }
+
+  /// Number of step() calls so far (Adam's bias correction uses it).
+  int64_t steps() const { return steps_; }
+  void set_steps(int64_t n) { steps_ = n; }
+
+ protected:
+  std::vector<ParamGroup<T>> groups_;
+  int64_t steps_ = 0;
+};
+
+/// The usual split for AdamW: weight decay on matrices of linear maps
+/// (Decay::Yes), none on biases, LayerNorm parameters and embeddings.
+template <FloatElement T>
+std::vector<ParamGroup<T>> decay_groups(const std::vector<nn::Parameter<T>>& params, double lr, double weight_decay) {
+  ParamGroup<T> decay{{}, lr, weight_decay}, no_decay{{}, lr, 0.0};
+  for (const auto& p : params) (p.decay == nn::Decay::Yes ? decay : no_decay).params.push_back(p);
+  std::vector<ParamGroup<T>> out;
+  if (!decay.params.empty()) out.push_back(decay);
+  if (!no_decay.params.empty()) out.push_back(no_decay);
+  return out;
+}
+
+/// Scales all gradients so that their global L2 norm is at most max_norm
+/// (as torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
+template <FloatElement T>
+double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
+  TINYLM_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
+  double total = 0.0;
+  for (const auto& p : params) {
+    const Tensor<T> g = p.grad();
+    if (!g.defined()) continue;
+    double s = 0.0;
+    for (int64_t i = 0, n = g.numel(); i < n; ++i) s += static_cast<double>(g.data()[i]) * g.data()[i];
+    total += s;
+  }
+  total = std::sqrt(total);
+  const double coef = max_norm / (total + 1e-6);
+  if (coef < 1.0) {
+    for (const auto& p : params) {
+      const Tensor<T> g = p.grad();
+      if (!g.defined()) continue;
+      kernels::cpu::map(g.data(), g.data(), g.numel(), [c = static_cast<T>(coef)](T v) { return v * c; });
+    }
+  }
+  return total;
+}
+
+}  // namespace tinylm::optim

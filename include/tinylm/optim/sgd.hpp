@@ -1,0 +1,69 @@
+#pragma once
+// SGD with optional momentum (heavy ball or Nesterov) and L2 weight decay,
+// as torch.optim.SGD with dampening 0.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tinylm/kernels/cpu/optim.hpp"
+#include "tinylm/optim/optimizer.hpp"
+
+namespace tinylm::optim {
+
+struct SGDOptions {
+  double lr = 1e-2;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+};
+
+template <FloatElement T>
+class SGD : public Optimizer<T> {
+ public:
+  SGD(std::vector<ParamGroup<T>> groups, SGDOptions opt) : opt_(opt) {
+    TINYLM_CHECK(opt.lr >= 0 && opt.momentum >= 0, "SGD: invalid options (lr ", opt.lr, ", momentum ", opt.momentum,
+                 ")");
+    TINYLM_CHECK(!opt.nesterov || opt.momentum > 0, "SGD: Nesterov momentum needs momentum > 0");
+    this->groups_ = std::move(groups);
+    for (auto& g : this->groups_)
+      for (auto& p : g.params) buf_.push_back(opt.momentum > 0 ? Tensor<T>::zeros(p.tensor.shape()) : Tensor<T>());
+  }
+  SGD(const std::vector<nn::Parameter<T>>& params, SGDOptions opt)
+      : SGD(std::vector<ParamGroup<T>>{{params, opt.lr, opt.weight_decay}}, opt) {}
+
+  void step() override {
+    NoGradGuard no_grad;
+    ++this->steps_;
+    std::size_t k = 0;
+    for (auto& g : this->groups_)
+      for (auto& p : g.params) {
+        const Tensor<T> grad = p.tensor.grad();
+        if (grad.defined()) {
+          TINYLM_CHECK(p.tensor.is_contiguous() && grad.is_contiguous(), "SGD: parameter ", p.name,
+                       " or its gradient is not contiguous");
+          kernels::cpu::sgd_update(p.tensor.data(), grad.data(), buf_[k].defined() ? buf_[k].data() : nullptr,
+                                   p.tensor.numel(), g.lr, opt_.momentum, g.weight_decay, opt_.nesterov);
+          p.tensor.storage().bump_version();
+        }
+        ++k;
+      }
+  }
+
+  std::vector<std::pair<std::string, Tensor<T>>> state() const override {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    std::size_t k = 0;
+    for (auto& g : this->groups_)
+      for (auto& p : g.params) {
+        if (buf_[k].defined()) out.emplace_back("momentum_buffer." + p.name, buf_[k]);
+        ++k;
+      }
+    return out;
+  }
+
+ private:
+  SGDOptions opt_;
+  std::vector<Tensor<T>> buf_;
+};
+
+}  // namespace tinylm::optim
