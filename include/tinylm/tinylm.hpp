@@ -7,6 +7,7 @@
 // -> ops -> nn -> optim -> data -> lm -> io. See docs/ and DESIGN.md.
 
 #include "tinylm/core/allocator.hpp"
+#include "tinylm/core/atomic_file.hpp"
 #include "tinylm/core/device.hpp"
 #include "tinylm/core/dtype.hpp"
 #include "tinylm/core/error.hpp"
@@ -25,6 +26,7 @@
 #include "tinylm/autograd/node.hpp"
 
 #include "tinylm/ops/arithmetic.hpp"
+#include "tinylm/ops/attention.hpp"
 #include "tinylm/ops/compare.hpp"
 #include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/cross_entropy.hpp"
@@ -34,8 +36,39 @@
 #include "tinylm/ops/gelu.hpp"
 #include "tinylm/ops/join.hpp"
 #include "tinylm/ops/layer_norm.hpp"
+#include "tinylm/ops/linear.hpp"
 #include "tinylm/ops/matmul.hpp"
 #include "tinylm/ops/reduce.hpp"
 #include "tinylm/ops/softmax.hpp"
 #include "tinylm/ops/unary.hpp"
 #include "tinylm/ops/view.hpp"
+
+#include "tinylm/nn/attention.hpp"
+#include "tinylm/nn/block.hpp"
+#include "tinylm/nn/dropout.hpp"
+#include "tinylm/nn/embedding.hpp"
+#include "tinylm/nn/gpt.hpp"
+#include "tinylm/nn/init.hpp"
+#include "tinylm/nn/layer_norm.hpp"
+#include "tinylm/nn/linear.hpp"
+#include "tinylm/nn/mlp.hpp"
+#include "tinylm/nn/module.hpp"
+
+#include "tinylm/optim/adam.hpp"
+#include "tinylm/optim/optimizer.hpp"
+#include "tinylm/optim/schedule.hpp"
+#include "tinylm/optim/sgd.hpp"
+
+#include "tinylm/data/batch.hpp"
+#include "tinylm/data/char_tokenizer.hpp"
+#include "tinylm/data/shard.hpp"
+#include "tinylm/data/synthetic.hpp"
+#include "tinylm/data/text.hpp"
+
+#include "tinylm/lm/generate.hpp"
+#include "tinylm/lm/sampling.hpp"
+
+#include "tinylm/io/checkpoint.hpp"
+#include "tinylm/io/json.hpp"
+#include "tinylm/io/plot.hpp"
+#include "tinylm/io/safetensors.hpp"

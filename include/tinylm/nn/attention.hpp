@@ -48,6 +48,8 @@ class CausalSelfAttention : public Module<Float> {
                  ")");
     this->register_module("c_attn", c_attn);
     this->register_module("c_proj", c_proj);
+    this->register_module("attn_dropout", attn_dropout);
+    this->register_module("resid_dropout", resid_dropout);
   }
 
   /// x (B, T, C) -> (B, T, C). With a cache, T new positions follow the cached ones.

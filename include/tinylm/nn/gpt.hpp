@@ -129,6 +129,7 @@ class GPT : public Module<Float> {
         ln_f(cfg.n_embd) {
     this->register_module("transformer.wte", wte);
     this->register_module("transformer.wpe", wpe);
+    this->register_module("transformer.drop", drop);
     for (int64_t i = 0; i < cfg.n_layer; ++i) {
       h.push_back(std::make_unique<Block<Float>>(cfg.n_embd, cfg.n_head, cfg.dropout, init_gen_, dropout_gen_));
       this->register_module("transformer.h." + std::to_string(i), *h.back());

@@ -18,6 +18,7 @@ class MLP : public Module<Float> {
       : c_fc(C, 4 * C, init_gen), c_proj(4 * C, C, init_gen), dropout(dropout_p, dropout_gen) {
     this->register_module("c_fc", c_fc);
     this->register_module("c_proj", c_proj);
+    this->register_module("dropout", dropout);
   }
 
   Tensor<Float> forward(const Tensor<Float>& x) const {

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "tinylm/kernels/cpu/elementwise.hpp"
+#include "tinylm/kernels/cpu/math.hpp"
 
 namespace tinylm::kernels::cpu {
 
@@ -22,7 +23,7 @@ template <class T>
 void gelu_tanh_forward(T* out, const T* x, int64_t n) {
   map(out, x, n, [](T v) {
     const T u = T(kSqrt2OverPi) * (v + T(kGeluCoeff) * v * v * v);
-    return T(0.5) * v * (T(1) + std::tanh(u));
+    return T(0.5) * v * (T(1) + vtanh(u));
   });
 }
 
@@ -31,7 +32,7 @@ template <class T>
 void gelu_tanh_backward(T* dx, const T* dy, const T* x, int64_t n) {
   map2(dx, dy, x, n, [](T g, T v) {
     const T u = T(kSqrt2OverPi) * (v + T(kGeluCoeff) * v * v * v);
-    const T th = std::tanh(u);
+    const T th = vtanh(u);
     const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluCoeff) * v * v);
     return g * (T(0.5) * (T(1) + th) + T(0.5) * v * (T(1) - th * th) * du);
   });
@@ -46,7 +47,7 @@ template <class T>
 void gelu_erf_backward(T* dx, const T* dy, const T* x, int64_t n) {
   map2(dx, dy, x, n, [](T g, T v) {
     const T cdf = T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
-    const T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * v * v);
+    const T pdf = T(kInvSqrt2Pi) * vexp(T(-0.5) * v * v);
     return g * (cdf + v * pdf);
   });
 }

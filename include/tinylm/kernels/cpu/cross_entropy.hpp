@@ -18,6 +18,7 @@
 #include <limits>
 #include <vector>
 
+#include "tinylm/kernels/cpu/math.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 
 namespace tinylm::kernels::cpu {
@@ -32,7 +33,7 @@ void cross_entropy_forward(T* loss, T* lse, const T* x, const I* targets, int64_
       for (int64_t j = 0; j < V; ++j) m = xr[j] > m ? xr[j] : m;
       T s = T(0);
 #pragma omp simd reduction(+ : s)
-      for (int64_t j = 0; j < V; ++j) s += std::exp(xr[j] - m);
+      for (int64_t j = 0; j < V; ++j) s += vexp(xr[j] - m);
       lse[r] = m + std::log(s);
       const int64_t t = static_cast<int64_t>(targets[r]);
       loss[r] = t == ignore_index ? T(0) : lse[r] - xr[t];
@@ -55,7 +56,7 @@ void cross_entropy_backward(T* dx, const T* x, const T* lse, const I* targets, i
       }
       const T l = lse[r];
 #pragma omp simd
-      for (int64_t j = 0; j < V; ++j) dr[j] = scale * std::exp(xr[j] - l);
+      for (int64_t j = 0; j < V; ++j) dr[j] = scale * vexp(xr[j] - l);
       dr[t] -= scale;
     }
   });

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "tinylm/kernels/cpu/math.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 
 namespace tinylm::kernels::cpu {
@@ -32,12 +33,12 @@ void softmax_forward(T* out, const T* in, int64_t outer, int64_t n, int64_t inne
       if (m == -std::numeric_limits<T>::infinity()) m = T(0);  // all -inf: avoid inf - inf
       T s = T(0);
       if (log) {
-        for (int64_t j = 0; j < n; ++j) s += std::exp(x[j * inner] - m);
+        for (int64_t j = 0; j < n; ++j) s += vexp(x[j * inner] - m);
         const T lse = m + std::log(s);
         for (int64_t j = 0; j < n; ++j) y[j * inner] = x[j * inner] - lse;
       } else {
         for (int64_t j = 0; j < n; ++j) {
-          const T e = std::exp(x[j * inner] - m);
+          const T e = vexp(x[j * inner] - m);
           y[j * inner] = e;
           s += e;
         }
@@ -59,7 +60,7 @@ void softmax_backward(T* dx, const T* dy, const T* y, int64_t outer, int64_t n, 
       T s = T(0);
       if (log) {
         for (int64_t j = 0; j < n; ++j) s += pdy[j * inner];
-        for (int64_t j = 0; j < n; ++j) pdx[j * inner] = pdy[j * inner] - std::exp(py[j * inner]) * s;
+        for (int64_t j = 0; j < n; ++j) pdx[j * inner] = pdy[j * inner] - vexp(py[j * inner]) * s;
       } else {
         for (int64_t j = 0; j < n; ++j) s += pdy[j * inner] * py[j * inner];
         for (int64_t j = 0; j < n; ++j) pdx[j * inner] = py[j * inner] * (pdy[j * inner] - s);

@@ -1,0 +1,428 @@
+// gpt_train: train a small GPT on text, watch it learn, and sample from it.
+//
+//   gpt_train                        the built-in synthetic corpus, a few minutes on 2 cores
+//   gpt_train --data input.txt       any text file, one token per character
+//   gpt_train --data shard.bin --vocab-size 50257    an llm.c token shard
+//
+// Writes metrics.csv, loss.svg and the checkpoint (model.safetensors plus
+// model.train.safetensors for --resume) into --out. Run with --help for
+// every flag.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tinylm/tinylm.hpp>
+
+#include "flags.hpp"
+
+namespace {
+
+using tinylm::Tensor;
+using tinylm::data::CharTokenizer;
+using tinylm::data::TokenDataset;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string data, val_data, init, resume, save, out = "out", optimizer = "adamw", device = "cpu", prompt;
+  int64_t vocab_size = 0, n_layer = 4, n_head = 4, n_embd = 128, block_size = 128;
+  int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
+  int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
+  int64_t stop_at = 0, save_every = 0;
+  double dropout = 0.0, lr = 2e-3, min_lr = 2e-4, weight_decay = 0.1, grad_clip = 1.0, momentum = 0.9;
+  double temperature = 0.8, top_p = 1.0;
+};
+
+void define_flags(examples::Flags& f, Options& o) {
+  f.add("data", &o.data, "training text file (one token per character), or an llm.c .bin token shard; none: the built-in synthetic corpus");
+  f.add("val-data", &o.val_data, "validation file of the same kind; none: the last 10% of --data");
+  f.add("vocab-size", &o.vocab_size, "vocabulary size of a .bin shard's tokens");
+  f.add("synthetic-chars", &o.synthetic_chars, "characters of synthetic corpus to generate");
+  f.add("n-layer", &o.n_layer, "transformer blocks");
+  f.add("n-head", &o.n_head, "attention heads per block");
+  f.add("n-embd", &o.n_embd, "embedding width C");
+  f.add("block-size", &o.block_size, "context length T");
+  f.add("dropout", &o.dropout, "dropout probability");
+  f.add("batch-size", &o.batch_size, "sequences per micro-batch B");
+  f.add("grad-accum", &o.grad_accum, "micro-batches per optimizer step");
+  f.add("steps", &o.steps, "optimizer steps in total (with --resume: including the ones already done)");
+  f.add("stop-at", &o.stop_at, "end this run after this step, as if interrupted; --resume continues it (0: run to --steps)");
+  f.add("save-every", &o.save_every, "also save the checkpoint every this many steps (0: only at the end)");
+  f.add("lr", &o.lr, "peak learning rate");
+  f.add("min-lr", &o.min_lr, "learning rate at the end of the cosine decay");
+  f.add("warmup", &o.warmup, "steps of linear warmup");
+  f.add("weight-decay", &o.weight_decay, "decoupled weight decay (matrices only)");
+  f.add("grad-clip", &o.grad_clip, "clip the global gradient norm to this (0: off)");
+  f.add("optimizer", &o.optimizer, "adamw or sgd");
+  f.add("momentum", &o.momentum, "SGD momentum");
+  f.add("seed", &o.seed, "seed for initialization, batches, dropout and sampling");
+  f.add("threads", &o.threads, "CPU threads (0: all cores)");
+  f.add("device", &o.device, "cpu or cuda");
+  f.add("eval-every", &o.eval_every, "steps between validation evaluations");
+  f.add("eval-iters", &o.eval_iters, "batches per validation evaluation");
+  f.add("sample-tokens", &o.sample_tokens, "tokens to sample after training (0: no sample)");
+  f.add("temperature", &o.temperature, "sampling temperature (0: greedy)");
+  f.add("top-k", &o.top_k, "sample from the k most likely tokens (0: all)");
+  f.add("top-p", &o.top_p, "sample from the smallest set of tokens with this much probability (1: all)");
+  f.add("prompt", &o.prompt, "text the sample continues; none: a newline (or the first validation token)");
+  f.add("init", &o.init, "start from the weights in this checkpoint");
+  f.add("resume", &o.resume, "continue the run saved in this checkpoint");
+  f.add("save", &o.save, "checkpoint path; none: OUT/model.safetensors");
+  f.add("out", &o.out, "directory for metrics.csv, loss.svg and the checkpoint");
+}
+
+void validate(const Options& o) {
+  using examples::UsageError;
+  auto need = [](bool ok, const std::string& msg) {
+    if (!ok) throw UsageError(msg);
+  };
+  need(o.steps >= 1, "--steps must be at least 1, got " + std::to_string(o.steps));
+  need(o.batch_size >= 1, "--batch-size must be at least 1, got " + std::to_string(o.batch_size));
+  need(o.grad_accum >= 1, "--grad-accum must be at least 1, got " + std::to_string(o.grad_accum));
+  need(o.lr > 0, "--lr must be positive");
+  need(o.min_lr >= 0 && o.min_lr <= o.lr, "--min-lr must be in [0, --lr]");
+  need(o.warmup >= 0, "--warmup must be >= 0");
+  need(o.weight_decay >= 0, "--weight-decay must be >= 0");
+  need(o.grad_clip >= 0, "--grad-clip must be >= 0");
+  need(o.optimizer == "adamw" || o.optimizer == "sgd", "--optimizer must be adamw or sgd, got '" + o.optimizer + "'");
+  need(o.momentum >= 0 && o.momentum < 1, "--momentum must be in [0, 1)");
+  need(o.threads >= 0, "--threads must be >= 0");
+  need(o.eval_every >= 1, "--eval-every must be at least 1");
+  need(o.stop_at >= 0 && o.stop_at <= o.steps, "--stop-at must be in [0, --steps]");
+  need(o.save_every >= 0, "--save-every must be >= 0");
+  need(o.eval_iters >= 1, "--eval-iters must be at least 1");
+  need(o.sample_tokens >= 0, "--sample-tokens must be >= 0");
+  need(o.synthetic_chars >= 1000, "--synthetic-chars must be at least 1000");
+  need(o.init.empty() || o.resume.empty(), "--init and --resume cannot be used together");
+  need(o.val_data.empty() || !o.data.empty(), "--val-data needs --data");
+  tinylm::lm::SamplingOptions{o.temperature, o.top_k, o.top_p}.validate();
+}
+
+bool is_shard(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".bin") == 0; }
+
+/// Training and validation tokens, the tokenizer (text data), and the entropy floor (synthetic data).
+struct Data {
+  TokenDataset train, val;
+  std::optional<CharTokenizer> tokenizer;
+  std::optional<double> floor;
+  int64_t vocab_size = 0;
+  std::string description;
+};
+
+std::vector<int32_t> shard_tokens(const std::string& path, int64_t vocab) {
+  const std::vector<uint16_t> t = tinylm::data::read_shard(path);
+  TINYLM_CHECK(!t.empty(), "'", path, "' holds no tokens");
+  for (std::size_t i = 0; i < t.size(); ++i)
+    TINYLM_CHECK(t[i] < vocab, "'", path, "': token ", t[i], " at position ", i, " is not below --vocab-size ", vocab);
+  return {t.begin(), t.end()};
+}
+
+Data load_data(const Options& o) {
+  Data d;
+  if (o.data.empty()) {
+    const auto corpus = tinylm::data::generate_synthetic(o.synthetic_chars, 1);
+    const std::size_t cut = corpus.text.size() * 9 / 10;
+    d.tokenizer = CharTokenizer::from_text(corpus.text);
+    d.train = TokenDataset(d.tokenizer->encode(corpus.text.substr(0, cut)), "synthetic corpus (train split)");
+    d.val = TokenDataset(d.tokenizer->encode(corpus.text.substr(cut)), "synthetic corpus (validation split)");
+    d.floor = corpus.entropy(cut, corpus.text.size());
+    d.description = "built-in synthetic corpus, " + std::to_string(corpus.text.size()) + " characters";
+  } else if (is_shard(o.data)) {
+    if (o.vocab_size <= 0) throw examples::UsageError("--data " + o.data + " is a token shard: give --vocab-size");
+    TokenDataset all(shard_tokens(o.data, o.vocab_size), o.data);
+    if (o.val_data.empty()) std::tie(d.train, d.val) = all.split(0.1);
+    else d.train = all, d.val = TokenDataset(shard_tokens(o.val_data, o.vocab_size), o.val_data);
+    d.vocab_size = o.vocab_size;
+    d.description = o.data + ", " + std::to_string(all.size()) + " tokens";
+  } else {
+    const std::string text = tinylm::data::read_text_file(o.data);
+    const std::string val_text = o.val_data.empty() ? "" : tinylm::data::read_text_file(o.val_data);
+    d.tokenizer = CharTokenizer::from_text(text + val_text);
+    const auto ids = d.tokenizer->encode(text);
+    TokenDataset all(ids, o.data);
+    if (o.val_data.empty()) std::tie(d.train, d.val) = all.split(0.1);
+    else d.train = all, d.val = TokenDataset(d.tokenizer->encode(val_text), o.val_data);
+    d.description = o.data + ", " + std::to_string(ids.size()) + " characters, " +
+                    std::to_string(d.tokenizer->vocab_size()) + " distinct";
+  }
+  if (d.tokenizer) d.vocab_size = d.tokenizer->vocab_size();
+  return d;
+}
+
+/// The model config: from the flags, or from the checkpoint being resumed or
+/// started from (model-shape flags given explicitly must then agree).
+tinylm::nn::GPTConfig model_config(const Options& o, const examples::Flags& f, const Data& d,
+                                   const tinylm::io::SafetensorsFile* ckpt) {
+  tinylm::nn::GPTConfig c{d.vocab_size, o.block_size, o.n_layer, o.n_head, o.n_embd, o.dropout};
+  if (!ckpt) {
+    c.validate();
+    return c;
+  }
+  tinylm::nn::GPTConfig saved = tinylm::io::read_gpt_config(*ckpt);
+  auto agree = [&](const char* flag, int64_t given, int64_t have) {
+    TINYLM_CHECK(!f.given(flag) || given == have, "checkpoint '", ckpt->path(), "' holds a model with ", flag, " ",
+                 have, ", but --", flag, " is ", given);
+  };
+  agree("n-layer", o.n_layer, saved.n_layer);
+  agree("n-head", o.n_head, saved.n_head);
+  agree("n-embd", o.n_embd, saved.n_embd);
+  agree("block-size", o.block_size, saved.block_size);
+  TINYLM_CHECK(saved.vocab_size == d.vocab_size, "checkpoint '", ckpt->path(), "' holds a model with vocab_size ",
+               saved.vocab_size, ", but the data has ", d.vocab_size, " tokens");
+  if (f.given("dropout")) saved.dropout = o.dropout;
+  return saved;
+}
+
+double evaluate(tinylm::nn::GPT<float>& model, const TokenDataset& data, const Options& o, int64_t T) {
+  tinylm::NoGradGuard no_grad;
+  model.eval();
+  tinylm::Generator gen(static_cast<uint64_t>(o.seed) + 1000);  // the same batches at every evaluation
+  double total = 0;
+  for (int64_t i = 0; i < o.eval_iters; ++i) {
+    const auto b = data.sample(o.batch_size, T, gen);
+    total += model.forward(b.x, b.y).loss.item();
+  }
+  model.train();
+  return total / static_cast<double>(o.eval_iters);
+}
+
+std::string format_duration(double s) {
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
+  else std::snprintf(buf, sizeof buf, "%dm%02ds", int(s / 60), int(s) % 60);
+  return buf;
+}
+
+struct MetricsRow {
+  int64_t step;
+  double train_loss, val_loss, lr, tokens_per_s, ms_per_step;
+};
+
+void write_outputs(const std::string& dir, const std::vector<MetricsRow>& rows, std::optional<double> floor) {
+  std::string csv = "step,train_loss,val_loss,lr,tokens_per_s,ms_per_step\n";
+  tinylm::io::Series train{"train loss", {}, {}, "#1f77b4"}, val{"validation loss", {}, {}, "#d62728"};
+  for (const auto& r : rows) {
+    char v[32] = "", line[256];
+    if (!std::isnan(r.val_loss)) {
+      std::snprintf(v, sizeof v, "%.9g", r.val_loss);
+      val.x.push_back(double(r.step));
+      val.y.push_back(r.val_loss);
+    }
+    std::snprintf(line, sizeof line, "%lld,%.9g,%s,%.9g,%.9g,%.9g\n", static_cast<long long>(r.step), r.train_loss, v,
+                  r.lr, r.tokens_per_s, r.ms_per_step);
+    csv += line;
+    train.x.push_back(double(r.step));
+    train.y.push_back(r.train_loss);
+  }
+  tinylm::write_file_atomic(dir + "/metrics.csv", {csv});
+  std::vector<tinylm::io::HLine> lines;
+  if (floor) lines.push_back({"entropy floor", *floor, "#2ca02c"});
+  tinylm::io::write_line_chart_svg(dir + "/loss.svg", "gpt_train: loss", "step", "cross-entropy (nats/token)",
+                                   {train, val}, lines);
+}
+
+/// The rows of an earlier metrics.csv up to `step` (a resumed run continues its chart).
+std::vector<MetricsRow> read_metrics(const std::string& path, int64_t step) {
+  std::vector<MetricsRow> rows;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    MetricsRow r{};
+    // step,train_loss,val_loss,lr,tokens_per_s,ms_per_step (val_loss may be empty)
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string x; fields >> x;) f.push_back(x);
+    if (f.size() != 5 && f.size() != 6) continue;
+    const long long st = std::stoll(f[0]);
+    if (st > step) break;
+    const bool has_val = f.size() == 6;
+    r.step = st;
+    r.train_loss = std::stod(f[1]);
+    r.val_loss = has_val ? std::stod(f[2]) : NAN;
+    r.lr = std::stod(f[has_val ? 3 : 2]);
+    r.tokens_per_s = std::stod(f[has_val ? 4 : 3]);
+    r.ms_per_step = std::stod(f[has_val ? 5 : 4]);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  examples::Flags flags("gpt_train", "Trains a GPT on text and samples from it.");
+  define_flags(flags, o);
+  if (!flags.parse(argc, argv)) return 0;
+  validate(o);
+  tinylm::check_device_supported(tinylm::Device::parse(o.device), "--device");
+  TINYLM_CHECK(o.device == "cpu", "--device ", o.device, ": gpt_train runs on the CPU in this build");
+  if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
+
+  const Data data = load_data(o);
+  std::optional<tinylm::io::SafetensorsFile> ckpt;
+  const std::string ckpt_path = !o.resume.empty() ? o.resume : o.init;
+  if (!ckpt_path.empty()) ckpt = tinylm::io::SafetensorsFile::read(ckpt_path);
+  const tinylm::nn::GPTConfig cfg = model_config(o, flags, data, ckpt ? &*ckpt : nullptr);
+  data.train.check_fits(cfg.block_size);
+  data.val.check_fits(cfg.block_size);
+  if (ckpt && data.tokenizer) {
+    auto it = ckpt->metadata().find("tinylm.tokenizer");
+    TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->to_string(), "checkpoint '",
+                 ckpt_path, "' was trained on a different vocabulary than ", data.description);
+  }
+
+  const std::string save_path = o.save.empty() ? o.out + "/model.safetensors" : o.save;
+  const std::string state_path = save_path.substr(0, save_path.rfind(".safetensors")) + ".train.safetensors";
+  std::filesystem::create_directories(o.out);
+
+  tinylm::nn::GPT<float> model(cfg, static_cast<uint64_t>(o.seed));
+  if (ckpt) tinylm::io::load_gpt_weights(*ckpt, model);
+  std::unique_ptr<tinylm::optim::Optimizer<float>> opt;
+  const auto groups = tinylm::optim::decay_groups(model.named_parameters(), o.lr, o.weight_decay);
+  if (o.optimizer == "adamw") opt = std::make_unique<tinylm::optim::AdamW<float>>(groups, tinylm::optim::AdamOptions{o.lr, 0.9, 0.95, 1e-8, o.weight_decay});
+  else opt = std::make_unique<tinylm::optim::SGD<float>>(groups, tinylm::optim::SGDOptions{o.lr, o.momentum, o.weight_decay, false});
+  const auto schedule = tinylm::optim::LRSchedule::warmup_cosine(o.lr, o.min_lr, std::min(o.warmup, o.steps), o.steps);
+
+  tinylm::Generator data_gen(static_cast<uint64_t>(o.seed) * 2654435761u + 1);
+  int64_t start = 0;
+  if (!o.resume.empty()) {
+    const std::string resume_state = o.resume.substr(0, o.resume.rfind(".safetensors")) + ".train.safetensors";
+    const auto st = tinylm::io::load_training_state(resume_state, *opt);
+    start = st.step;
+    TINYLM_CHECK(st.generators.count("data") && st.generators.count("dropout"), "training state '", resume_state,
+                 "' lacks the data or dropout generator state");
+    data_gen.set_state(st.generators.at("data"));
+    model.dropout_generator().set_state(st.generators.at("dropout"));
+    TINYLM_CHECK(start < o.steps, "checkpoint '", o.resume, "' is already at step ", start, "; --steps ", o.steps,
+                 " leaves nothing to do");
+  }
+
+  const int64_t T = cfg.block_size, tokens_per_step = o.batch_size * T * o.grad_accum;
+  std::printf("data: %s\nmodel: %lld layers, %lld heads, %lld wide, context %lld, vocabulary %lld: %.2fM parameters\n",
+              data.description.c_str(), (long long)cfg.n_layer, (long long)cfg.n_head, (long long)cfg.n_embd,
+              (long long)cfg.block_size, (long long)cfg.vocab_size, double(model.num_parameters()) / 1e6);
+  std::printf("training: %lld steps of %lld tokens, %s, lr %g -> %g, %d threads%s\n", (long long)o.steps,
+              (long long)tokens_per_step, o.optimizer.c_str(), o.lr, o.min_lr, tinylm::num_threads(),
+              start ? (", resuming at step " + std::to_string(start)).c_str() : "");
+  if (data.floor) std::printf("entropy floor of the validation text: %.4f nats/char\n", *data.floor);
+
+  std::map<std::string, std::string> meta;
+  if (data.tokenizer) {
+    meta["tinylm.tokenizer"] = data.tokenizer->to_string();
+    meta["tinylm.tokenizer_kind"] = "char";
+  }
+  auto save_checkpoint = [&](int64_t step) {
+    tinylm::io::save_gpt(save_path, model, meta);
+    tinylm::io::TrainingState st;
+    st.step = step;
+    st.generators["data"] = data_gen.state();
+    st.generators["dropout"] = model.dropout_generator().state();
+    tinylm::io::save_training_state(state_path, *opt, st);
+  };
+  const int64_t end = o.stop_at > 0 ? o.stop_at : o.steps;
+  TINYLM_CHECK(start < end, "--stop-at ", o.stop_at, " is not after the checkpoint's step ", start);
+
+  const bool tty = ::isatty(STDOUT_FILENO);
+  std::vector<MetricsRow> rows;
+  if (start > 0) rows = read_metrics(o.out + "/metrics.csv", start);
+  if (start > 0) rows = read_metrics(o.out + "/metrics.csv", start);
+  double last_val = NAN, elapsed = 0;
+  const auto t_start = Clock::now();
+  for (int64_t step = start; step < end; ++step) {
+    const auto t0 = Clock::now();
+    const double lr = schedule(step);
+    opt->set_lr(lr);
+    opt->zero_grad();
+    double loss = 0;
+    for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
+      const auto b = data.train.sample(o.batch_size, T, data_gen);
+      const auto out = model.forward(b.x, b.y);
+      (out.loss * (1.0 / double(o.grad_accum))).backward();
+      loss += out.loss.item() / double(o.grad_accum);
+    }
+    TINYLM_CHECK(std::isfinite(loss), "training diverged: loss is ", loss, " at step ", step,
+                 " (try a lower --lr or --grad-clip)");
+    if (o.grad_clip > 0) tinylm::optim::clip_grad_norm(model.parameters(), o.grad_clip);
+    opt->step();
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const int64_t done = step + 1 - start;
+    MetricsRow row{step + 1, loss, NAN, lr, double(tokens_per_step) / dt, dt * 1e3};
+    const bool eval_now = (step + 1) % o.eval_every == 0 || step + 1 == end;
+    if (eval_now) row.val_loss = last_val = evaluate(model, data.val, o, T);
+    rows.push_back(row);
+    const double eta = elapsed / double(done) * double(end - step - 1);
+    char line[256];
+    std::snprintf(line, sizeof line, "step %5lld/%lld | loss %.4f | lr %.2e | %7.0f tok/s | %6.1f ms/step | ETA %s",
+                  (long long)(step + 1), (long long)o.steps, loss, lr, row.tokens_per_s, row.ms_per_step,
+                  format_duration(eta).c_str());
+    if (eval_now) {
+      std::printf("%s%s | val %.4f", tty ? "\r" : "", line, last_val);
+      if (data.floor) std::printf(" (floor %.4f, gap %.4f)", *data.floor, last_val - *data.floor);
+      std::printf("\n");
+    } else if (tty) {
+      std::printf("\r%s", line);
+    } else if (done % std::max<int64_t>(1, (end - start) / 20) == 0) {
+      std::printf("%s\n", line);
+    }
+    std::fflush(stdout);
+    if (o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < end) save_checkpoint(step + 1);
+  }
+
+  save_checkpoint(end);
+  write_outputs(o.out, rows, data.floor);
+  std::printf("trained %lld steps in %s; final validation loss %.4f", (long long)(end - start),
+              format_duration(elapsed).c_str(), last_val);
+  if (data.floor) std::printf(", %.4f above the entropy floor %.4f", last_val - *data.floor, *data.floor);
+  std::printf("\nwrote %s, %s, %s/metrics.csv, %s/loss.svg\n", save_path.c_str(), state_path.c_str(), o.out.c_str(),
+              o.out.c_str());
+
+  if (o.sample_tokens > 0) {
+    std::vector<int32_t> prompt;
+    if (!o.prompt.empty()) {
+      TINYLM_CHECK(data.tokenizer.has_value(), "--prompt needs text data (a .bin shard has no tokenizer here)");
+      prompt = data.tokenizer->encode(o.prompt);
+      TINYLM_CHECK(!prompt.empty(), "--prompt is empty after encoding");
+    } else if (data.tokenizer) {  // start a new line, as nanoGPT does, when the text has newlines
+      prompt = data.tokenizer->encode("\n", CharTokenizer::Unknown::Skip);
+      if (prompt.empty()) prompt = {data.val.tokens().front()};
+    } else {
+      prompt = {data.val.tokens().front()};
+    }
+    tinylm::Generator sample_gen(static_cast<uint64_t>(o.seed) + 7);
+    const auto tokens = tinylm::lm::generate(model, prompt, o.sample_tokens, {o.temperature, o.top_k, o.top_p},
+                                             sample_gen);
+    std::printf("\n--- sample (%lld tokens, temperature %g) ---\n", (long long)o.sample_tokens, o.temperature);
+    if (data.tokenizer) {
+      std::printf("%s\n", data.tokenizer->decode(tokens).c_str());
+    } else {
+      for (int32_t t : tokens) std::printf("%d ", t);
+      std::printf("\n");
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const examples::UsageError& e) {
+    std::fprintf(stderr, "gpt_train: %s\n(gpt_train --help lists the flags)\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpt_train: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,69 @@
+#pragma once
+// Reading text files and UTF-8 <-> code points, with errors that name the
+// file and the byte offset.
+
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinylm/core/error.hpp"
+
+namespace tinylm::data {
+
+/// The whole file as bytes. Missing, unreadable and empty files are errors.
+inline std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  TINYLM_CHECK(in.good(), "read_text_file: cannot open '", path, "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  TINYLM_CHECK(!in.bad(), "read_text_file: error while reading '", path, "'");
+  std::string s = ss.str();
+  TINYLM_CHECK(!s.empty(), "read_text_file: '", path, "' is empty");
+  return s;
+}
+
+/// Decodes UTF-8 into code points; `what` names the source in errors.
+inline std::vector<char32_t> utf8_decode(std::string_view s, const std::string& what = "text") {
+  std::vector<char32_t> out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    int len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
+    TINYLM_CHECK(len > 0 && i + len <= s.size(), what, ": invalid UTF-8 at byte ", i);
+    char32_t cp = len == 1 ? b0 : b0 & (0x7F >> len);
+    for (int k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      TINYLM_CHECK((b & 0xC0) == 0x80, what, ": invalid UTF-8 at byte ", i + k);
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    TINYLM_CHECK(!overlong && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF), what, ": invalid UTF-8 at byte ", i);
+    out.push_back(cp);
+    i += static_cast<std::size_t>(len);
+  }
+  return out;
+}
+
+inline void utf8_append(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace tinylm::data

@@ -1,0 +1,177 @@
+#pragma once
+// Checkpoints.
+//
+// Model file: a safetensors file with every GPT parameter under its Hugging
+// Face GPT-2 name (transformer.wte.weight, transformer.h.0.attn.c_attn.weight
+// stored [in, out], ...) and the model config in __metadata__
+// ("tinylm.config", JSON), plus whatever the caller adds (the tokenizer).
+// Loading accepts names with or without the "transformer." prefix and skips
+// GPT-2's non-parameter buffers (attn.bias, attn.masked_bias) and the tied
+// lm_head.weight, so Hugging Face GPT-2 files load too.
+//
+// Training-state file: the optimizer's buffers by name (exp_avg.<param>, ...),
+// the step, and the states of the random generators, in a second
+// safetensors file beside the model file, so a run resumes exactly.
+// Both writes are atomic.
+
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "tinylm/core/rng.hpp"
+#include "tinylm/io/safetensors.hpp"
+#include "tinylm/nn/gpt.hpp"
+#include "tinylm/optim/optimizer.hpp"
+
+namespace tinylm::io {
+
+inline Json to_json(const nn::GPTConfig& c) {
+  Json j = Json::object();
+  j.set("vocab_size", c.vocab_size);
+  j.set("block_size", c.block_size);
+  j.set("n_layer", c.n_layer);
+  j.set("n_head", c.n_head);
+  j.set("n_embd", c.n_embd);
+  j.set("dropout", c.dropout);
+  return j;
+}
+
+inline nn::GPTConfig gpt_config_from_json(const Json& j, const std::string& what) {
+  auto get = [&](const char* key) -> const Json& {
+    const Json* v = j.find(key);
+    TINYLM_CHECK(v, what, ": model config has no '", key, "'");
+    return *v;
+  };
+  nn::GPTConfig c;
+  c.vocab_size = get("vocab_size").as_int("vocab_size");
+  c.block_size = get("block_size").as_int("block_size");
+  c.n_layer = get("n_layer").as_int("n_layer");
+  c.n_head = get("n_head").as_int("n_head");
+  c.n_embd = get("n_embd").as_int("n_embd");
+  c.dropout = get("dropout").as_number("dropout");
+  c.validate();
+  return c;
+}
+
+/// The config a tinylm model file was saved with.
+inline nn::GPTConfig read_gpt_config(const SafetensorsFile& f) {
+  auto it = f.metadata().find("tinylm.config");
+  TINYLM_CHECK(it != f.metadata().end(), "checkpoint '", f.path(),
+               "' has no 'tinylm.config' in its metadata: it was not written by tinylm's save_gpt");
+  return gpt_config_from_json(Json::parse(it->second, "checkpoint '" + f.path() + "' tinylm.config"),
+                              "checkpoint '" + f.path() + "'");
+}
+
+template <FloatElement T>
+void save_gpt(const std::string& path, const nn::GPT<T>& model,
+              const std::map<std::string, std::string>& metadata = {}) {
+  SafetensorsWriter w;
+  for (const auto& p : model.named_parameters()) w.add(p.name, p.tensor);
+  w.set_metadata("format", "pt");
+  w.set_metadata("tinylm.config", to_json(model.config()).dump());
+  for (const auto& [k, v] : metadata) w.set_metadata(k, v);
+  w.save(path);
+}
+
+/// Loads a model file's weights into `model`; every parameter must be present
+/// with the model's shape (the error lists what is missing or mis-shaped).
+template <FloatElement T>
+void load_gpt_weights(const SafetensorsFile& f, nn::GPT<T>& model) {
+  const std::string prefix = "transformer.";
+  auto ends_with = [](const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  nn::StateDict<T> state;
+  for (const std::string& name : f.names()) {
+    if (ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias") || name == "lm_head.weight") continue;
+    const std::string full = name.rfind(prefix, 0) == 0 ? name : prefix + name;
+    state.emplace_back(full, f.get<T>(name));
+  }
+  try {
+    model.load_state_dict(state);
+  } catch (const Error& e) {
+    throw Error(tinylm::detail::str_cat("checkpoint '", f.path(), "': ", e.what()));
+  }
+}
+
+// ---- training state ---------------------------------------------------------
+
+inline std::string to_string(const Generator::State& s) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %d %a", s.s[0], s.s[1], s.s[2],
+                s.s[3], s.has_cached_normal ? 1 : 0, s.cached_normal);
+  return buf;
+}
+
+inline Generator::State generator_state_from_string(const std::string& text, const std::string& what) {
+  Generator::State s;
+  int cached = 0;
+  const int n = std::sscanf(text.c_str(), "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %d %la", &s.s[0], &s.s[1],
+                            &s.s[2], &s.s[3], &cached, &s.cached_normal);
+  TINYLM_CHECK(n == 6, what, ": malformed generator state '", text, "'");
+  s.has_cached_normal = cached != 0;
+  return s;
+}
+
+struct TrainingState {
+  int64_t step = 0;
+  std::map<std::string, Generator::State> generators;
+  std::map<std::string, std::string> info;  // anything else the trainer recorded
+};
+
+/// Writes the optimizer's buffers, the step and generator states to `path`.
+template <FloatElement T>
+void save_training_state(const std::string& path, const optim::Optimizer<T>& opt, const TrainingState& st) {
+  SafetensorsWriter w;
+  for (const auto& [name, t] : opt.state()) w.add(name, t);
+  w.set_metadata("tinylm.step", std::to_string(st.step));
+  w.set_metadata("tinylm.optimizer_steps", std::to_string(opt.steps()));
+  for (const auto& [name, g] : st.generators) w.set_metadata("tinylm.rng." + name, to_string(g));
+  for (const auto& [k, v] : st.info) w.set_metadata("tinylm.info." + k, v);
+  w.save(path);
+}
+
+/// Reads a training state, copying optimizer buffers into `opt` by name.
+template <FloatElement T>
+TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& opt) {
+  const SafetensorsFile f = SafetensorsFile::read(path);
+  TrainingState st;
+  auto meta = [&](const std::string& key) -> const std::string& {
+    auto it = f.metadata().find(key);
+    TINYLM_CHECK(it != f.metadata().end(), "training state '", path, "' has no '", key, "' in its metadata");
+    return it->second;
+  };
+  st.step = std::stoll(meta("tinylm.step"));
+  const int64_t opt_steps = std::stoll(meta("tinylm.optimizer_steps"));
+  const auto buffers = opt.state();
+  std::string missing;
+  for (const auto& [name, t] : buffers) {
+    if (!f.contains(name)) {
+      missing += (missing.empty() ? "" : ", ") + name;
+      continue;
+    }
+    TINYLM_CHECK(f.entry(name).shape == t.shape(), "training state '", path, "': '", name, "' is ",
+                 f.entry(name).shape, ", the optimizer's is ", t.shape());
+  }
+  TINYLM_CHECK(missing.empty(), "training state '", path, "' does not match the optimizer; missing: ", missing);
+  TINYLM_CHECK(f.names().size() == buffers.size(), "training state '", path, "' holds ", f.names().size(),
+               " optimizer buffers, the optimizer has ", buffers.size(), " (a different optimizer?)");
+  {
+    NoGradGuard no_grad;
+    for (const auto& [name, t] : buffers) {
+      Tensor<T> dst = t;
+      dst.copy_(f.get<T>(name));
+    }
+  }
+  opt.set_steps(opt_steps);
+  for (const auto& [k, v] : f.metadata()) {
+    if (k.rfind("tinylm.rng.", 0) == 0)
+      st.generators[k.substr(11)] = generator_state_from_string(v, "training state '" + path + "'");
+    else if (k.rfind("tinylm.info.", 0) == 0)
+      st.info[k.substr(12)] = v;
+  }
+  return st;
+}
+
+}  // namespace tinylm::io

@@ -1,0 +1,330 @@
+#pragma once
+// A small JSON value with a strict parser and a writer: enough for
+// safetensors headers and checkpoint metadata. Numbers are kept as doubles
+// (and as exact int64 when they are integers, for offsets and shapes).
+// Parse errors name the byte offset.
+
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinylm/core/error.hpp"
+
+namespace tinylm::io {
+
+class Json {
+ public:
+  enum class Kind { Null, Bool, Number, String, Array, Object };
+  using Array = std::vector<Json>;
+  using Object = std::vector<std::pair<std::string, Json>>;  // keeps insertion order
+
+  Json() = default;
+  Json(std::nullptr_t) {}
+  Json(bool b) : kind_(Kind::Bool), bool_(b) {}
+  Json(int v) : Json(static_cast<int64_t>(v)) {}
+  Json(int64_t v) : kind_(Kind::Number), num_(static_cast<double>(v)), int_(v), is_int_(true) {}
+  Json(double v) : kind_(Kind::Number), num_(v) {}
+  Json(const char* s) : kind_(Kind::String), str_(s) {}
+  Json(std::string s) : kind_(Kind::String), str_(std::move(s)) {}
+  static Json array(Array a = {}) {
+    Json j;
+    j.kind_ = Kind::Array;
+    j.arr_ = std::make_shared<Array>(std::move(a));
+    return j;
+  }
+  static Json object(Object o = {}) {
+    Json j;
+    j.kind_ = Kind::Object;
+    j.obj_ = std::make_shared<Object>(std::move(o));
+    return j;
+  }
+
+  Kind kind() const { return kind_; }
+  bool is_object() const { return kind_ == Kind::Object; }
+  bool is_string() const { return kind_ == Kind::String; }
+  bool is_array() const { return kind_ == Kind::Array; }
+  bool is_number() const { return kind_ == Kind::Number; }
+
+  const std::string& as_string(std::string_view what = "value") const {
+    TINYLM_CHECK(kind_ == Kind::String, "json: ", what, " must be a string");
+    return str_;
+  }
+  double as_number(std::string_view what = "value") const {
+    TINYLM_CHECK(kind_ == Kind::Number, "json: ", what, " must be a number");
+    return num_;
+  }
+  int64_t as_int(std::string_view what = "value") const {
+    TINYLM_CHECK(kind_ == Kind::Number && is_int_, "json: ", what, " must be an integer");
+    return int_;
+  }
+  const Array& as_array(std::string_view what = "value") const {
+    TINYLM_CHECK(kind_ == Kind::Array, "json: ", what, " must be an array");
+    return *arr_;
+  }
+  const Object& as_object(std::string_view what = "value") const {
+    TINYLM_CHECK(kind_ == Kind::Object, "json: ", what, " must be an object");
+    return *obj_;
+  }
+  /// The member `key` of an object, or nullptr.
+  const Json* find(std::string_view key) const {
+    if (kind_ != Kind::Object) return nullptr;
+    for (const auto& [k, v] : *obj_)
+      if (k == key) return &v;
+    return nullptr;
+  }
+  void set(std::string key, Json value) {
+    TINYLM_CHECK(kind_ == Kind::Object, "json: set() on a non-object");
+    for (auto& [k, v] : *obj_)
+      if (k == key) {
+        v = std::move(value);
+        return;
+      }
+    obj_->emplace_back(std::move(key), std::move(value));
+  }
+  void push_back(Json value) {
+    TINYLM_CHECK(kind_ == Kind::Array, "json: push_back() on a non-array");
+    arr_->push_back(std::move(value));
+  }
+
+  std::string dump() const {
+    std::string out;
+    write(out);
+    return out;
+  }
+
+  /// Parses a complete JSON text; `what` names the source in errors.
+  static Json parse(std::string_view text, std::string_view what = "json") {
+    Parser p{text, 0, what};
+    p.skip_ws();
+    Json v = p.value(0);
+    p.skip_ws();
+    p.expect(p.pos == text.size(), "unexpected characters after the value");
+    return v;
+  }
+
+ private:
+  struct Parser {
+    std::string_view s;
+    std::size_t pos;
+    std::string_view what;
+
+    void expect(bool ok, const char* msg) const {
+      TINYLM_CHECK(ok, what, ": bad JSON at byte ", pos, ": ", msg);
+    }
+    void skip_ws() {
+      while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r')) ++pos;
+    }
+    bool eat(char c) {
+      skip_ws();
+      if (pos < s.size() && s[pos] == c) {
+        ++pos;
+        return true;
+      }
+      return false;
+    }
+    Json value(int depth) {
+      expect(depth < 64, "nested too deeply");
+      skip_ws();
+      expect(pos < s.size(), "unexpected end of input");
+      const char c = s[pos];
+      if (c == '{') return object(depth);
+      if (c == '[') return array(depth);
+      if (c == '"') return Json(string());
+      if (s.substr(pos, 4) == "true") return pos += 4, Json(true);
+      if (s.substr(pos, 5) == "false") return pos += 5, Json(false);
+      if (s.substr(pos, 4) == "null") return pos += 4, Json();
+      return number();
+    }
+    Json object(int depth) {
+      ++pos;
+      Json o = Json::object();
+      if (eat('}')) return o;
+      do {
+        skip_ws();
+        expect(pos < s.size() && s[pos] == '"', "expected a string key");
+        std::string key = string();
+        expect(eat(':'), "expected ':'");
+        o.obj_->emplace_back(std::move(key), value(depth + 1));
+      } while (eat(','));
+      expect(eat('}'), "expected ',' or '}'");
+      return o;
+    }
+    Json array(int depth) {
+      ++pos;
+      Json a = Json::array();
+      if (eat(']')) return a;
+      do a.arr_->push_back(value(depth + 1));
+      while (eat(','));
+      expect(eat(']'), "expected ',' or ']'");
+      return a;
+    }
+    unsigned hex4() {
+      expect(pos + 4 <= s.size(), "truncated \\u escape");
+      unsigned v = 0;
+      for (int i = 0; i < 4; ++i) {
+        const char h = s[pos++];
+        v <<= 4;
+        if (h >= '0' && h <= '9') v |= static_cast<unsigned>(h - '0');
+        else if (h >= 'a' && h <= 'f') v |= static_cast<unsigned>(h - 'a' + 10);
+        else if (h >= 'A' && h <= 'F') v |= static_cast<unsigned>(h - 'A' + 10);
+        else expect(false, "bad hex digit in \\u escape");
+      }
+      return v;
+    }
+    std::string string() {
+      ++pos;  // opening quote
+      std::string out;
+      while (true) {
+        expect(pos < s.size(), "unterminated string");
+        const char c = s[pos++];
+        if (c == '"') return out;
+        expect(static_cast<unsigned char>(c) >= 0x20, "control character in string");
+        if (c != '\\') {
+          out += c;
+          continue;
+        }
+        expect(pos < s.size(), "unterminated escape");
+        const char e = s[pos++];
+        switch (e) {
+          case '"': out += '"'; break;
+          case '\\': out += '\\'; break;
+          case '/': out += '/'; break;
+          case 'b': out += '\b'; break;
+          case 'f': out += '\f'; break;
+          case 'n': out += '\n'; break;
+          case 'r': out += '\r'; break;
+          case 't': out += '\t'; break;
+          case 'u': {
+            unsigned cp = hex4();
+            if (cp >= 0xD800 && cp < 0xDC00) {  // surrogate pair
+              expect(s.substr(pos, 2) == "\\u", "lone high surrogate");
+              pos += 2;
+              const unsigned lo = hex4();
+              expect(lo >= 0xDC00 && lo < 0xE000, "bad low surrogate");
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            append_utf8(out, cp);
+            break;
+          }
+          default: expect(false, "unknown escape");
+        }
+      }
+    }
+    Json number() {
+      const std::size_t start = pos;
+      if (pos < s.size() && s[pos] == '-') ++pos;
+      bool integral = true;
+      while (pos < s.size() && ((s[pos] >= '0' && s[pos] <= '9') || s[pos] == '.' || s[pos] == 'e' ||
+                                s[pos] == 'E' || s[pos] == '+' || s[pos] == '-')) {
+        if (s[pos] == '.' || s[pos] == 'e' || s[pos] == 'E') integral = false;
+        ++pos;
+      }
+      expect(pos > start, "expected a value");
+      const std::string tok(s.substr(start, pos - start));
+      char* end = nullptr;
+      if (integral) {
+        errno = 0;
+        const long long v = std::strtoll(tok.c_str(), &end, 10);
+        expect(end == tok.c_str() + tok.size() && errno == 0, "bad integer");
+        return Json(static_cast<int64_t>(v));
+      }
+      const double d = std::strtod(tok.c_str(), &end);
+      expect(end == tok.c_str() + tok.size(), "bad number");
+      return Json(d);
+    }
+  };
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  static void write_string(std::string& out, const std::string& s) {
+    out += '"';
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\r') out += "\\r";
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += '"';
+  }
+
+  void write(std::string& out) const {
+    switch (kind_) {
+      case Kind::Null: out += "null"; break;
+      case Kind::Bool: out += bool_ ? "true" : "false"; break;
+      case Kind::Number: {
+        if (is_int_) {
+          out += std::to_string(int_);
+        } else {
+          TINYLM_CHECK(std::isfinite(num_), "json: cannot write a non-finite number");
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.17g", num_);
+          out += buf;
+        }
+        break;
+      }
+      case Kind::String: write_string(out, str_); break;
+      case Kind::Array: {
+        out += '[';
+        for (std::size_t i = 0; i < arr_->size(); ++i) {
+          if (i) out += ',';
+          (*arr_)[i].write(out);
+        }
+        out += ']';
+        break;
+      }
+      case Kind::Object: {
+        out += '{';
+        for (std::size_t i = 0; i < obj_->size(); ++i) {
+          if (i) out += ',';
+          write_string(out, (*obj_)[i].first);
+          out += ':';
+          (*obj_)[i].second.write(out);
+        }
+        out += '}';
+        break;
+      }
+    }
+  }
+
+  Kind kind_ = Kind::Null;
+  bool bool_ = false;
+  double num_ = 0;
+  int64_t int_ = 0;
+  bool is_int_ = false;
+  std::string str_;
+  std::shared_ptr<Array> arr_;
+  std::shared_ptr<Object> obj_;
+};
+
+}  // namespace tinylm::io
