@@ -97,6 +97,11 @@ inline void write_line_chart_svg(const std::string& path, const std::string& tit
     for (std::size_t i = 0; i < se.x.size(); ++i)
       if (std::isfinite(se.y[i])) pts += detail::fmt(px(se.x[i])) + "," + detail::fmt(py(se.y[i])) + " ";
     s += "<polyline fill=\"none\" stroke=\"" + se.color + "\" stroke-width=\"1.8\" points=\"" + pts + "\"/>\n";
+    if (se.x.size() <= 60)  // sparse series (evaluations): mark each point
+      for (std::size_t i = 0; i < se.x.size(); ++i)
+        if (std::isfinite(se.y[i]))
+          s += "<circle cx=\"" + detail::fmt(px(se.x[i])) + "\" cy=\"" + detail::fmt(py(se.y[i])) + "\" r=\"3\" fill=\"" +
+               se.color + "\"/>\n";
   }
   double ly = top + 16;
   auto legend = [&](const std::string& name, const std::string& color, bool dashed) {
