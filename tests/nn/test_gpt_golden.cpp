@@ -53,8 +53,11 @@ TEST_CASE("two AdamW steps with decay groups match PyTorch's AdamW") {
     model->forward(idx, targets).loss.backward();
     opt.step();
   }
+  // Adam divides by sqrt(v): a gradient element near zero turns rounding
+  // differences in it (FMA contraction, summation order) into visible ones,
+  // so the bound is looser than for the gradients above.
   for (const auto& p : model->named_parameters()) {
     INFO(p.name);
-    th::check_close(p.tensor.to_vector(), golden().get<double>("step2." + p.name).to_vector(), 1e-12);
+    th::check_close(p.tensor.to_vector(), golden().get<double>("step2." + p.name).to_vector(), 1e-10);
   }
 }

@@ -56,7 +56,7 @@ constexpr bool cuda_compiled() {
 /// Throws the error every CUDA request gets in a CPU-only build.
 inline void check_device_supported(const Device& d, const char* op) {
   TINYLM_CHECK(d.is_cpu() || cuda_compiled(), op, ": device ", d,
-               " requested, but tinylm was built without CUDA (configure with -DTINYLM_CUDA=ON)");
+               " requested, but this build of tinylm has no CUDA backend");
 }
 
 }  // namespace tinylm

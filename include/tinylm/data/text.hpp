@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tinylm/core/error.hpp"
+#include "tinylm/core/utf8.hpp"
 
 namespace tinylm::data {
 
@@ -46,24 +47,6 @@ inline std::vector<char32_t> utf8_decode(std::string_view s, const std::string& 
     i += static_cast<std::size_t>(len);
   }
   return out;
-}
-
-inline void utf8_append(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 }  // namespace tinylm::data

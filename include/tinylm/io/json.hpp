@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tinylm/core/error.hpp"
+#include "tinylm/core/utf8.hpp"
 
 namespace tinylm::io {
 
@@ -210,7 +211,7 @@ class Json {
               expect(lo >= 0xDC00 && lo < 0xE000, "bad low surrogate");
               cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            append_utf8(out, cp);
+            utf8_append(out, static_cast<char32_t>(cp));
             break;
           }
           default: expect(false, "unknown escape");
@@ -240,24 +241,6 @@ class Json {
       return Json(d);
     }
   };
-
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
 
   static void write_string(std::string& out, const std::string& s) {
     out += '"';

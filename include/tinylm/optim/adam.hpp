@@ -44,30 +44,21 @@ class Adam : public Optimizer<T> {
   void step() override {
     NoGradGuard no_grad;
     ++this->steps_;
-    std::size_t k = 0;
-    for (auto& g : this->groups_)
-      for (auto& p : g.params) {
-        const Tensor<T> grad = p.tensor.grad();
-        if (grad.defined()) {
-          TINYLM_CHECK(p.tensor.is_contiguous() && grad.is_contiguous(), "Adam: parameter ", p.name,
-                       " or its gradient is not contiguous");
-          kernels::cpu::adam_update(p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(), p.tensor.numel(), g.lr,
-                                    opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_, this->steps_);
-          p.tensor.storage().bump_version();
-        }
-        ++k;
-      }
+    this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
+      const Tensor<T> grad = this->grad_of(p, "Adam");
+      if (!grad.defined()) return;
+      kernels::cpu::adam_update(p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(), p.tensor.numel(), g.lr,
+                                opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_, this->steps_);
+      p.tensor.storage().bump_version();
+    });
   }
 
   std::vector<std::pair<std::string, Tensor<T>>> state() const override {
     std::vector<std::pair<std::string, Tensor<T>>> out;
-    std::size_t k = 0;
-    for (auto& g : this->groups_)
-      for (auto& p : g.params) {
-        out.emplace_back("exp_avg." + p.name, m_[k]);
-        out.emplace_back("exp_avg_sq." + p.name, v_[k]);
-        ++k;
-      }
+    this->for_each_param([&](const ParamGroup<T>&, const nn::Parameter<T>& p, std::size_t k) {
+      out.emplace_back("exp_avg." + p.name, m_[k]);
+      out.emplace_back("exp_avg_sq." + p.name, v_[k]);
+    });
     return out;
   }
 

@@ -54,6 +54,22 @@ class Optimizer {
   void set_steps(int64_t n) { steps_ = n; }
 
  protected:
+  /// Calls f(group, parameter, k) for every parameter, k counting across groups.
+  template <class F>
+  void for_each_param(F&& f) const {
+    std::size_t k = 0;
+    for (const auto& g : groups_)
+      for (const auto& p : g.params) f(g, p, k++);
+  }
+
+  /// p's gradient (undefined if it has none), checked to be updatable in place.
+  static Tensor<T> grad_of(const nn::Parameter<T>& p, const char* optimizer) {
+    Tensor<T> g = p.tensor.grad();
+    TINYLM_CHECK(!g.defined() || (p.tensor.is_contiguous() && g.is_contiguous() && g.shape() == p.tensor.shape()),
+                 optimizer, ": parameter ", p.name, " or its gradient is not contiguous or does not match in shape");
+    return g;
+  }
+
   std::vector<ParamGroup<T>> groups_;
   int64_t steps_ = 0;
 };

@@ -35,29 +35,20 @@ class SGD : public Optimizer<T> {
   void step() override {
     NoGradGuard no_grad;
     ++this->steps_;
-    std::size_t k = 0;
-    for (auto& g : this->groups_)
-      for (auto& p : g.params) {
-        const Tensor<T> grad = p.tensor.grad();
-        if (grad.defined()) {
-          TINYLM_CHECK(p.tensor.is_contiguous() && grad.is_contiguous(), "SGD: parameter ", p.name,
-                       " or its gradient is not contiguous");
-          kernels::cpu::sgd_update(p.tensor.data(), grad.data(), buf_[k].defined() ? buf_[k].data() : nullptr,
-                                   p.tensor.numel(), g.lr, opt_.momentum, g.weight_decay, opt_.nesterov);
-          p.tensor.storage().bump_version();
-        }
-        ++k;
-      }
+    this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
+      const Tensor<T> grad = this->grad_of(p, "SGD");
+      if (!grad.defined()) return;
+      kernels::cpu::sgd_update(p.tensor.data(), grad.data(), buf_[k].defined() ? buf_[k].data() : nullptr,
+                               p.tensor.numel(), g.lr, opt_.momentum, g.weight_decay, opt_.nesterov);
+      p.tensor.storage().bump_version();
+    });
   }
 
   std::vector<std::pair<std::string, Tensor<T>>> state() const override {
     std::vector<std::pair<std::string, Tensor<T>>> out;
-    std::size_t k = 0;
-    for (auto& g : this->groups_)
-      for (auto& p : g.params) {
-        if (buf_[k].defined()) out.emplace_back("momentum_buffer." + p.name, buf_[k]);
-        ++k;
-      }
+    this->for_each_param([&](const ParamGroup<T>&, const nn::Parameter<T>& p, std::size_t k) {
+      if (buf_[k].defined()) out.emplace_back("momentum_buffer." + p.name, buf_[k]);
+    });
     return out;
   }
 

@@ -166,39 +166,40 @@ void ternary_strided(To* out, const Ta* a, const int64_t* a_strides, const Tb* b
   });
 }
 
+namespace detail {
+
+/// dst[i] = op(dst[i], src[i]) over two strided layouts of `shape`.
+template <class T, class Op>
+void update_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
+                    const int64_t* shape, int ndim, Op op) {
+  const int64_t* strides[2] = {dst_strides, src_strides};
+  Walk<2> w(shape, ndim, strides);
+  walk_rows(w, [&](const int64_t* off, int64_t n, const int64_t* st) {
+    T* d = dst + off[0];
+    const T* s = src + off[1];
+    if (st[0] == 1 && st[1] == 1) {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) d[i] = op(d[i], s[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) d[i * st[0]] = op(d[i * st[0]], s[i * st[1]]);
+    }
+  });
+}
+
+}  // namespace detail
+
 /// dst (strided) = src (strided), both of `shape`.
 template <class T>
 void copy_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
                   const int64_t* shape, int ndim) {
-  const int64_t* strides[2] = {dst_strides, src_strides};
-  detail::Walk<2> w(shape, ndim, strides);
-  detail::walk_rows(w, [&](const int64_t* off, int64_t n, const int64_t* st) {
-    T* d = dst + off[0];
-    const T* s = src + off[1];
-    if (st[0] == 1 && st[1] == 1) {
-      for (int64_t i = 0; i < n; ++i) d[i] = s[i];
-    } else {
-      for (int64_t i = 0; i < n; ++i) d[i * st[0]] = s[i * st[1]];
-    }
-  });
+  detail::update_strided(dst, dst_strides, src, src_strides, shape, ndim, [](T, T s) { return s; });
 }
 
 /// dst (strided) += src (strided), both of `shape`. dst must not overlap itself.
 template <class T>
 void add_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
                  const int64_t* shape, int ndim) {
-  const int64_t* strides[2] = {dst_strides, src_strides};
-  detail::Walk<2> w(shape, ndim, strides);
-  detail::walk_rows(w, [&](const int64_t* off, int64_t n, const int64_t* st) {
-    T* d = dst + off[0];
-    const T* s = src + off[1];
-    if (st[0] == 1 && st[1] == 1) {
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) d[i] += s[i];
-    } else {
-      for (int64_t i = 0; i < n; ++i) d[i * st[0]] += s[i * st[1]];
-    }
-  });
+  detail::update_strided(dst, dst_strides, src, src_strides, shape, ndim, [](T d, T s) { return d + s; });
 }
 
 }  // namespace tinylm::kernels::cpu
