@@ -11,6 +11,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${GPT_STEP:-$here/../build/release/benchmarks/gpt_step}"
+python="${PYTHON:-/usr/bin/python3}"  # Debian's python3, which python3-torch installs into
 rounds="${1:-5}"
 shift || true
 [ "${1:-}" = "--" ] && shift
@@ -21,11 +22,11 @@ ours=() theirs=() our_mem=() their_mem=()
 for r in $(seq "$rounds"); do
   read -r _ t _ m < <("$bin" --threads 2 "${flags[@]}")
   ours+=("$t"); our_mem+=("$m")
-  read -r _ t _ m < <(OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE python3 "$here/pytorch_gpt.py" --threads 2 "${flags[@]}")
+  read -r _ t _ m < <(OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE "$python" "$here/pytorch_gpt.py" --threads 2 "${flags[@]}")
   theirs+=("$t"); their_mem+=("$m")
   echo "round $r: tinylm ${ours[-1]} tok/s, PyTorch ${theirs[-1]} tok/s"
 done
-python3 - "${ours[*]}" "${theirs[*]}" "${our_mem[*]}" "${their_mem[*]}" <<'PY'
+"$python" - "${ours[*]}" "${theirs[*]}" "${our_mem[*]}" "${their_mem[*]}" <<'PY'
 import statistics, sys
 a, b, am, bm = ([float(x) for x in s.split()] for s in sys.argv[1:5])
 r = [x / y for x, y in zip(a, b)]

@@ -21,8 +21,42 @@
 
 namespace tinylm::kernels::cpu {
 
+namespace detail {
+
+/// One contiguous row (the common case, softmax over the last dim), vectorized.
+template <class T>
+void softmax_row(T* y, const T* x, int64_t n, bool log) {
+  T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
+  if (m == -std::numeric_limits<T>::infinity()) m = T(0);  // all -inf: avoid inf - inf
+  T s = T(0);
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < n; ++j) {
+    y[j] = vexp(x[j] - m);
+    s += y[j];
+  }
+  if (log) {
+    const T lse = m + std::log(s);
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) y[j] = x[j] - lse;
+  } else {
+    const T r = T(1) / s;
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) y[j] *= r;
+  }
+}
+
+}  // namespace detail
+
 template <class T>
 void softmax_forward(T* out, const T* in, int64_t outer, int64_t n, int64_t inner, bool log) {
+  if (inner == 1) {
+    parallel_for(outer, n * 4, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) detail::softmax_row(out + r * n, in + r * n, n, log);
+    });
+    return;
+  }
   parallel_for(outer * inner, n * 4, [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
       const int64_t o = k / inner, i = k % inner;
