@@ -37,7 +37,8 @@ struct Options {
   int64_t vocab_size = 0, n_layer = 4, n_head = 4, n_embd = 128, block_size = 128;
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
-  int64_t stop_at = 0, save_every = 0;
+  int64_t stop_at = 0, save_every = 0, grad_norms = 0;
+  bool attention_map = false;
   double dropout = 0.0, lr = 2e-3, min_lr = 2e-4, weight_decay = 0.1, grad_clip = 1.0, momentum = 0.9;
   double temperature = 0.8, top_p = 1.0;
 };
@@ -74,6 +75,8 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("top-k", &o.top_k, "sample from the k most likely tokens (0: all)");
   f.add("top-p", &o.top_p, "sample from the smallest set of tokens with this much probability (1: all)");
   f.add("prompt", &o.prompt, "text the sample continues; none: a newline (or the first validation token)");
+  f.add("grad-norms", &o.grad_norms, "print every parameter's gradient norm every this many steps (0: never)");
+  f.add("attention-map", &o.attention_map, "after training, draw every head's attention weights for the prompt into OUT/attention.svg");
   f.add("init", &o.init, "start from the weights in this checkpoint");
   f.add("resume", &o.resume, "continue the run saved in this checkpoint");
   f.add("save", &o.save, "checkpoint path; none: OUT/model.safetensors");
@@ -99,6 +102,7 @@ void validate(const Options& o) {
   need(o.eval_every >= 1, "--eval-every must be at least 1");
   need(o.stop_at >= 0 && o.stop_at <= o.steps, "--stop-at must be in [0, --steps]");
   need(o.save_every >= 0, "--save-every must be >= 0");
+  need(o.grad_norms >= 0, "--grad-norms must be >= 0");
   need(o.eval_iters >= 1, "--eval-iters must be at least 1");
   need(o.sample_tokens >= 0, "--sample-tokens must be >= 0");
   need(o.synthetic_chars >= 1000, "--synthetic-chars must be at least 1000");
@@ -200,6 +204,34 @@ std::string format_duration(double s) {
   if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
   else std::snprintf(buf, sizeof buf, "%dm%02ds", int(s / 60), int(s) % 60);
   return buf;
+}
+
+/// The gradient-flow table: every parameter's gradient norm, before clipping.
+void print_grad_norms(const tinylm::nn::GPT<float>& model, int64_t step) {
+  const auto norms = tinylm::optim::grad_norms(model.named_parameters());
+  double total = 0;
+  for (const auto& [name, n] : norms) total += n * n;
+  std::printf("\ngradient norms at step %lld (global %.4g):\n", (long long)step, std::sqrt(total));
+  for (const auto& [name, n] : norms) std::printf("  %-40s %10.4g\n", name.c_str(), n);
+}
+
+/// Writes every head's attention weights for `prompt` as a grid of heatmaps.
+void write_attention_map(tinylm::nn::GPT<float>& model, const std::vector<int32_t>& prompt, const CharTokenizer& tok,
+                         const std::string& path) {
+  const auto T = static_cast<int64_t>(prompt.size());
+  tinylm::Tensor<int32_t> idx = tinylm::Tensor<int32_t>::from_vector(prompt, {1, T});
+  const auto maps = model.attention_maps(idx);  // per layer (1, NH, T, T)
+  std::vector<std::string> labels;
+  for (int32_t t : prompt) labels.push_back(tok.decode(std::vector<int32_t>{t}));
+  std::vector<tinylm::io::Heatmap> cells;
+  for (std::size_t l = 0; l < maps.size(); ++l)
+    for (int64_t hd = 0; hd < maps[l].size(1); ++hd) {
+      const auto head = maps[l].select(0, 0).select(0, hd).contiguous();
+      const auto v = head.to_vector();
+      cells.push_back({"layer " + std::to_string(l) + ", head " + std::to_string(hd), T, T, {v.begin(), v.end()}});
+    }
+  tinylm::io::write_heatmap_grid_svg(path, "attention weights (row: query position, column: key position)", labels,
+                                     labels, cells, static_cast<int>(maps[0].size(1)));
 }
 
 struct MetricsRow {
@@ -352,6 +384,7 @@ int run(int argc, char** argv) {
     }
     TINYLM_CHECK(std::isfinite(loss), "training diverged: loss is ", loss, " at step ", step,
                  " (try a lower --lr or --grad-clip)");
+    if (o.grad_norms > 0 && (step + 1) % o.grad_norms == 0) print_grad_norms(model, step + 1);
     if (o.grad_clip > 0) tinylm::optim::clip_grad_norm(model.parameters(), o.grad_clip);
     opt->step();
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -386,6 +419,18 @@ int run(int argc, char** argv) {
   if (data.floor) std::printf(", %.4f above the entropy floor %.4f", last_val - *data.floor, *data.floor);
   std::printf("\nwrote %s, %s, %s/metrics.csv, %s/loss.svg\n", save_path.c_str(), state_path.c_str(), o.out.c_str(),
               o.out.c_str());
+
+  if (o.attention_map) {
+    TINYLM_CHECK(data.tokenizer.has_value(), "--attention-map needs text data (a .bin shard has no tokenizer here)");
+    std::vector<int32_t> p = o.prompt.empty()
+                                 ? std::vector<int32_t>(data.val.tokens().begin(),
+                                                        data.val.tokens().begin() + std::min<int64_t>(32, data.val.size()))
+                                 : data.tokenizer->encode(o.prompt);
+    TINYLM_CHECK(!p.empty() && static_cast<int64_t>(p.size()) <= cfg.block_size, "--attention-map: the prompt must hold 1 to ",
+                 cfg.block_size, " tokens, it holds ", p.size());
+    write_attention_map(model, p, *data.tokenizer, o.out + "/attention.svg");
+    std::printf("wrote %s/attention.svg\n", o.out.c_str());
+  }
 
   if (o.sample_tokens > 0) {
     std::vector<int32_t> prompt;

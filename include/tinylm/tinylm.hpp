@@ -19,6 +19,7 @@
 
 #include "tinylm/kernels/cpu/parallel.hpp"
 
+#include "tinylm/autograd/dot.hpp"
 #include "tinylm/autograd/engine.hpp"
 #include "tinylm/autograd/function.hpp"
 #include "tinylm/autograd/grad_mode.hpp"

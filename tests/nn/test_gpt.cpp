@@ -121,3 +121,32 @@ TEST_CASE("GPT input errors name the shape") {
   CHECK_THROWS_WITH_AS((nn::GPT<float>({13, 16, 2, 5, 12, 0.0}, 1)),
                        "GPTConfig: n_embd (12) must be a multiple of n_head (5)", tinylm::Error);
 }
+
+TEST_CASE("attention maps: causal rows of probabilities, equal to softmax(q k^T / sqrt(HS)) of the block") {
+  nn::GPT<double> m({13, 8, 2, 2, 8, 0.0}, 21);
+  const auto x = Tensor<int32_t>::from_vector({3, 1, 4, 1, 5, 9}, {1, 6});
+  const auto maps = m.attention_maps(x);
+  REQUIRE(maps.size() == 2);
+  CHECK(maps[1].shape() == tinylm::Shape{1, 2, 6, 6});
+  const auto v = maps[0].to_vector();
+  for (int h = 0; h < 2; ++h)
+    for (int i = 0; i < 6; ++i) {
+      double s = 0;
+      for (int j = 0; j < 6; ++j) {
+        const double p = v[(h * 6 + i) * 6 + j];
+        if (j > i) CHECK(p == 0.0);
+        s += p;
+      }
+      CHECK(s == doctest::Approx(1.0).epsilon(1e-12));
+    }
+  // layer 0 by hand: ln_1, c_attn, scores of head 0, softmax
+  tinylm::NoGradGuard ng;
+  const auto h0 = m.wte.forward(x) + m.wpe.forward(Tensor<int64_t>::arange(6));
+  const auto qkv = m.h[0]->attn.c_attn.forward(m.h[0]->ln_1.forward(h0));  // (1, 6, 24)
+  const auto q = qkv.narrow(2, 0, 4), k = qkv.narrow(2, 8, 4);            // head 0
+  const auto s = tinylm::masked_fill(tinylm::matmul(q, k.transpose(1, 2)) * 0.5, tinylm::causal_mask(6),
+                                     -INFINITY);
+  th::check_close(maps[0].select(1, 0).to_vector(), tinylm::softmax(s, -1).to_vector(), 1e-14);
+  CHECK(m.is_training());
+  CHECK(!m.h[0]->attn.record_attention);
+}

@@ -105,3 +105,13 @@ TEST_CASE("gradient accumulation over micro-batches equals one big batch") {
   const auto pa = a.parameters(), pb = b.parameters();
   for (std::size_t i = 0; i < pa.size(); ++i) th::check_close(pa[i].grad().to_vector(), pb[i].grad().to_vector(), 1e-14);
 }
+
+TEST_CASE("grad_norms lists every parameter's gradient norm, 0 without a gradient") {
+  auto a = Tensor<double>::zeros({2}).requires_grad_(), b = Tensor<double>::zeros({1}).requires_grad_();
+  a.set_grad(Tensor<double>::from_vector({3, 4}));
+  const auto norms = optim::grad_norms<double>({{"a", a, nn::Decay::Yes}, {"b", b, nn::Decay::No}});
+  REQUIRE(norms.size() == 2);
+  CHECK(norms[0].first == "a");
+  CHECK(norms[0].second == doctest::Approx(5.0));
+  CHECK(norms[1].second == 0.0);
+}

@@ -117,4 +117,70 @@ inline void write_line_chart_svg(const std::string& path, const std::string& tit
   write_file_atomic(path, {s});
 }
 
+/// One heatmap of a grid: rows x cols values in [0, 1], row-major.
+struct Heatmap {
+  std::string title;
+  int64_t rows = 0, cols = 0;
+  std::vector<double> values;
+};
+
+/// A grid of heatmaps (e.g. attention weights, one per layer and head) with
+/// the same tokens along both axes of each; written as SVG atomically.
+inline void write_heatmap_grid_svg(const std::string& path, const std::string& title,
+                                   const std::vector<std::string>& row_labels,
+                                   const std::vector<std::string>& col_labels, const std::vector<Heatmap>& maps,
+                                   int columns) {
+  TINYLM_CHECK(columns > 0 && !maps.empty(), "write_heatmap_grid_svg: nothing to draw");
+  const int64_t R = maps[0].rows, C = maps[0].cols;
+  for (const auto& m : maps)
+    TINYLM_CHECK(m.rows == R && m.cols == C && static_cast<int64_t>(m.values.size()) == R * C,
+                 "write_heatmap_grid_svg: every map must be ", R, " x ", C);
+  const double cell = 12, label = 14, pad = 18, title_h = 16;
+  const double panel_w = label + C * cell + pad, panel_h = title_h + label + R * cell + pad;
+  const int grid_rows = static_cast<int>((maps.size() + columns - 1) / columns);
+  const double W = columns * panel_w + pad, H = 34 + grid_rows * panel_h;
+  auto esc = [](const std::string& t) {
+    std::string o;
+    for (char c : t) {
+      if (c == '<') o += "&lt;";
+      else if (c == '>') o += "&gt;";
+      else if (c == '&') o += "&amp;";
+      else if (c == '"') o += "&quot;";
+      else if (c == '\n') o += "\u21b5";
+      else o += c;
+    }
+    return o;
+  };
+  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + detail::fmt(W) + "\" height=\"" +
+                  detail::fmt(H) + "\" font-family=\"monospace\" font-size=\"9\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  s += "<text x=\"" + detail::fmt(W / 2) + "\" y=\"20\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"14\">" +
+       esc(title) + "</text>\n";
+  for (std::size_t k = 0; k < maps.size(); ++k) {
+    const double x0 = pad + static_cast<double>(k % columns) * panel_w, y0 = 34 + static_cast<double>(k / columns) * panel_h;
+    s += "<text x=\"" + detail::fmt(x0 + label) + "\" y=\"" + detail::fmt(y0 + 10) + "\" font-family=\"sans-serif\" font-size=\"11\">" +
+         esc(maps[k].title) + "</text>\n";
+    const double gx = x0 + label, gy = y0 + title_h + label;
+    for (int64_t j = 0; j < C && j < static_cast<int64_t>(col_labels.size()); ++j)
+      s += "<text x=\"" + detail::fmt(gx + j * cell + cell / 2) + "\" y=\"" + detail::fmt(gy - 3) +
+           "\" text-anchor=\"middle\">" + esc(col_labels[j]) + "</text>\n";
+    for (int64_t i = 0; i < R; ++i) {
+      if (i < static_cast<int64_t>(row_labels.size()))
+        s += "<text x=\"" + detail::fmt(gx - 3) + "\" y=\"" + detail::fmt(gy + i * cell + cell - 3) +
+             "\" text-anchor=\"end\">" + esc(row_labels[i]) + "</text>\n";
+      for (int64_t j = 0; j < C; ++j) {
+        const double v = std::clamp(maps[k].values[i * C + j], 0.0, 1.0);
+        const int shade = static_cast<int>(255 - 200 * v), blue = static_cast<int>(255 - 60 * v);
+        char color[16];
+        std::snprintf(color, sizeof color, "#%02x%02x%02x", shade, shade, blue);
+        s += "<rect x=\"" + detail::fmt(gx + j * cell) + "\" y=\"" + detail::fmt(gy + i * cell) + "\" width=\"" +
+             detail::fmt(cell) + "\" height=\"" + detail::fmt(cell) + "\" fill=\"" + color + "\"/>\n";
+      }
+    }
+    s += "<rect x=\"" + detail::fmt(gx) + "\" y=\"" + detail::fmt(gy) + "\" width=\"" + detail::fmt(C * cell) +
+         "\" height=\"" + detail::fmt(R * cell) + "\" fill=\"none\" stroke=\"#888\"/>\n";
+  }
+  s += "</svg>\n";
+  write_file_atomic(path, {s});
+}
+
 }  // namespace tinylm::io

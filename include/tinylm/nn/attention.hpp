@@ -66,13 +66,15 @@ class CausalSelfAttention : public Module<Float> {
     if (cache) std::tie(k, v) = append(*cache, k, v);
     Tensor<Float> y;
     const bool dropout_active = this->is_training() && attn_dropout.p() > 0;
-    if (use_fused && !dropout_active) {
+    if (use_fused && !dropout_active && !record_attention) {
       y = scaled_dot_product_attention(q.contiguous(), k.contiguous(), v.contiguous(), true);  // (B, NH, T, HS)
     } else {
       const int64_t Tk = k.size(2);
       Tensor<Float> att = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(HS)));  // (B, NH, T, Tk)
       att = masked_fill(att, causal_mask(T, Tk), -std::numeric_limits<Float>::infinity());
-      att = attn_dropout.forward(softmax(att, -1));
+      att = softmax(att, -1);  // (B, NH, T, Tk): the attention weights
+      if (record_attention) last_attention = att.detach();
+      att = attn_dropout.forward(att);
       y = matmul(att, v);  // (B, NH, T, HS)
     }
     y = y.transpose(1, 2).reshape({B, T, C_});  // merge heads
@@ -84,6 +86,10 @@ class CausalSelfAttention : public Module<Float> {
   Dropout<Float> attn_dropout;
   Dropout<Float> resid_dropout;
   bool use_fused = true;
+  /// When set, forward() runs the composition and keeps the attention
+  /// weights (B, NH, T, Tk) of its last call in last_attention.
+  bool record_attention = false;
+  mutable Tensor<Float> last_attention;
 
  private:
   /// Writes k, v (B, NH, T, HS) after the cached positions; returns views of

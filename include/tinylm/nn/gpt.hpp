@@ -107,6 +107,26 @@ class GPT : public Module<Float> {
     return c;
   }
 
+  /// The attention weights of every block for idx (B, T): one (B, NH, T, T)
+  /// tensor per layer, row i holding how much position i attends to each
+  /// earlier position. Runs in eval mode without recording a graph.
+  template <IndexElement I>
+  std::vector<Tensor<Float>> attention_maps(const Tensor<I>& idx) {
+    NoGradGuard no_grad;
+    const bool was_training = this->is_training();
+    this->eval();
+    for (auto& b : h) b->attn.record_attention = true;
+    forward(idx);
+    std::vector<Tensor<Float>> maps;
+    for (auto& b : h) {
+      maps.push_back(b->attn.last_attention);
+      b->attn.record_attention = false;
+      b->attn.last_attention = Tensor<Float>();
+    }
+    this->train(was_training);
+    return maps;
+  }
+
   /// Chooses the fused attention kernel (default) or the op composition.
   void set_fused_attention(bool on) {
     for (auto& b : h) b->attn.use_fused = on;

@@ -111,4 +111,19 @@ double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
   return total;
 }
 
+/// The L2 norm of every parameter's gradient, by name (0 where there is no
+/// gradient): the first thing to look at when training diverges.
+template <FloatElement T>
+std::vector<std::pair<std::string, double>> grad_norms(const std::vector<nn::Parameter<T>>& params) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& p : params) {
+    const Tensor<T> g = p.tensor.grad();
+    double s = 0.0;
+    if (g.defined())
+      for (const T v : g.to_vector()) s += static_cast<double>(v) * v;
+    out.emplace_back(p.name, std::sqrt(s));
+  }
+  return out;
+}
+
 }  // namespace tinylm::optim
