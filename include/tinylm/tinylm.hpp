@@ -65,8 +65,12 @@
 #include "tinylm/data/shard.hpp"
 #include "tinylm/data/synthetic.hpp"
 #include "tinylm/data/text.hpp"
+#include "tinylm/data/word_tokenizer.hpp"
 
+#include "tinylm/lm/arpa.hpp"
 #include "tinylm/lm/generate.hpp"
+#include "tinylm/lm/lm_eval.hpp"
+#include "tinylm/lm/ngram.hpp"
 #include "tinylm/lm/sampling.hpp"
 
 #include "tinylm/io/checkpoint.hpp"
