@@ -49,6 +49,12 @@ class CharTokenizer {
 
   int64_t vocab_size() const { return static_cast<int64_t>(chars_.size()); }
 
+  /// The id of one character, or -1 if the vocabulary lacks it.
+  int32_t id(char32_t c) const {
+    auto it = index_.find(c);
+    return it == index_.end() ? -1 : it->second;
+  }
+
   std::vector<int32_t> encode(std::string_view text, Unknown policy = Unknown::Error, int32_t replacement = 0) const {
     TINYLM_CHECK(policy != Unknown::Replace || (replacement >= 0 && replacement < vocab_size()),
                  "CharTokenizer::encode: replacement id ", replacement, " is not in the vocabulary of ",

@@ -44,6 +44,22 @@ inline std::string log10_text(double p) {
 
 }  // namespace detail
 
+/// An ARPA-safe name for one character (ARPA separates words by
+/// whitespace): "<sp>", "<nl>", "<tab>", "<cr>", "<U+XXXX>" for other
+/// control characters, the character itself otherwise.
+inline std::string arpa_char_name(const std::string& ch) {
+  if (ch == " ") return "<sp>";
+  if (ch == "\n") return "<nl>";
+  if (ch == "\t") return "<tab>";
+  if (ch == "\r") return "<cr>";
+  if (ch.size() == 1 && (static_cast<unsigned char>(ch[0]) < 0x20 || ch[0] == 0x7F)) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "<U+%04X>", static_cast<unsigned>(static_cast<unsigned char>(ch[0])));
+    return buf;
+  }
+  return ch;
+}
+
 /// Writes a Kneser-Ney model (plain or modified) as an ARPA file, atomically.
 inline void write_arpa(const std::string& path, const NGramLM& m) {
   TINYLM_CHECK(m.options().smoothing != Smoothing::AddK,

@@ -1,0 +1,22 @@
+# ngram_lm: the perplexity of a trained model and of its ARPA file read back
+# are the same, for words and for characters.
+function(perplexity out)
+  execute_process(COMMAND ${EXE} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE text ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ngram_lm ${ARGN} failed (${rc}): ${err}")
+  endif()
+  string(REGEX MATCH "perplexity ([0-9.]+)" _ "${text}")
+  if(NOT CMAKE_MATCH_1)
+    message(FATAL_ERROR "no perplexity in: ${text}")
+  endif()
+  set(${out} ${CMAKE_MATCH_1} PARENT_SCOPE)
+endfunction()
+foreach(tok word char)
+  perplexity(trained --train ${WORK}/words.txt --test ${WORK}/words_test.txt --tokenizer ${tok} --order 3
+             --arpa-out ${WORK}/rt_${tok}.arpa)
+  perplexity(loaded --arpa-in ${WORK}/rt_${tok}.arpa --test ${WORK}/words_test.txt --tokenizer ${tok})
+  if(NOT trained STREQUAL loaded)
+    message(FATAL_ERROR "${tok}: trained model perplexity ${trained}, ARPA file ${loaded}")
+  endif()
+  message(STATUS "${tok}: perplexity ${trained} both ways")
+endforeach()
