@@ -38,6 +38,7 @@
 #include "tinylm/ops/join.hpp"
 #include "tinylm/ops/layer_norm.hpp"
 #include "tinylm/ops/linear.hpp"
+#include "tinylm/ops/lstm_cell.hpp"
 #include "tinylm/ops/matmul.hpp"
 #include "tinylm/ops/reduce.hpp"
 #include "tinylm/ops/softmax.hpp"
@@ -52,6 +53,7 @@
 #include "tinylm/nn/init.hpp"
 #include "tinylm/nn/layer_norm.hpp"
 #include "tinylm/nn/linear.hpp"
+#include "tinylm/nn/lstm.hpp"
 #include "tinylm/nn/mlp.hpp"
 #include "tinylm/nn/module.hpp"
 

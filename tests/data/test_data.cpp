@@ -158,3 +158,21 @@ TEST_CASE("synthetic corpus: deterministic, English-like, and its entropy is the
   CHECK(c.entropy() > 0.4);
   CHECK(c.entropy() < 0.8);
 }
+
+TEST_CASE("stream batches continue each other per stream; chunks cover every target once") {
+  std::vector<int32_t> t(50);
+  for (int i = 0; i < 50; ++i) t[i] = i;
+  const data::TokenDataset ds(t, "toy");
+  // 2 streams over slices [0, 25) and [25, 50); windows of 4 continue each other
+  const auto a = ds.stream(2, 4, 0), b = ds.stream(2, 4, 1);
+  CHECK(a.x.to_vector() == std::vector<int32_t>{0, 1, 2, 3, 25, 26, 27, 28});
+  CHECK(a.y.to_vector() == std::vector<int32_t>{1, 2, 3, 4, 26, 27, 28, 29});
+  CHECK(b.x.to_vector() == std::vector<int32_t>{4, 5, 6, 7, 29, 30, 31, 32});
+  CHECK(ds.stream(2, 4, 6).x.to_vector() == ds.stream(2, 4, 0).x.to_vector());  // 6 windows per stream, then wrap
+  const auto ch = ds.chunks(9);
+  REQUIRE(ch.size() == 5);
+  CHECK(ch[0].front() == 0);
+  CHECK(ch[1].front() == 9);  // stride T: chunk k's context token is chunk k-1's last target
+  CHECK(ch[4].back() == 45);
+  CHECK_THROWS_WITH_AS(ds.stream(10, 9, 0), "toy: 50 tokens cannot hold 10 streams of 10 tokens", tinylm::Error);
+}

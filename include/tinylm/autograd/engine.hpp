@@ -62,11 +62,24 @@ struct Pending {
       grad = std::move(g);
       return;
     }
+    own();
+    accumulate_into(grad, g);
+  }
+  /// Adds g into the region of a view of a tensor of `shape`.
+  void add_region(const Tensor<T>& g, const Shape& shape, const typename Node<T>::Region& r) {
+    if (!grad.defined()) {
+      grad = Tensor<T>::zeros(shape);
+      owned = true;
+    }
+    own();
+    kernels::cpu::add_strided(grad.data() + r.offset, r.strides.data(), g.data(), g.strides().data(), g.shape().data(),
+                              g.dim());
+  }
+  void own() {
     if (!owned) {
       grad = owned_copy(grad);
       owned = true;
     }
-    accumulate_into(grad, g);
   }
 };
 
@@ -120,6 +133,20 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
     pending.erase(found);
 
     if (auto out = node->output(); out && out->retains_grad) detail::accumulate_grad(*out, g);
+    if (const auto& region = node->region(); region && node->inputs().size() == 1) {
+      node->check_not_released();  // a view of part of its input: add g into that part directly
+      const Edge<T>& e = node->inputs()[0];
+      if (e.node) {
+        pending[e.node.get()].add_region(g, e.shape, *region);
+      } else if (e.leaf) {
+        if (!e.leaf->grad) e.leaf->grad = Tensor<T>::zeros(e.shape).impl_ptr();
+        const Tensor<T> acc(e.leaf->grad);
+        kernels::cpu::add_strided(acc.data() + region->offset, region->strides.data(), g.data(), g.strides().data(),
+                                  g.shape().data(), g.dim());
+      }
+      if (!retain_graph) node->release();
+      continue;
+    }
     std::vector<Tensor<T>> in_grads = node->apply(g);
     const auto& inputs = node->inputs();
     TINYLM_CHECK(in_grads.size() == inputs.size(), "backward: '", node->name(), "' returned ", in_grads.size(),

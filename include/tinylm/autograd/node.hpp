@@ -16,6 +16,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,13 +58,30 @@ class Node {
   bool released() const { return !backward_; }
 
   std::vector<Tensor<T>> apply(const Tensor<T>& grad_output) const {
-    TINYLM_CHECK(backward_, "backward: the graph through '", name_,
-                 "' was already freed by an earlier backward(); pass retain_graph = true to the first "
-                 "backward() to run backward twice");
+    check_not_released();
     return backward_(grad_output);
   }
   /// Frees what the op saved for backward.
   void release() { backward_ = nullptr; }
+
+  /// A view that selects part of its single input (narrow, slice, select)
+  /// has a gradient that is the output gradient written into a region of
+  /// zeros. Declaring the region lets backward() add it straight into the
+  /// input's gradient buffer instead of materializing a zero tensor per view:
+  /// reading a sequence step by step stays linear, not quadratic, in its
+  /// length. The backward closure stays the definition; this is the same
+  /// result, computed in place.
+  struct Region {
+    Shape strides;       // of the view, in a contiguous tensor of the input's shape
+    int64_t offset = 0;  // of the view's first element there
+  };
+  void set_region(Region r) { region_ = std::move(r); }
+  const std::optional<Region>& region() const { return region_; }
+  void check_not_released() const {
+    TINYLM_CHECK(backward_, "backward: the graph through '", name_,
+                 "' was already freed by an earlier backward(); pass retain_graph = true to the first "
+                 "backward() to run backward twice");
+  }
 
  private:
   std::string name_;
@@ -71,6 +89,7 @@ class Node {
   Backward backward_;
   std::weak_ptr<TensorImpl<T>> output_;
   Shape output_shape_;
+  std::optional<Region> region_;
 };
 
 /// True when grad mode is on and any of the tensors requires grad.

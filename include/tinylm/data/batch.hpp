@@ -48,6 +48,36 @@ class TokenDataset {
     return b;
   }
 
+  /// Window `index` of B parallel streams: stream b reads the b-th of B
+  /// equal slices of the data, T tokens per window, wrapping around its
+  /// slice. Consecutive windows continue each other, which is what a
+  /// recurrent model trained with truncated backpropagation through time
+  /// needs (carry its state from one window to the next).
+  Batch stream(int64_t B, int64_t T, int64_t index) const {
+    const int64_t slice = size() / std::max<int64_t>(B, 1);
+    TINYLM_CHECK(B > 0 && slice >= T + 1, name_, ": ", size(), " tokens cannot hold ", B, " streams of ", T + 1,
+                 " tokens");
+    const int64_t windows = (slice - 1) / T;  // full windows per stream
+    const int64_t at = (index % windows) * T;
+    Batch b{Tensor<int32_t>::empty({B, T}), Tensor<int32_t>::empty({B, T})};
+    for (int64_t i = 0; i < B; ++i) {
+      const auto s = tokens_.begin() + i * slice + at;
+      std::copy(s, s + T, b.x.data() + i * T);
+      std::copy(s + 1, s + T + 1, b.y.data() + i * T);
+    }
+    return b;
+  }
+
+  /// Chunks of T + 1 tokens with stride T: every token but the first is a
+  /// target exactly once, and each chunk's first token only gives context.
+  /// The common evaluation set for models of any context length.
+  std::vector<std::vector<int32_t>> chunks(int64_t T) const {
+    check_fits(T);
+    std::vector<std::vector<int32_t>> out;
+    for (int64_t s = 0; s + T + 1 <= size(); s += T) out.emplace_back(tokens_.begin() + s, tokens_.begin() + s + T + 1);
+    return out;
+  }
+
   /// Splits off the last `fraction` of the tokens: {first part, last part}.
   std::pair<TokenDataset, TokenDataset> split(double fraction) const {
     TINYLM_CHECK(fraction > 0 && fraction < 1, "TokenDataset::split: fraction must be in (0, 1), got ", fraction);

@@ -144,9 +144,14 @@ Tensor<T> slice(const Tensor<T>& x, int64_t dim, int64_t start, int64_t end, int
   Shape in_strides_of_view = contiguous_strides(in_shape);
   const int64_t rel = start * in_strides_of_view[d];
   in_strides_of_view[d] *= step;
-  return detail::make_view(x, shape, strides, offset, "slice", [in_shape, in_strides_of_view, rel](const Tensor<T>& g) {
-    return std::vector{detail::scatter_view_grad(g, in_shape, in_strides_of_view, rel)};
-  });
+  Tensor<T> out = detail::make_view(x, shape, strides, offset, "slice",
+                                    [in_shape, in_strides_of_view, rel](const Tensor<T>& g) {
+                                      return std::vector{detail::scatter_view_grad(g, in_shape, in_strides_of_view, rel)};
+                                    });
+  if constexpr (FloatElement<T>) {
+    if (out.grad_fn()) out.grad_fn()->set_region({in_strides_of_view, rel});
+  }
+  return out;
 }
 
 /// `length` elements from `start` along dim; the range must lie inside the tensor.
