@@ -1,29 +1,25 @@
 #pragma once
 // Fused scaled dot-product attention, forward and backward, one head at a
-// time, one query row at a time: the Tq x Tk score matrix is never stored,
-// only one row of it (Tk numbers) per thread.
+// time, one block of up to 64 queries at a time: the Tq x Tk score matrix
+// is never stored, only a 64 x Tk tile of it per thread.
 //
 // Per head, queries q_i (Tq of them), keys k_j and values v_j (Tk of them),
 // all of size HS; with a causal mask, query i sees keys j <= Tk - Tq + i.
 //
-//   s_ij = scale * q_i . k_j            scores, one row at a time
-//   p_ij = exp(s_ij - L_i)              L_i = m_i + log sum_j exp(s_ij - m_i),  m_i = max_j s_ij
-//   o_i  = sum_j p_ij v_j               output
+//   S_ij = scale * q_i . k_j            scores          (a GEMM per block of queries)
+//   P_ij = exp(S_ij - L_i)              L_i = log sum_j exp(S_ij), masked entries 0
+//   O    = P V                          output          (a GEMM)
 //
-// Forward saves only L (Tq numbers per head) for backward, which recomputes
-// the row of p from q, k and L:
+// Forward saves only L (Tq numbers per head). Backward recomputes each tile
+// of P from Q, K and L, and with D_i = dO_i . O_i (= sum_j dP_ij P_ij):
 //
-//   D_i   = do_i . o_i                  (= sum_j p_ij dp_ij)
-//   dv_j += p_ij do_i
-//   dp_ij = do_i . v_j
-//   ds_ij = p_ij (dp_ij - D_i)          the softmax Jacobian-vector product
-//   dq_i  = scale * sum_j ds_ij k_j
-//   dk_j += scale * ds_ij q_i
+//   dP = dO V^T                         (a GEMM)
+//   dS = P * (dP - D) * scale           the softmax Jacobian-vector product
+//   dQ = dS K,  dK += dS^T Q,  dV += P^T dO      (three GEMMs)
 //
-// Each head's K and V are first transposed into [HS, Tk] scratch so that
-// every inner loop runs over keys j with unit stride and vectorizes; dK and
-// dV are accumulated transposed the same way. Heads are independent, so
-// threads split the B*NH heads: no races, no atomics.
+// The products run through the same GEMM as matmul, so the attention
+// kernel computes at GEMM speed. Heads are independent: threads split the
+// B*NH heads, and each head's GEMMs run on its thread.
 
 #include <algorithm>
 #include <cmath>
@@ -31,6 +27,7 @@
 #include <limits>
 #include <vector>
 
+#include "tinylm/kernels/cpu/gemm.hpp"
 #include "tinylm/kernels/cpu/math.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 
@@ -38,25 +35,11 @@ namespace tinylm::kernels::cpu {
 
 namespace detail {
 
-/// dst [cols, rows] = src [rows, cols]^T
-template <class T>
-void transpose_into(T* dst, const T* src, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
-}
+inline constexpr int64_t kQueryBlock = 64;
 
-/// s[0..n) = scale * sum_c q[c] * kt[c][0..n), kt rows of stride ld.
-template <class T>
-void scores_row(T* s, const T* q, const T* kt, int64_t n, int64_t HS, int64_t ld, T scale) {
-  std::fill(s, s + n, T(0));
-  for (int64_t c = 0; c < HS; ++c) {
-    const T qc = q[c];
-    const T* row = kt + c * ld;
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) s[j] += qc * row[j];
-  }
-#pragma omp simd
-  for (int64_t j = 0; j < n; ++j) s[j] *= scale;
+/// Keys visible to query i: all Tk, or the first Tk - Tq + i + 1 when causal.
+inline int64_t visible_keys(int64_t i, int64_t Tq, int64_t Tk, bool causal) {
+  return causal ? std::clamp<int64_t>(Tk - Tq + i + 1, 0, Tk) : Tk;
 }
 
 }  // namespace detail
@@ -66,36 +49,39 @@ template <class T>
 void attention_forward(T* out, T* lse, const T* q, const T* k, const T* v, int64_t BH, int64_t Tq, int64_t Tk,
                        int64_t HS, T scale, bool causal) {
   parallel_for(BH, Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
-    std::vector<T> kt(static_cast<std::size_t>(HS * Tk)), vt(kt.size()), s(static_cast<std::size_t>(Tk));
+    std::vector<T> s(static_cast<std::size_t>(detail::kQueryBlock * Tk));
     for (int64_t h = h0; h < h1; ++h) {
-      detail::transpose_into(kt.data(), k + h * Tk * HS, Tk, HS);
-      detail::transpose_into(vt.data(), v + h * Tk * HS, Tk, HS);
-      for (int64_t i = 0; i < Tq; ++i) {
-        const int64_t n = causal ? Tk - Tq + i + 1 : Tk;
-        T* oi = out + (h * Tq + i) * HS;
-        if (n <= 0) {
-          std::fill(oi, oi + HS, T(0));
-          lse[h * Tq + i] = -std::numeric_limits<T>::infinity();
+      const T* qh = q + h * Tq * HS;
+      const T* kh = k + h * Tk * HS;
+      const T* vh = v + h * Tk * HS;
+      for (int64_t i0 = 0; i0 < Tq; i0 += detail::kQueryBlock) {
+        const int64_t nb = std::min(detail::kQueryBlock, Tq - i0);
+        const int64_t kn = detail::visible_keys(i0 + nb - 1, Tq, Tk, causal);  // keys the block's last row sees
+        T* oblk = out + (h * Tq + i0) * HS;
+        if (kn == 0) {
+          std::fill(oblk, oblk + nb * HS, T(0));
+          for (int64_t r = 0; r < nb; ++r) lse[h * Tq + i0 + r] = -std::numeric_limits<T>::infinity();
           continue;
         }
-        detail::scores_row(s.data(), q + (h * Tq + i) * HS, kt.data(), n, HS, Tk, scale);
-        T m = s[0];
-        for (int64_t j = 1; j < n; ++j) m = std::max(m, s[static_cast<std::size_t>(j)]);
-        T l = T(0);
+        gemm(s.data(), qh + i0 * HS, kh, nb, kn, HS, false, true, HS, HS, kn, scale);  // S = scale Q K^T
+        for (int64_t r = 0; r < nb; ++r) {
+          T* row = s.data() + r * kn;
+          const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
+          T m = -std::numeric_limits<T>::infinity();
+          for (int64_t j = 0; j < n; ++j) m = std::max(m, row[j]);
+          T l = T(0);
 #pragma omp simd reduction(+ : l)
-        for (int64_t j = 0; j < n; ++j) {
-          s[j] = vexp(s[j] - m);
-          l += s[j];
+          for (int64_t j = 0; j < n; ++j) {
+            row[j] = vexp(row[j] - m);
+            l += row[j];
+          }
+          const T inv = n > 0 ? T(1) / l : T(0);
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+          std::fill(row + n, row + kn, T(0));  // the causal mask
+          lse[h * Tq + i0 + r] = n > 0 ? m + std::log(l) : -std::numeric_limits<T>::infinity();
         }
-        const T inv = T(1) / l;
-        for (int64_t c = 0; c < HS; ++c) {
-          const T* row = vt.data() + c * Tk;
-          T acc = T(0);
-#pragma omp simd reduction(+ : acc)
-          for (int64_t j = 0; j < n; ++j) acc += s[j] * row[j];
-          oi[c] = acc * inv;
-        }
-        lse[h * Tq + i] = m + std::log(l);
+        gemm(oblk, s.data(), vh, nb, HS, kn, false, false, kn, HS, HS);  // O = P V
       }
     }
   });
@@ -106,58 +92,47 @@ template <class T>
 void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* q, const T* k, const T* v, const T* out,
                         const T* lse, int64_t BH, int64_t Tq, int64_t Tk, int64_t HS, T scale, bool causal) {
   parallel_for(BH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
-    const auto mat = static_cast<std::size_t>(HS * Tk);
-    std::vector<T> kt(mat), vt(mat), dkt(mat), dvt(mat), p(static_cast<std::size_t>(Tk)), ds(p.size());
+    std::vector<T> p(static_cast<std::size_t>(detail::kQueryBlock * Tk)), ds(p.size());
     for (int64_t h = h0; h < h1; ++h) {
-      detail::transpose_into(kt.data(), k + h * Tk * HS, Tk, HS);
-      detail::transpose_into(vt.data(), v + h * Tk * HS, Tk, HS);
-      std::fill(dkt.begin(), dkt.end(), T(0));
-      std::fill(dvt.begin(), dvt.end(), T(0));
-      for (int64_t i = 0; i < Tq; ++i) {
-        const T* qi = q + (h * Tq + i) * HS;
-        const T* doi = dout + (h * Tq + i) * HS;
-        const T* oi = out + (h * Tq + i) * HS;
-        T* dqi = dq + (h * Tq + i) * HS;
-        const int64_t n = causal ? Tk - Tq + i + 1 : Tk;
-        if (n <= 0) {
-          std::fill(dqi, dqi + HS, T(0));
+      const T* qh = q + h * Tq * HS;
+      const T* kh = k + h * Tk * HS;
+      const T* vh = v + h * Tk * HS;
+      T* dkh = dk + h * Tk * HS;
+      T* dvh = dv + h * Tk * HS;
+      std::fill(dkh, dkh + Tk * HS, T(0));
+      std::fill(dvh, dvh + Tk * HS, T(0));
+      for (int64_t i0 = 0; i0 < Tq; i0 += detail::kQueryBlock) {
+        const int64_t nb = std::min(detail::kQueryBlock, Tq - i0);
+        const int64_t kn = detail::visible_keys(i0 + nb - 1, Tq, Tk, causal);
+        const T* qblk = qh + i0 * HS;
+        const T* doblk = dout + (h * Tq + i0) * HS;
+        const T* oblk = out + (h * Tq + i0) * HS;
+        T* dqblk = dq + (h * Tq + i0) * HS;
+        if (kn == 0) {
+          std::fill(dqblk, dqblk + nb * HS, T(0));
           continue;
         }
-        const T L = lse[h * Tq + i];
-        T D = T(0);
-        for (int64_t c = 0; c < HS; ++c) D += doi[c] * oi[c];
-        detail::scores_row(p.data(), qi, kt.data(), n, HS, Tk, scale);
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) p[j] = vexp(p[j] - L);
-        // dp_j = do_i . v_j, accumulated over c with unit stride in j
-        std::fill(ds.begin(), ds.begin() + n, T(0));
-        for (int64_t c = 0; c < HS; ++c) {
-          const T dc = doi[c];
-          const T* row = vt.data() + c * Tk;
-          T* dvrow = dvt.data() + c * Tk;
+        gemm(p.data(), qblk, kh, nb, kn, HS, false, true, HS, HS, kn, scale);    // S again
+        gemm(ds.data(), doblk, vh, nb, kn, HS, false, true, HS, HS, kn);         // dP = dO V^T
+        for (int64_t r = 0; r < nb; ++r) {
+          T* prow = p.data() + r * kn;
+          T* drow = ds.data() + r * kn;
+          const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
+          const T L = lse[h * Tq + i0 + r];
+          T D = T(0);  // dO_i . O_i
+          for (int64_t c = 0; c < HS; ++c) D += doblk[r * HS + c] * oblk[r * HS + c];
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) {
-            ds[j] += dc * row[j];
-            dvrow[j] += dc * p[j];
+            prow[j] = vexp(prow[j] - L);                 // P
+            drow[j] = prow[j] * (drow[j] - D) * scale;   // dS
           }
+          std::fill(prow + n, prow + kn, T(0));  // masked: no probability, no gradient
+          std::fill(drow + n, drow + kn, T(0));
         }
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) ds[j] = p[j] * (ds[j] - D) * scale;
-        for (int64_t c = 0; c < HS; ++c) {
-          const T qc = qi[c];
-          const T* krow = kt.data() + c * Tk;
-          T* dkrow = dkt.data() + c * Tk;
-          T acc = T(0);
-#pragma omp simd reduction(+ : acc)
-          for (int64_t j = 0; j < n; ++j) {
-            acc += ds[j] * krow[j];
-            dkrow[j] += qc * ds[j];
-          }
-          dqi[c] = acc;
-        }
+        gemm(dqblk, ds.data(), kh, nb, HS, kn, false, false, kn, HS, HS);                 // dQ = dS K
+        gemm(dkh, ds.data(), qblk, kn, HS, nb, true, false, kn, HS, HS, T(1), T(1));      // dK += dS^T Q
+        gemm(dvh, p.data(), doblk, kn, HS, nb, true, false, kn, HS, HS, T(1), T(1));      // dV += P^T dO
       }
-      detail::transpose_into(dk + h * Tk * HS, dkt.data(), HS, Tk);
-      detail::transpose_into(dv + h * Tk * HS, dvt.data(), HS, Tk);
     }
   });
 }
