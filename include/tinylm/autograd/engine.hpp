@@ -37,6 +37,14 @@ Tensor<T> owned_copy(const Tensor<T>& g) {
   return out;
 }
 
+/// True when nobody else can see g's data: backward may then keep g itself
+/// as a gradient buffer and add into it, instead of copying it first.
+template <class T>
+bool uniquely_owned(const Tensor<T>& g) {
+  return g.impl_ptr().use_count() == 1 && g.storage_ptr().use_count() == 1 && g.is_contiguous() && g.offset() == 0 &&
+         g.numel() == g.storage().size() && !g.requires_grad();
+}
+
 /// acc += g, where acc is owned and contiguous.
 template <class T>
 void accumulate_into(const Tensor<T>& acc, const Tensor<T>& g) {
@@ -46,8 +54,8 @@ void accumulate_into(const Tensor<T>& acc, const Tensor<T>& g) {
 
 /// Adds g into a leaf's (or retained tensor's) .grad().
 template <class T>
-void accumulate_grad(TensorImpl<T>& impl, const Tensor<T>& g) {
-  if (!impl.grad) impl.grad = owned_copy(g).impl_ptr();
+void accumulate_grad(TensorImpl<T>& impl, Tensor<T> g) {
+  if (!impl.grad) impl.grad = uniquely_owned(g) ? g.impl_ptr() : owned_copy(g).impl_ptr();
   else accumulate_into(Tensor<T>(impl.grad), g);
 }
 
@@ -60,6 +68,7 @@ struct Pending {
   void add(Tensor<T> g) {
     if (!grad.defined()) {
       grad = std::move(g);
+      owned = uniquely_owned(grad);
       return;
     }
     own();
@@ -157,7 +166,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
       TINYLM_CHECK(in_grads[i].shape() == e.shape, "backward: '", node->name(), "' returned a gradient of shape ",
                    in_grads[i].shape(), " for input ", i, " of shape ", e.shape);
       if (e.node) pending[e.node.get()].add(std::move(in_grads[i]));
-      else detail::accumulate_grad(*e.leaf, in_grads[i]);
+      else detail::accumulate_grad(*e.leaf, std::move(in_grads[i]));
     }
     if (!retain_graph) node->release();
   }
