@@ -48,6 +48,50 @@ void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, 
   else gemm_block<T, Row, Row>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
 }
 
+/// C = alpha op(A) op(B) + beta C for a handful of rows (decoding one token
+/// at a time): matrix-vector products that read B once, with no packing.
+/// The blocked GEMM would pack all of B for every call, which for M = 1
+/// costs more than the product.
+template <class T>
+void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
+                   int64_t lda, int64_t ldb, int64_t ldc, T alpha, T beta) {
+  auto A = [&](int64_t i, int64_t k) { return trans_a ? a[k * lda + i] : a[i * lda + k]; };
+  parallel_for(N, M * K, [&](int64_t n0, int64_t n1) {
+    for (int64_t i = 0; i < M; ++i) {
+      T* ci = c + i * ldc;
+      if (!trans_b) {  // B rows are contiguous in n: axpy row by row
+        for (int64_t n = n0; n < n1; ++n) ci[n] = beta == T(0) ? T(0) : beta * ci[n];
+        int64_t k = 0;
+        for (; k + 4 <= K; k += 4) {  // four rows of B per pass over c
+          const T s0 = alpha * A(i, k), s1 = alpha * A(i, k + 1), s2 = alpha * A(i, k + 2), s3 = alpha * A(i, k + 3);
+          const T *b0 = b + k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+#pragma omp simd
+          for (int64_t n = n0; n < n1; ++n) ci[n] += s0 * b0[n] + s1 * b1[n] + s2 * b2[n] + s3 * b3[n];
+        }
+        for (; k < K; ++k) {
+          const T s = alpha * A(i, k);
+          const T* bk = b + k * ldb;
+#pragma omp simd
+          for (int64_t n = n0; n < n1; ++n) ci[n] += s * bk[n];
+        }
+      } else {  // B is stored [N, K]: one dot product per output
+        for (int64_t n = n0; n < n1; ++n) {
+          const T* bn = b + n * ldb;
+          T acc = T(0);
+          if (trans_a) {
+            for (int64_t k = 0; k < K; ++k) acc += a[k * lda + i] * bn[k];
+          } else {
+            const T* ai = a + i * lda;
+#pragma omp simd reduction(+ : acc)
+            for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
+          }
+          ci[n] = alpha * acc + (beta == T(0) ? T(0) : beta * ci[n]);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace detail
 
 /// One GEMM on row-major buffers (see the file comment).
@@ -55,6 +99,10 @@ template <class T>
 void gemm(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
           int64_t lda, int64_t ldb, int64_t ldc, T alpha = T(1), T beta = T(0)) {
   if (M == 0 || N == 0) return;
+  if (M <= 4 && K > 0) {
+    detail::gemm_few_rows(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, beta);
+    return;
+  }
   if (beta != T(1)) {
     for (int64_t i = 0; i < M; ++i) {
       T* row = c + i * ldc;
