@@ -12,7 +12,9 @@
 
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/kernels/cpu/elementwise.hpp"
+#include "tinylm/kernels/cpu/reduce.hpp"
 #include "tinylm/nn/module.hpp"
+#include "tinylm/ops/arithmetic.hpp"
 
 namespace tinylm::optim {
 
@@ -95,9 +97,8 @@ double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
   for (const auto& p : params) {
     const Tensor<T> g = p.grad();
     if (!g.defined()) continue;
-    double s = 0.0;
-    for (int64_t i = 0, n = g.numel(); i < n; ++i) s += static_cast<double>(g.data()[i]) * g.data()[i];
-    total += s;
+    const Tensor<T> gc = g.contiguous();
+    total += kernels::cpu::sum_squares(gc.data(), gc.numel());
   }
   total = std::sqrt(total);
   const double coef = max_norm / (total + 1e-6);
@@ -105,7 +106,14 @@ double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
     for (const auto& p : params) {
       const Tensor<T> g = p.grad();
       if (!g.defined()) continue;
-      kernels::cpu::map(g.data(), g.data(), g.numel(), [c = static_cast<T>(coef)](T v) { return v * c; });
+      const T c = static_cast<T>(coef);
+      if (g.is_contiguous()) {
+        kernels::cpu::map(g.data(), g.data(), g.numel(), [c](T v) { return v * c; });
+      } else {  // a gradient someone set as a strided view: write through its layout
+        NoGradGuard no_grad;
+        Tensor<T> dst = g;
+        dst.copy_(mul(g.contiguous(), c));
+      }
     }
   }
   return total;
@@ -118,10 +126,8 @@ std::vector<std::pair<std::string, double>> grad_norms(const std::vector<nn::Par
   std::vector<std::pair<std::string, double>> out;
   for (const auto& p : params) {
     const Tensor<T> g = p.tensor.grad();
-    double s = 0.0;
-    if (g.defined())
-      for (const T v : g.to_vector()) s += static_cast<double>(v) * v;
-    out.emplace_back(p.name, std::sqrt(s));
+    const Tensor<T> gc = g.defined() ? g.contiguous() : g;
+    out.emplace_back(p.name, g.defined() ? std::sqrt(kernels::cpu::sum_squares(gc.data(), gc.numel())) : 0.0);
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "tinylm/kernels/cpu/parallel.hpp"
 
@@ -22,6 +23,26 @@ T sum_contiguous(const T* in, int64_t n) {
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < n; ++j) s += in[j];
   return s;
+}
+
+/// sum of x_i^2 in double: per-chunk partial sums (one chunk per thread)
+/// added in chunk order, so the result depends only on the thread count.
+template <class T>
+double sum_squares(const T* x, int64_t n) {
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(num_threads(), n / kParallelGrain));
+  std::vector<double> part(static_cast<std::size_t>(chunks), 0.0);
+  parallel_for(chunks, n / chunks + 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t b = n * c / chunks, e = n * (c + 1) / chunks;
+      double s = 0.0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t i = b; i < e; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+      part[static_cast<std::size_t>(c)] = s;
+    }
+  });
+  double total = 0.0;
+  for (double p : part) total += p;
+  return total;
 }
 
 template <class T>
