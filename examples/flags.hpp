@@ -3,6 +3,8 @@
 // --name=value, typed targets, --help, and errors that name the flag.
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -128,5 +130,20 @@ class Flags {
   std::vector<std::string> order_;
   std::map<std::string, bool> given_;
 };
+
+/// The main() of an example program: runs run(argc, argv); a UsageError is
+/// printed with the usage hint (exit 2), any other error as "error:" (exit 1).
+template <class Run>
+int run_main(const char* program, int argc, char** argv, Run run) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s: %s\n(%s --help lists the flags)\n", program, e.what(), program);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 1;
+  }
+}
 
 }  // namespace examples

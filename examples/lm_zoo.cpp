@@ -199,14 +199,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const examples::UsageError& e) {
-    std::fprintf(stderr, "lm_zoo: %s\n(lm_zoo --help lists the flags)\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "lm_zoo: error: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return examples::run_main("lm_zoo", argc, argv, run); }
