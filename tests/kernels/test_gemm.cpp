@@ -4,30 +4,33 @@ namespace k = tinylm::kernels::cpu;
 
 namespace {
 
-// C = alpha * op(A) op(B) + beta * C with plain loops, in double.
+// C = alpha * op(A) op(B) + beta * C (+ bias on every row) with plain loops, in double.
 std::vector<double> naive_gemm(const std::vector<double>& a, const std::vector<double>& b, std::vector<double> c,
                                int64_t M, int64_t N, int64_t K, bool ta, bool tb, int64_t lda, int64_t ldb,
-                               int64_t ldc, double alpha, double beta) {
+                               int64_t ldc, double alpha, double beta, const std::vector<double>& bias = {}) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       double s = 0;
       for (int64_t p = 0; p < K; ++p) s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
-      c[i * ldc + j] = alpha * s + beta * c[i * ldc + j];
+      c[i * ldc + j] = alpha * s + beta * c[i * ldc + j] + (bias.empty() ? 0.0 : bias[j]);
     }
   return c;
 }
 
 template <class T>
-void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, double alpha, double beta, double tol) {
+void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, double alpha, double beta, double tol,
+                bool with_bias = false) {
   tinylm::Generator g(M * 1000 + N * 10 + K);
   const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-  std::vector<double> a((ta ? K : M) * lda), b((tb ? N : K) * ldb), c(M * ldc);
-  for (auto* v : {&a, &b, &c})
+  std::vector<double> a((ta ? K : M) * lda), b((tb ? N : K) * ldb), c(M * ldc), bias(with_bias ? N : 0);
+  for (auto* v : {&a, &b, &c, &bias})
     for (auto& x : *v) x = g.uniform() * 2 - 1;
-  std::vector<T> at(a.begin(), a.end()), bt(b.begin(), b.end()), ct(c.begin(), c.end());
-  k::gemm<T>(ct.data(), at.data(), bt.data(), M, N, K, ta, tb, lda, ldb, ldc, T(alpha), T(beta));
-  const auto want = naive_gemm(a, b, c, M, N, K, ta, tb, lda, ldb, ldc, alpha, beta);
-  INFO("M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb << " pad=" << pad);
+  std::vector<T> at(a.begin(), a.end()), bt(b.begin(), b.end()), ct(c.begin(), c.end()), biast(bias.begin(), bias.end());
+  k::gemm<T>(ct.data(), at.data(), bt.data(), M, N, K, ta, tb, lda, ldb, ldc, T(alpha), T(beta),
+             with_bias ? biast.data() : nullptr);
+  const auto want = naive_gemm(a, b, c, M, N, K, ta, tb, lda, ldb, ldc, alpha, beta, bias);
+  INFO("M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb << " pad=" << pad
+            << " bias=" << with_bias);
   th::check_close(ct, want, tol);
 }
 
@@ -41,6 +44,19 @@ TEST_CASE("gemm matches a naive triple loop for every transpose combination and 
         check_gemm<double>(M, N, K, ta, tb, 3, 0.5, 2.0, 1e-12);
         check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 1.0, 1e-4);
       }
+}
+
+TEST_CASE("gemm adds a bias to every row, on the few-rows path and when threads split rows or columns") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (auto [M, N, K] : {std::tuple{3, 70, 9}, {300, 40, 50}, {40, 300, 50}, {33, 17, 65}}) {
+        check_gemm<double>(M, N, K, ta, tb, 2, 1.0, 0.0, 1e-12, true);
+        check_gemm<double>(M, N, K, ta, tb, 0, 0.5, 2.0, 1e-12, true);
+        check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 0.0, 1e-4, true);
+      }
+  std::vector<float> c{1, 2, 3, 4}, bias{10, 20};  // K = 0: C = beta C + bias
+  k::gemm<float>(c.data(), nullptr, nullptr, 2, 2, 0, false, false, 0, 2, 2, 1.f, 0.5f, bias.data());
+  CHECK(c == std::vector<float>{10.5f, 21, 11.5f, 22});
 }
 
 TEST_CASE("gemm with K = 0 scales C by beta") {

@@ -7,8 +7,9 @@
 //   y = attention(q, k, v, causal)       (B, NH, T, HS)   softmax(q k^T / sqrt(HS)) v
 //   y = c_proj(merge heads(y))           (B, T, C), then dropout
 //
-// The attention itself runs the fused kernel (ops/attention.hpp) unless
-// `use_fused` is false, which runs the composition of primitive ops (and
+// The attention itself runs the fused kernel (ops/attention.hpp), straight
+// on the packed qkv (no head split or merge copies), unless `use_fused` is
+// false, which runs the composition of primitive ops (and
 // applies attention dropout to the probabilities; the fused path supports
 // attention dropout 0 only, so a model with dropout > 0 uses the
 // composition there).
@@ -58,16 +59,21 @@ class CausalSelfAttention : public Module<Float> {
                  "]");
     const int64_t B = x.size(0), T = x.size(1), HS = C_ / NH_;
     const Tensor<Float> qkv = c_attn.forward(x);  // (B, T, 3C)
-    auto heads = [&](int64_t i) {             // (B, T, C) slice -> (B, NH, T, HS)
+    const bool dropout_active = this->is_training() && attn_dropout.p() > 0;
+    const bool fused = use_fused && !dropout_active && !record_attention;
+    Tensor<Float> y;
+    if (fused && !cache) {
+      y = packed_qkv_attention(qkv, NH_, true);  // (B, T, C): reads q, k, v and writes y in place
+      return resid_dropout.forward(c_proj.forward(y));
+    }
+    auto heads = [&](int64_t i) {  // (B, T, C) slice -> (B, NH, T, HS)
       return qkv.narrow(2, i * C_, C_).reshape({B, T, NH_, HS}).transpose(1, 2);
     };
     const Tensor<Float> q = heads(0);
     Tensor<Float> k = heads(1), v = heads(2);
     if (cache) std::tie(k, v) = append(*cache, k, v);
-    Tensor<Float> y;
-    const bool dropout_active = this->is_training() && attn_dropout.p() > 0;
-    if (use_fused && !dropout_active && !record_attention) {
-      y = scaled_dot_product_attention(q.contiguous(), k.contiguous(), v.contiguous(), true);  // (B, NH, T, HS)
+    if (fused) {
+      y = scaled_dot_product_attention(q, k, v, true);  // (B, NH, T, HS), laid out as (B, T, NH, HS)
     } else {
       const int64_t Tk = k.size(2);
       Tensor<Float> att = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(HS)));  // (B, NH, T, Tk)

@@ -2,8 +2,8 @@
 // linear(x, W, b): y = x @ W + b for x [..., in], W [in, out], b [out].
 //
 // W is stored [in, out] (GPT-2's Conv1D layout), so the forward is a plain
-// GEMM. The bias is fused: C starts as b broadcast over rows and the GEMM
-// accumulates into it (beta = 1). Backward, over the N = numel / in rows:
+// GEMM. The bias is fused: each GEMM thread starts its rows of C as b and
+// accumulates the product into them. Backward, over the N = numel / in rows:
 //
 //   dx = dy @ W^T      dW = x^T @ dy      db = sum over rows of dy
 //
@@ -32,13 +32,9 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_f;
   Tensor<T> out = Tensor<T>::empty(out_shape);
-  T beta = T(0);
-  if (b.defined()) {
-    const Tensor<T> bc = detail::contiguous_data(b);
-    for (int64_t r = 0; r < N; ++r) std::copy(bc.data(), bc.data() + out_f, out.data() + r * out_f);
-    beta = T(1);
-  }
-  kernels::cpu::gemm(out.data(), xc.data(), wc.data(), N, out_f, in, false, false, in, out_f, out_f, T(1), beta);
+  const Tensor<T> bc = b.defined() ? detail::contiguous_data(b) : Tensor<T>();
+  kernels::cpu::gemm(out.data(), xc.data(), wc.data(), N, out_f, in, false, false, in, out_f, out_f, T(1), T(0),
+                     bc.defined() ? static_cast<const T*>(bc.data()) : nullptr);
   if (autograd::needs_grad(x, w, b)) {
     const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.requires_grad();
     autograd::record(out, "linear", {x, w, b},

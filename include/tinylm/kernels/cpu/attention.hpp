@@ -20,6 +20,12 @@
 // The products run through the same GEMM as matmul, so the attention
 // kernel computes at GEMM speed. Heads are independent: threads split the
 // B*NH heads, and each head's GEMMs run on its thread.
+//
+// Every operand is a HeadLayout: any strides over batch, head and position,
+// rows of HS contiguous. That lets the kernel read q, k and v in place from
+// a packed [B, T, 3C] projection or a KV cache, and write [B, T, C] rows
+// that the output projection reads as they are: splitting and merging heads
+// costs no copies.
 
 #include <algorithm>
 #include <cmath>
@@ -33,6 +39,22 @@
 
 namespace tinylm::kernels::cpu {
 
+/// One [B, NH, T, HS] operand of attention: element (b, h, t, c) is at
+/// data[b * batch + h * head + t * row + c].
+template <class P>
+struct HeadLayout {
+  P data;
+  int64_t batch, head, row;
+  /// The first row of head `bh` of B * NH.
+  P at(int64_t bh, int64_t NH) const { return data + (bh / NH) * batch + (bh % NH) * head; }
+};
+
+/// B * NH heads; Tq queries attend over Tk keys of size HS.
+struct AttentionShape {
+  int64_t B, NH, Tq, Tk, HS;
+  bool causal;
+};
+
 namespace detail {
 
 inline constexpr int64_t kQueryBlock = 64;
@@ -42,28 +64,35 @@ inline int64_t visible_keys(int64_t i, int64_t Tq, int64_t Tk, bool causal) {
   return causal ? std::clamp<int64_t>(Tk - Tq + i + 1, 0, Tk) : Tk;
 }
 
+template <class T>
+void fill_rows(T* x, int64_t rows, int64_t ld, int64_t n, T value) {
+  for (int64_t r = 0; r < rows; ++r) std::fill(x + r * ld, x + r * ld + n, value);
+}
+
 }  // namespace detail
 
-/// q, out [BH, Tq, HS]; k, v [BH, Tk, HS]; lse [BH, Tq]. All contiguous.
+/// out (as q), lse [B * NH, Tq] contiguous.
 template <class T>
-void attention_forward(T* out, T* lse, const T* q, const T* k, const T* v, int64_t BH, int64_t Tq, int64_t Tk,
-                       int64_t HS, T scale, bool causal) {
-  parallel_for(BH, Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
+void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadLayout<const T*> k,
+                       HeadLayout<const T*> v, const AttentionShape& shape, T scale) {
+  const auto [B, NH, Tq, Tk, HS, causal] = shape;
+  parallel_for(B * NH, Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> s(static_cast<std::size_t>(detail::kQueryBlock * Tk));
     for (int64_t h = h0; h < h1; ++h) {
-      const T* qh = q + h * Tq * HS;
-      const T* kh = k + h * Tk * HS;
-      const T* vh = v + h * Tk * HS;
+      const T* qh = q.at(h, NH);
+      const T* kh = k.at(h, NH);
+      const T* vh = v.at(h, NH);
+      T* oh = out.at(h, NH);
       for (int64_t i0 = 0; i0 < Tq; i0 += detail::kQueryBlock) {
         const int64_t nb = std::min(detail::kQueryBlock, Tq - i0);
         const int64_t kn = detail::visible_keys(i0 + nb - 1, Tq, Tk, causal);  // keys the block's last row sees
-        T* oblk = out + (h * Tq + i0) * HS;
+        T* oblk = oh + i0 * out.row;
         if (kn == 0) {
-          std::fill(oblk, oblk + nb * HS, T(0));
+          detail::fill_rows(oblk, nb, out.row, HS, T(0));
           for (int64_t r = 0; r < nb; ++r) lse[h * Tq + i0 + r] = -std::numeric_limits<T>::infinity();
           continue;
         }
-        gemm(s.data(), qh + i0 * HS, kh, nb, kn, HS, false, true, HS, HS, kn, scale);  // S = scale Q K^T
+        gemm(s.data(), qh + i0 * q.row, kh, nb, kn, HS, false, true, q.row, k.row, kn, scale);  // S = scale Q K^T
         for (int64_t r = 0; r < nb; ++r) {
           T* row = s.data() + r * kn;
           const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
@@ -81,46 +110,53 @@ void attention_forward(T* out, T* lse, const T* q, const T* k, const T* v, int64
           std::fill(row + n, row + kn, T(0));  // the causal mask
           lse[h * Tq + i0 + r] = n > 0 ? m + std::log(l) : -std::numeric_limits<T>::infinity();
         }
-        gemm(oblk, s.data(), vh, nb, HS, kn, false, false, kn, HS, HS);  // O = P V
+        gemm(oblk, s.data(), vh, nb, HS, kn, false, false, kn, v.row, out.row);  // O = P V
       }
     }
   });
 }
 
-/// Overwrites dq [BH, Tq, HS], dk and dv [BH, Tk, HS].
+/// Overwrites dq (as q), dk and dv (as k and v).
 template <class T>
-void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* q, const T* k, const T* v, const T* out,
-                        const T* lse, int64_t BH, int64_t Tq, int64_t Tk, int64_t HS, T scale, bool causal) {
-  parallel_for(BH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
+void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv, HeadLayout<const T*> dout,
+                        HeadLayout<const T*> q, HeadLayout<const T*> k, HeadLayout<const T*> v,
+                        HeadLayout<const T*> out, const T* lse, const AttentionShape& shape, T scale) {
+  const auto [B, NH, Tq, Tk, HS, causal] = shape;
+  parallel_for(B * NH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> p(static_cast<std::size_t>(detail::kQueryBlock * Tk)), ds(p.size());
     for (int64_t h = h0; h < h1; ++h) {
-      const T* qh = q + h * Tq * HS;
-      const T* kh = k + h * Tk * HS;
-      const T* vh = v + h * Tk * HS;
-      T* dkh = dk + h * Tk * HS;
-      T* dvh = dv + h * Tk * HS;
-      std::fill(dkh, dkh + Tk * HS, T(0));
-      std::fill(dvh, dvh + Tk * HS, T(0));
+      const T* qh = q.at(h, NH);
+      const T* kh = k.at(h, NH);
+      const T* vh = v.at(h, NH);
+      const T* doh = dout.at(h, NH);
+      const T* oh = out.at(h, NH);
+      T* dqh = dq.at(h, NH);
+      T* dkh = dk.at(h, NH);
+      T* dvh = dv.at(h, NH);
+      detail::fill_rows(dkh, Tk, dk.row, HS, T(0));
+      detail::fill_rows(dvh, Tk, dv.row, HS, T(0));
       for (int64_t i0 = 0; i0 < Tq; i0 += detail::kQueryBlock) {
         const int64_t nb = std::min(detail::kQueryBlock, Tq - i0);
         const int64_t kn = detail::visible_keys(i0 + nb - 1, Tq, Tk, causal);
-        const T* qblk = qh + i0 * HS;
-        const T* doblk = dout + (h * Tq + i0) * HS;
-        const T* oblk = out + (h * Tq + i0) * HS;
-        T* dqblk = dq + (h * Tq + i0) * HS;
+        const T* qblk = qh + i0 * q.row;
+        const T* doblk = doh + i0 * dout.row;
+        const T* oblk = oh + i0 * out.row;
+        T* dqblk = dqh + i0 * dq.row;
         if (kn == 0) {
-          std::fill(dqblk, dqblk + nb * HS, T(0));
+          detail::fill_rows(dqblk, nb, dq.row, HS, T(0));
           continue;
         }
-        gemm(p.data(), qblk, kh, nb, kn, HS, false, true, HS, HS, kn, scale);    // S again
-        gemm(ds.data(), doblk, vh, nb, kn, HS, false, true, HS, HS, kn);         // dP = dO V^T
+        gemm(p.data(), qblk, kh, nb, kn, HS, false, true, q.row, k.row, kn, scale);    // S again
+        gemm(ds.data(), doblk, vh, nb, kn, HS, false, true, dout.row, v.row, kn);     // dP = dO V^T
         for (int64_t r = 0; r < nb; ++r) {
           T* prow = p.data() + r * kn;
           T* drow = ds.data() + r * kn;
+          const T* dor = doblk + r * dout.row;
+          const T* orow = oblk + r * out.row;
           const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
           const T L = lse[h * Tq + i0 + r];
           T D = T(0);  // dO_i . O_i
-          for (int64_t c = 0; c < HS; ++c) D += doblk[r * HS + c] * oblk[r * HS + c];
+          for (int64_t c = 0; c < HS; ++c) D += dor[c] * orow[c];
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) {
             prow[j] = vexp(prow[j] - L);                 // P
@@ -129,9 +165,9 @@ void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* q, const T*
           std::fill(prow + n, prow + kn, T(0));  // masked: no probability, no gradient
           std::fill(drow + n, drow + kn, T(0));
         }
-        gemm(dqblk, ds.data(), kh, nb, HS, kn, false, false, kn, HS, HS);                 // dQ = dS K
-        gemm(dkh, ds.data(), qblk, kn, HS, nb, true, false, kn, HS, HS, T(1), T(1));      // dK += dS^T Q
-        gemm(dvh, p.data(), doblk, kn, HS, nb, true, false, kn, HS, HS, T(1), T(1));      // dV += P^T dO
+        gemm(dqblk, ds.data(), kh, nb, HS, kn, false, false, kn, k.row, dq.row);             // dQ = dS K
+        gemm(dkh, ds.data(), qblk, kn, HS, nb, true, false, kn, q.row, dk.row, T(1), T(1));  // dK += dS^T Q
+        gemm(dvh, p.data(), doblk, kn, HS, nb, true, false, kn, dout.row, dv.row, T(1), T(1));  // dV += P^T dO
       }
     }
   });

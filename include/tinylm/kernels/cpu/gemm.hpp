@@ -1,7 +1,7 @@
 #pragma once
 // GEMM on row-major buffers, computed by Eigen's blocked GEMM kernel.
 //
-//   C[M, N] = alpha * op(A)[M, K] @ op(B)[K, N] + beta * C
+//   C[M, N] = alpha * op(A)[M, K] @ op(B)[K, N] + beta * C (+ bias[N] on every row)
 //
 // op(X) is X or its transpose; a transposed operand is read in place, never
 // copied. Leading dimensions are row strides in elements, as in BLAS for
@@ -12,7 +12,9 @@
 // packing and micro-kernel, but it skips the expression-template layer,
 // which cut this header's compile cost by two thirds. It computes a
 // column-major result, so we ask it for C^T = op(B)^T op(A)^T, which is the
-// row-major C. Threads split the larger of M and N into contiguous blocks.
+// row-major C. Threads split the larger of M and N into contiguous blocks;
+// each thread also prepares its own block of C (zeroes, beta * C, or the
+// bias), so no pass over C runs on one thread while the other waits.
 
 #include <algorithm>
 #include <cstdint>
@@ -54,13 +56,13 @@ void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, 
 /// costs more than the product.
 template <class T>
 void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
-                   int64_t lda, int64_t ldb, int64_t ldc, T alpha, T beta) {
+                   int64_t lda, int64_t ldb, int64_t ldc, T alpha, T beta, const T* bias) {
   auto A = [&](int64_t i, int64_t k) { return trans_a ? a[k * lda + i] : a[i * lda + k]; };
   parallel_for(N, M * K, [&](int64_t n0, int64_t n1) {
     for (int64_t i = 0; i < M; ++i) {
       T* ci = c + i * ldc;
       if (!trans_b) {  // B rows are contiguous in n: axpy row by row
-        for (int64_t n = n0; n < n1; ++n) ci[n] = beta == T(0) ? T(0) : beta * ci[n];
+        for (int64_t n = n0; n < n1; ++n) ci[n] = (beta == T(0) ? T(0) : beta * ci[n]) + (bias ? bias[n] : T(0));
         int64_t k = 0;
         for (; k + 4 <= K; k += 4) {  // four rows of B per pass over c
           const T s0 = alpha * A(i, k), s1 = alpha * A(i, k + 1), s2 = alpha * A(i, k + 2), s3 = alpha * A(i, k + 3);
@@ -85,37 +87,46 @@ void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K
 #pragma omp simd reduction(+ : acc)
             for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
           }
-          ci[n] = alpha * acc + (beta == T(0) ? T(0) : beta * ci[n]);
+          ci[n] = alpha * acc + (beta == T(0) ? T(0) : beta * ci[n]) + (bias ? bias[n] : T(0));
         }
       }
     }
   });
 }
 
+/// C[rows, j0:j1] = beta * C (+ bias), before the product accumulates into it.
+template <class T>
+void gemm_prepare(T* c, int64_t rows, int64_t j0, int64_t j1, int64_t ldc, T beta, const T* bias) {
+  if (beta == T(1) && !bias) return;
+  for (int64_t i = 0; i < rows; ++i) {
+    T* row = c + i * ldc;
+    if (beta == T(0) && bias) std::copy(bias + j0, bias + j1, row + j0);
+    else if (beta == T(0)) std::fill(row + j0, row + j1, T(0));
+    else
+      for (int64_t j = j0; j < j1; ++j) row[j] = beta * row[j] + (bias ? bias[j] : T(0));
+  }
+}
+
 }  // namespace detail
 
-/// One GEMM on row-major buffers (see the file comment).
+/// One GEMM on row-major buffers (see the file comment). `bias`, when
+/// given, is N numbers added to every row of C.
 template <class T>
 void gemm(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
-          int64_t lda, int64_t ldb, int64_t ldc, T alpha = T(1), T beta = T(0)) {
+          int64_t lda, int64_t ldb, int64_t ldc, T alpha = T(1), T beta = T(0), const T* bias = nullptr) {
   if (M == 0 || N == 0) return;
   if (M <= 4 && K > 0) {
-    detail::gemm_few_rows(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, beta);
+    detail::gemm_few_rows(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, beta, bias);
     return;
   }
-  if (beta != T(1)) {
-    for (int64_t i = 0; i < M; ++i) {
-      T* row = c + i * ldc;
-      if (beta == T(0)) std::fill(row, row + N, T(0));
-      else for (int64_t j = 0; j < N; ++j) row[j] *= beta;
-    }
-  }
-  if (K == 0) return;
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
   // Blocks of at least 32 rows/columns keep the micro-kernel busy.
-  parallel_for((extent + 31) / 32, 32 * (split_rows ? N : M) * K / 8, [&](int64_t b0, int64_t b1) {
+  parallel_for((extent + 31) / 32, 32 * (split_rows ? N : M) * std::max<int64_t>(K, 1) / 8, [&](int64_t b0, int64_t b1) {
     const int64_t i0 = b0 * 32, i1 = std::min(extent, b1 * 32);
+    if (split_rows) detail::gemm_prepare(c + i0 * ldc, i1 - i0, int64_t{0}, N, ldc, beta, bias);
+    else detail::gemm_prepare(c, M, i0, i1, ldc, beta, bias);
+    if (K == 0) return;
     if (split_rows) {
       const T* a0 = trans_a ? a + i0 : a + i0 * lda;
       detail::gemm_serial(c + i0 * ldc, a0, b, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
