@@ -64,7 +64,8 @@ void BM_openblas_sgemm(benchmark::State& state) {
 #endif
 
 // Shapes: a char-small GPT (B*T = 2048 rows, C = 384) forward and backward
-// products, attention's per-head products (T = 256, HS = 64), and 2048^3.
+// products, attention's per-head products (T = 256, HS = 64), the
+// matrix-vector products of decoding one token, and 2048^3.
 void shapes(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2}) {
     b->Args({2048, 1536, 384, threads, 0});   // MLP up projection
@@ -73,6 +74,8 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({384, 1536, 2048, threads, 2});   // dW = x^T dy
     b->Args({2048, 384, 1536, threads, 1});   // dx = dy W^T
     b->Args({256, 256, 64, threads, 1});      // attention scores q k^T
+    b->Args({1, 1536, 384, threads, 0});      // decoding one token: MLP up
+    b->Args({1, 384, 1536, threads, 0});      // decoding one token: MLP down
     b->Args({2048, 2048, 2048, threads, 0});  // peak
   }
   b->ArgNames({"M", "N", "K", "threads", "trans"});

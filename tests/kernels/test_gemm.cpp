@@ -39,7 +39,8 @@ void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, doub
 TEST_CASE("gemm matches a naive triple loop for every transpose combination and odd sizes") {
   for (bool ta : {false, true})
     for (bool tb : {false, true})
-      for (auto [M, N, K] : {std::tuple{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {130, 70, 9}, {3, 200, 40}}) {
+      for (auto [M, N, K] : {std::tuple{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {130, 70, 9}, {3, 200, 40}, {1, 90, 1500},
+                             {4, 70, 600}}) {
         check_gemm<double>(M, N, K, ta, tb, 0, 1.0, 0.0, 1e-12);
         check_gemm<double>(M, N, K, ta, tb, 3, 0.5, 2.0, 1e-12);
         check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 1.0, 1e-4);
@@ -49,7 +50,7 @@ TEST_CASE("gemm matches a naive triple loop for every transpose combination and 
 TEST_CASE("gemm adds a bias to every row, on the few-rows path and when threads split rows or columns") {
   for (bool ta : {false, true})
     for (bool tb : {false, true})
-      for (auto [M, N, K] : {std::tuple{3, 70, 9}, {300, 40, 50}, {40, 300, 50}, {33, 17, 65}}) {
+      for (auto [M, N, K] : {std::tuple{3, 70, 9}, {300, 40, 50}, {40, 300, 50}, {33, 17, 65}, {2, 300, 300}}) {
         check_gemm<double>(M, N, K, ta, tb, 2, 1.0, 0.0, 1e-12, true);
         check_gemm<double>(M, N, K, ta, tb, 0, 0.5, 2.0, 1e-12, true);
         check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 0.0, 1e-4, true);

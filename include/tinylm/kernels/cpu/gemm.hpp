@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -50,47 +51,74 @@ void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, 
   else gemm_block<T, Row, Row>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
 }
 
-/// C = alpha op(A) op(B) + beta C for a handful of rows (decoding one token
-/// at a time): matrix-vector products that read B once, with no packing.
-/// The blocked GEMM would pack all of B for every call, which for M = 1
-/// costs more than the product.
+/// out[n0:n1] += sum over k in [k0, k1) of s(k) * B[k, n0:n1], B's rows
+/// contiguous: four rows of B per pass over out.
+template <class T, class S>
+void accumulate_rows(T* out, const T* b, int64_t ldb, int64_t k0, int64_t k1, int64_t n0, int64_t n1, S s) {
+  int64_t k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    const T s0 = s(k), s1 = s(k + 1), s2 = s(k + 2), s3 = s(k + 3);
+    const T *b0 = b + k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+#pragma omp simd
+    for (int64_t n = n0; n < n1; ++n) out[n] += s0 * b0[n] + s1 * b1[n] + s2 * b2[n] + s3 * b3[n];
+  }
+  for (; k < k1; ++k) {
+    const T sk = s(k);
+    const T* bk = b + k * ldb;
+#pragma omp simd
+    for (int64_t n = n0; n < n1; ++n) out[n] += sk * bk[n];
+  }
+}
+
+/// C = alpha op(A) op(B) + beta C (+ bias) for a handful of rows (decoding
+/// one token at a time): matrix-vector products that read B once, with no
+/// packing. The blocked GEMM would pack all of B for every call, which for
+/// M = 1 costs more than the product.
+///
+/// B is what costs: it is read from memory once per token. When its rows are
+/// contiguous, threads split K, so each streams one contiguous band of B
+/// into its own partial sums, and the partials are added in a fixed order
+/// (deterministic for a thread count): 20% more bandwidth than splitting N,
+/// where every thread reads half of every row. B stored [N, K] gives one
+/// contiguous dot product per output; there threads split N.
 template <class T>
 void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
                    int64_t lda, int64_t ldb, int64_t ldc, T alpha, T beta, const T* bias) {
   auto A = [&](int64_t i, int64_t k) { return trans_a ? a[k * lda + i] : a[i * lda + k]; };
-  parallel_for(N, M * K, [&](int64_t n0, int64_t n1) {
-    for (int64_t i = 0; i < M; ++i) {
-      T* ci = c + i * ldc;
-      if (!trans_b) {  // B rows are contiguous in n: axpy row by row
-        for (int64_t n = n0; n < n1; ++n) ci[n] = (beta == T(0) ? T(0) : beta * ci[n]) + (bias ? bias[n] : T(0));
-        int64_t k = 0;
-        for (; k + 4 <= K; k += 4) {  // four rows of B per pass over c
-          const T s0 = alpha * A(i, k), s1 = alpha * A(i, k + 1), s2 = alpha * A(i, k + 2), s3 = alpha * A(i, k + 3);
-          const T *b0 = b + k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-#pragma omp simd
-          for (int64_t n = n0; n < n1; ++n) ci[n] += s0 * b0[n] + s1 * b1[n] + s2 * b2[n] + s3 * b3[n];
-        }
-        for (; k < K; ++k) {
-          const T s = alpha * A(i, k);
-          const T* bk = b + k * ldb;
-#pragma omp simd
-          for (int64_t n = n0; n < n1; ++n) ci[n] += s * bk[n];
-        }
-      } else {  // B is stored [N, K]: one dot product per output
-        for (int64_t n = n0; n < n1; ++n) {
-          const T* bn = b + n * ldb;
-          T acc = T(0);
-          if (trans_a) {
-            for (int64_t k = 0; k < K; ++k) acc += a[k * lda + i] * bn[k];
-          } else {
-            const T* ai = a + i * lda;
-#pragma omp simd reduction(+ : acc)
-            for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
-          }
-          ci[n] = alpha * acc + (beta == T(0) ? T(0) : beta * ci[n]) + (bias ? bias[n] : T(0));
-        }
+  auto finish = [&](T* ci, int64_t n, T acc) {  // ci[n] = alpha acc + beta ci[n] + bias[n]
+    ci[n] = alpha * acc + (beta == T(0) ? T(0) : beta * ci[n]) + (bias ? bias[n] : T(0));
+  };
+  if (!trans_b) {
+    const int64_t chunks = M * N * K >= 4 * kParallelGrain ? std::min<int64_t>(num_threads(), K) : 1;
+    std::vector<T> part(static_cast<std::size_t>(chunks * M * N), T(0));  // chunk, row, column
+    parallel_for(chunks, M * N * K / chunks, [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch)
+        for (int64_t i = 0; i < M; ++i)
+          accumulate_rows(part.data() + (ch * M + i) * N, b, ldb, K * ch / chunks, K * (ch + 1) / chunks, int64_t{0},
+                          N, [&](int64_t k) { return A(i, k); });
+    });
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t n = 0; n < N; ++n) {
+        T acc = part[static_cast<std::size_t>(i * N + n)];
+        for (int64_t ch = 1; ch < chunks; ++ch) acc += part[static_cast<std::size_t>((ch * M + i) * N + n)];
+        finish(c + i * ldc, n, acc);
       }
-    }
+    return;
+  }
+  parallel_for(N, M * K, [&](int64_t n0, int64_t n1) {
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* bn = b + n * ldb;
+        T acc = T(0);
+        if (trans_a) {
+          for (int64_t k = 0; k < K; ++k) acc += a[k * lda + i] * bn[k];
+        } else {
+          const T* ai = a + i * lda;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
+        }
+        finish(c + i * ldc, n, acc);
+      }
   });
 }
 
