@@ -1,6 +1,7 @@
 // Memory-bound kernels, reported as GB/s of data read + written:
 // elementwise add and GELU, softmax over rows, LayerNorm forward and
-// backward, at the sizes of a char-small GPT step (B*T = 2048, C = 384).
+// backward, the AdamW update, at the sizes of a char-small GPT step
+// (B*T = 2048, C = 384, 10.7M parameters).
 //
 //   build/release/benchmarks/bench_elementwise
 
@@ -93,6 +94,20 @@ void BM_layernorm_bwd(benchmark::State& state) {
   set_bytes(state, 3 * N * C * 4);
 }
 
+// One AdamW step over every parameter of char-small (10.7M): reads p, g,
+// m, v and writes p, m, v.
+void BM_adamw(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  tinylm::set_num_threads(int(state.range(1)));
+  auto p = random_vec(n, 1), g = random_vec(n, 2), m = std::vector<float>(n), v = std::vector<float>(n);
+  int64_t step = 0;
+  for (auto _ : state) {
+    k::adam_update(p.data(), g.data(), m.data(), v.data(), n, 1e-3, 0.9, 0.95, 1e-8, 0.1, true, ++step);
+    benchmark::DoNotOptimize(p.data());
+  }
+  set_bytes(state, 7 * n * 4);
+}
+
 }  // namespace
 
 BENCHMARK(BM_add_fwd)->ArgsProduct({{2048 * 384}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
@@ -101,5 +116,7 @@ BENCHMARK(BM_gelu_bwd)->ArgsProduct({{2048 * 1536}, {1, 2}})->ArgNames({"n", "th
 BENCHMARK(BM_softmax_fwd)->ArgsProduct({{8 * 6 * 256}, {256}, {1, 2}})->ArgNames({"rows", "n", "threads"})->UseRealTime();
 BENCHMARK(BM_layernorm_fwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
 BENCHMARK(BM_layernorm_bwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
+
+BENCHMARK(BM_adamw)->ArgsProduct({{10'740'000}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -18,6 +18,10 @@
 #include <cmath>
 #include <cstdint>
 
+#if defined(__AVX512F__) || defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 namespace tinylm::kernels::cpu {
 
 #if defined(__GNUC__)
@@ -55,5 +59,23 @@ TINYLM_ALWAYS_INLINE double vexp(double x) { return std::exp(x); }
 /// tanh(x) = 1 - 2 / (e^{2x} + 1): absolute error about 1e-7 in float.
 TINYLM_ALWAYS_INLINE float vtanh(float x) { return 1.0f - 2.0f / (vexp(2.0f * x) + 1.0f); }
 TINYLM_ALWAYS_INLINE double vtanh(double x) { return std::tanh(x); }
+
+/// x[i] = sqrt(x[i]) for i < n, correctly rounded like std::sqrt. A loop
+/// over std::sqrt stays scalar unless the program is built with
+/// -fno-math-errno (the call may set errno), so this uses the vector square
+/// root instructions directly where the target has them.
+inline void vsqrt_inplace(float* x, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_sqrt_ps(_mm512_loadu_ps(x + i)));
+#elif defined(__AVX__)
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
+#endif
+  for (; i < n; ++i) x[i] = std::sqrt(x[i]);
+}
+
+inline void vsqrt_inplace(double* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = std::sqrt(x[i]);
+}
 
 }  // namespace tinylm::kernels::cpu

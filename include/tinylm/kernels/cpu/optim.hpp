@@ -13,9 +13,11 @@
 // SGD with momentum mu, dampening 0:
 //   d = g + wd p;  buf = mu buf + d;  p -= lr * buf  (or lr * (d + mu buf), Nesterov)
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "tinylm/kernels/cpu/math.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 
 namespace tinylm::kernels::cpu {
@@ -28,15 +30,26 @@ void adam_update(T* p, const T* g, T* m, T* v, int64_t n, double lr, double beta
   const T step_size = static_cast<T>(lr / bc1), decay = static_cast<T>(1.0 - lr * weight_decay);
   const T b1c = static_cast<T>(1.0 - beta1), b2 = static_cast<T>(beta2), b2c = static_cast<T>(1.0 - beta2);
   const T inv_bc2 = static_cast<T>(1.0 / bc2_sqrt), e = static_cast<T>(eps), wd = static_cast<T>(weight_decay);
+  // Chunks of 256 that stay in L1: update m and v, take sqrt(v) for the
+  // whole chunk with vector instructions, then update p.
   parallel_for(n, 8, [&](int64_t begin, int64_t end) {
+    T denom[256];
+    for (int64_t c0 = begin; c0 < end; c0 += 256) {
+      const int64_t c1 = std::min<int64_t>(end, c0 + 256);
 #pragma omp simd
-    for (int64_t i = begin; i < end; ++i) {
-      T grad = g[i];
-      if (decoupled) p[i] *= decay;
-      else grad += wd * p[i];
-      m[i] += b1c * (grad - m[i]);
-      v[i] = b2 * v[i] + b2c * grad * grad;
-      p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_bc2 + e);
+      for (int64_t i = c0; i < c1; ++i) {
+        T grad = g[i];
+        if (!decoupled) grad += wd * p[i];
+        m[i] += b1c * (grad - m[i]);
+        v[i] = b2 * v[i] + b2c * grad * grad;
+        denom[i - c0] = v[i];
+      }
+      vsqrt_inplace(denom, c1 - c0);
+#pragma omp simd
+      for (int64_t i = c0; i < c1; ++i) {
+        if (decoupled) p[i] *= decay;
+        p[i] -= step_size * m[i] / (denom[i - c0] * inv_bc2 + e);
+      }
     }
   });
 }
