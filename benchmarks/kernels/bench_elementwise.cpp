@@ -1,7 +1,8 @@
 // Memory-bound kernels, reported as GB/s of data read + written:
 // elementwise add and GELU, softmax over rows, LayerNorm forward and
-// backward, the AdamW update, at the sizes of a char-small GPT step
-// (B*T = 2048, C = 384, 10.7M parameters).
+// backward, cross-entropy, embedding, the AdamW update, at the sizes of a
+// char-small GPT step (B*T = 2048, C = 384, 10.7M parameters; and the
+// GPT-2 vocabulary for cross-entropy).
 //
 //   build/release/benchmarks/bench_elementwise
 
@@ -108,6 +109,43 @@ void BM_adamw(benchmark::State& state) {
   set_bytes(state, 7 * n * 4);
 }
 
+// Cross-entropy over N rows of V logits, forward (loss, log-sum-exp) and
+// backward (the gradient of the logits): reads the logits, writes a row.
+void BM_cross_entropy(benchmark::State& state) {
+  const int64_t N = state.range(0), V = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  const bool backward = state.range(3) != 0;
+  auto x = random_vec(N * V, 1), dx = std::vector<float>(N * V);
+  std::vector<float> loss(N), lse(N);
+  std::vector<int32_t> targets(N);
+  for (int64_t i = 0; i < N; ++i) targets[i] = int32_t((i * 7919) % V);
+  k::cross_entropy_forward(loss.data(), lse.data(), x.data(), targets.data(), N, V, int64_t{-100});
+  for (auto _ : state) {
+    if (backward) k::cross_entropy_backward(dx.data(), x.data(), lse.data(), targets.data(), N, V, int64_t{-100}, 1.0f / float(N));
+    else k::cross_entropy_forward(loss.data(), lse.data(), x.data(), targets.data(), N, V, int64_t{-100});
+    benchmark::DoNotOptimize(dx.data());
+    benchmark::DoNotOptimize(loss.data());
+  }
+  set_bytes(state, (backward ? 2 : 1) * N * V * 4);
+}
+
+// Embedding rows gathered (forward) and scattered-added (backward), N tokens of C.
+void BM_embedding(benchmark::State& state) {
+  const int64_t N = state.range(0), C = state.range(1), V = 65;
+  tinylm::set_num_threads(int(state.range(2)));
+  const bool backward = state.range(3) != 0;
+  auto w = random_vec(V * C, 1), out = random_vec(N * C, 2), dw = std::vector<float>(V * C);
+  std::vector<int32_t> idx(N);
+  for (int64_t i = 0; i < N; ++i) idx[i] = int32_t((i * 31) % V);
+  for (auto _ : state) {
+    if (backward) k::embedding_backward(dw.data(), out.data(), idx.data(), N, C);
+    else k::embedding_forward(out.data(), w.data(), idx.data(), N, C);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::DoNotOptimize(dw.data());
+  }
+  set_bytes(state, 2 * N * C * 4);
+}
+
 }  // namespace
 
 BENCHMARK(BM_add_fwd)->ArgsProduct({{2048 * 384}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
@@ -118,5 +156,13 @@ BENCHMARK(BM_layernorm_fwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N"
 BENCHMARK(BM_layernorm_bwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
 
 BENCHMARK(BM_adamw)->ArgsProduct({{10'740'000}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
+
+BENCHMARK(BM_cross_entropy)
+    ->ArgsProduct({{2048}, {65}, {1, 2}, {0, 1}})
+    ->Args({256, 50257, 2, 0})
+    ->Args({256, 50257, 2, 1})
+    ->ArgNames({"N", "V", "threads", "backward"})
+    ->UseRealTime();
+BENCHMARK(BM_embedding)->ArgsProduct({{2048}, {384}, {1, 2}, {0, 1}})->ArgNames({"N", "C", "threads", "backward"})->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -30,6 +30,7 @@ void cross_entropy_forward(T* loss, T* lse, const T* x, const I* targets, int64_
     for (int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * V;
       T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
       for (int64_t j = 0; j < V; ++j) m = xr[j] > m ? xr[j] : m;
       T s = T(0);
 #pragma omp simd reduction(+ : s)
