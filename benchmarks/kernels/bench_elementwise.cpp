@@ -1,8 +1,11 @@
 // Memory-bound kernels, reported as GB/s of data read + written:
-// elementwise add and GELU, softmax over rows, LayerNorm forward and
-// backward, cross-entropy, embedding, the AdamW update, at the sizes of a
+// elementwise add and GELU, softmax over rows forward and backward,
+// LayerNorm forward and backward, the bias-gradient row sum, the sum of
+// squares of gradient clipping, a head-splitting strided copy,
+// cross-entropy, embedding, the AdamW and SGD updates, at the sizes of a
 // char-small GPT step (B*T = 2048, C = 384, 10.7M parameters; and the
-// GPT-2 vocabulary for cross-entropy).
+// GPT-2 vocabulary for cross-entropy). GEMM and attention have their own
+// programs (FLOP/s).
 //
 //   build/release/benchmarks/bench_elementwise
 
@@ -146,6 +149,66 @@ void BM_embedding(benchmark::State& state) {
   set_bytes(state, 2 * N * C * 4);
 }
 
+void BM_softmax_bwd(benchmark::State& state) {
+  const int64_t rows = state.range(0), n = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto x = random_vec(rows * n, 1), y = std::vector<float>(rows * n), dy = random_vec(rows * n, 2);
+  auto dx = std::vector<float>(rows * n);
+  k::softmax_forward(y.data(), x.data(), rows, n, 1, false);
+  for (auto _ : state) {
+    k::softmax_backward(dx.data(), dy.data(), y.data(), rows, n, 1, false);
+    benchmark::DoNotOptimize(dx.data());
+  }
+  set_bytes(state, 3 * rows * n * 4);
+}
+
+// A bias gradient: the sum over N rows of C columns.
+void BM_sum_rows(benchmark::State& state) {
+  const int64_t N = state.range(0), C = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto x = random_vec(N * C, 1), out = std::vector<float>(C);
+  for (auto _ : state) {
+    k::sum_axis(out.data(), x.data(), int64_t{1}, N, C);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_bytes(state, N * C * 4);
+}
+
+// The sum of squares clip_grad_norm takes over every gradient (10.7M).
+void BM_sum_squares(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  tinylm::set_num_threads(int(state.range(1)));
+  auto x = random_vec(n, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(k::sum_squares(x.data(), n));
+  set_bytes(state, n * 4);
+}
+
+// Heads split from [B, T, C] into [B, NH, T, HS]: the strided copy the
+// composition path of attention makes (the fused path reads in place).
+void BM_copy_strided(benchmark::State& state) {
+  const int64_t B = 8, T = 256, NH = 6, HS = 64, C = NH * HS;
+  tinylm::set_num_threads(int(state.range(0)));
+  auto x = random_vec(B * T * C, 1), y = std::vector<float>(B * T * C);
+  const int64_t shape[4] = {B, NH, T, HS}, src[4] = {T * C, HS, C, 1}, dst[4] = {NH * T * HS, T * HS, HS, 1};
+  for (auto _ : state) {
+    k::copy_strided(y.data(), dst, x.data(), src, shape, 4);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_bytes(state, 2 * B * T * C * 4);
+}
+
+// SGD with momentum over 10.7M parameters: reads p, g, buf; writes p, buf.
+void BM_sgd(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  tinylm::set_num_threads(int(state.range(1)));
+  auto p = random_vec(n, 1), g = random_vec(n, 2), buf = std::vector<float>(n);
+  for (auto _ : state) {
+    k::sgd_update(p.data(), g.data(), buf.data(), n, 1e-3, 0.9, 0.0, false);
+    benchmark::DoNotOptimize(p.data());
+  }
+  set_bytes(state, 5 * n * 4);
+}
+
 }  // namespace
 
 BENCHMARK(BM_add_fwd)->ArgsProduct({{2048 * 384}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
@@ -157,6 +220,11 @@ BENCHMARK(BM_layernorm_bwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N"
 
 BENCHMARK(BM_adamw)->ArgsProduct({{10'740'000}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 
+BENCHMARK(BM_softmax_bwd)->ArgsProduct({{8 * 6 * 256}, {256}, {1, 2}})->ArgNames({"rows", "n", "threads"})->UseRealTime();
+BENCHMARK(BM_sum_rows)->ArgsProduct({{2048}, {1536}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
+BENCHMARK(BM_sum_squares)->ArgsProduct({{10'740'000}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
+BENCHMARK(BM_copy_strided)->ArgsProduct({{1, 2}})->ArgNames({"threads"})->UseRealTime();
+BENCHMARK(BM_sgd)->ArgsProduct({{10'740'000}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 BENCHMARK(BM_cross_entropy)
     ->ArgsProduct({{2048}, {65}, {1, 2}, {0, 1}})
     ->Args({256, 50257, 2, 0})

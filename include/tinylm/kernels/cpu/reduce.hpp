@@ -25,6 +25,26 @@ T sum_contiguous(const T* in, int64_t n) {
   return s;
 }
 
+namespace detail {
+
+/// sum of x_i^2 over [b, e) in double, in 16 interleaved partial sums that
+/// the compiler keeps in two vector registers: a fixed order, so the same
+/// bits on every run. (A loop with one accumulator under `omp simd` stayed
+/// scalar inside the parallel lambda: 2 GB/s.)
+template <class T>
+double sum_squares_range(const T* x, int64_t b, int64_t e) {
+  double acc[16] = {};
+  int64_t i = b;
+  for (; i + 16 <= e; i += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += static_cast<double>(x[i + j]) * static_cast<double>(x[i + j]);
+  double s = 0.0;
+  for (; i < e; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  for (double a : acc) s += a;
+  return s;
+}
+
+}  // namespace detail
+
 /// sum of x_i^2 in double: per-chunk partial sums (one chunk per thread)
 /// added in chunk order, so the result depends only on the thread count.
 template <class T>
@@ -32,13 +52,8 @@ double sum_squares(const T* x, int64_t n) {
   const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(num_threads(), n / kParallelGrain));
   std::vector<double> part(static_cast<std::size_t>(chunks), 0.0);
   parallel_for(chunks, n / chunks + 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const int64_t b = n * c / chunks, e = n * (c + 1) / chunks;
-      double s = 0.0;
-#pragma omp simd reduction(+ : s)
-      for (int64_t i = b; i < e; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-      part[static_cast<std::size_t>(c)] = s;
-    }
+    for (int64_t c = c0; c < c1; ++c)
+      part[static_cast<std::size_t>(c)] = detail::sum_squares_range(x, n * c / chunks, n * (c + 1) / chunks);
   });
   double total = 0.0;
   for (double p : part) total += p;
