@@ -142,13 +142,13 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
   const auto [B, NH, Tq, Tk, HS, causal] = shape;
   parallel_for(B * NH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> p(static_cast<std::size_t>(detail::kQueryBlock * Tk)), ds(p.size()), qbuf, kbuf, vbuf, dobuf,
-        obuf, dkbuf(static_cast<std::size_t>(Tk * HS)), dvbuf(dkbuf.size());
+        dkbuf(static_cast<std::size_t>(Tk * HS)), dvbuf(dkbuf.size());
     for (int64_t h = h0; h < h1; ++h) {
       const T* qh = detail::gather_rows(q.at(h, NH), Tq, q.row, HS, qbuf);
       const T* kh = detail::gather_rows(k.at(h, NH), Tk, k.row, HS, kbuf);
       const T* vh = detail::gather_rows(v.at(h, NH), Tk, v.row, HS, vbuf);
       const T* doh = detail::gather_rows(dout.at(h, NH), Tq, dout.row, HS, dobuf);
-      const T* oh = detail::gather_rows(out.at(h, NH), Tq, out.row, HS, obuf);
+      const T* oh = out.at(h, NH);  // only read row by row (D below): no gather
       T* dqh = dq.at(h, NH);
       T* dkh = dkbuf.data();  // dK and dV accumulate over query blocks here, then go out once
       T* dvh = dvbuf.data();
@@ -159,7 +159,7 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
         const int64_t kn = detail::visible_keys(i0 + nb - 1, Tq, Tk, causal);
         const T* qblk = qh + i0 * HS;
         const T* doblk = doh + i0 * HS;
-        const T* oblk = oh + i0 * HS;
+        const T* oblk = oh + i0 * out.row;
         T* dqblk = dqh + i0 * dq.row;
         if (kn == 0) {
           detail::fill_rows(dqblk, nb, dq.row, HS, T(0));
@@ -173,7 +173,7 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
           const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
           const T L = lse[h * Tq + i0 + r];
           T D = T(0);  // dO_i . O_i
-          for (int64_t c = 0; c < HS; ++c) D += doblk[r * HS + c] * oblk[r * HS + c];
+          for (int64_t c = 0; c < HS; ++c) D += doblk[r * HS + c] * oblk[r * out.row + c];
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) {
             prow[j] = vexp(prow[j] - L);                 // P
