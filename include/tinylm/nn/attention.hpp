@@ -61,9 +61,8 @@ class CausalSelfAttention : public Module<Float> {
     const Tensor<Float> qkv = c_attn.forward(x);  // (B, T, 3C)
     const bool dropout_active = this->is_training() && attn_dropout.p() > 0;
     const bool fused = use_fused && !dropout_active && !record_attention;
-    Tensor<Float> y;
     if (fused && !cache) {
-      y = packed_qkv_attention(qkv, NH_, true);  // (B, T, C): reads q, k, v and writes y in place
+      const Tensor<Float> y = packed_qkv_attention(qkv, NH_, true);  // (B, T, C): reads q, k, v and writes y in place
       return resid_dropout.forward(c_proj.forward(y));
     }
     auto heads = [&](int64_t i) {  // (B, T, C) slice -> (B, NH, T, HS)
@@ -72,6 +71,7 @@ class CausalSelfAttention : public Module<Float> {
     const Tensor<Float> q = heads(0);
     Tensor<Float> k = heads(1), v = heads(2);
     if (cache) std::tie(k, v) = append(*cache, k, v);
+    Tensor<Float> y;
     if (fused) {
       y = scaled_dot_product_attention(q, k, v, true);  // (B, NH, T, HS), laid out as (B, T, NH, HS)
     } else {

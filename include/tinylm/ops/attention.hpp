@@ -95,7 +95,6 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, c
                   vc = detail::attention_operand(v);
   Tensor<T> out = detail::empty_heads_like(qc);
   Tensor<T> lse = Tensor<T>::empty({B * NH, Tq});
-  using kernels::cpu::HeadLayout;
   auto in = [](const Tensor<T>& x) { return detail::head_layout(x, static_cast<const T*>(x.data())); };
   auto inout = [](const Tensor<T>& x) { return detail::head_layout(x, x.data()); };
   kernels::cpu::attention_forward(inout(out), lse.data(), in(qc), in(kc), in(vc), shape, scale);

@@ -70,6 +70,12 @@ void accumulate_rows(T* out, const T* b, int64_t ldb, int64_t k0, int64_t k1, in
   }
 }
 
+template <class T>
+std::vector<T>& few_rows_scratch() {
+  thread_local std::vector<T> buf;
+  return buf;
+}
+
 /// C = alpha op(A) op(B) + beta C (+ bias) for a handful of rows (decoding
 /// one token at a time): matrix-vector products that read B once, with no
 /// packing. The blocked GEMM would pack all of B for every call, which for
@@ -90,7 +96,11 @@ void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K
   };
   if (!trans_b) {
     const int64_t chunks = M * N * K >= 4 * kParallelGrain ? std::min<int64_t>(num_threads(), K) : 1;
-    std::vector<T> part(static_cast<std::size_t>(chunks * M * N), T(0));  // chunk, row, column
+    // chunk, row, column. The calling thread's buffer, reused: decoding runs
+    // this a few dozen times per token. (A reference, so that the workers
+    // below use this thread's buffer, not their own.)
+    std::vector<T>& part = few_rows_scratch<T>();
+    part.assign(static_cast<std::size_t>(chunks * M * N), T(0));
     parallel_for(chunks, M * N * K / chunks, [&](int64_t c0, int64_t c1) {
       for (int64_t ch = c0; ch < c1; ++ch)
         for (int64_t i = 0; i < M; ++i)
@@ -150,7 +160,8 @@ void gemm(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool tr
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
   // Blocks of at least 32 rows/columns keep the micro-kernel busy.
-  parallel_for((extent + 31) / 32, 32 * (split_rows ? N : M) * std::max<int64_t>(K, 1) / 8, [&](int64_t b0, int64_t b1) {
+  const int64_t block_cost = 32 * (split_rows ? N : M) * std::max<int64_t>(K, 1) / 8;
+  parallel_for((extent + 31) / 32, block_cost, [&](int64_t b0, int64_t b1) {
     const int64_t i0 = b0 * 32, i1 = std::min(extent, b1 * 32);
     if (split_rows) detail::gemm_prepare(c + i0 * ldc, i1 - i0, int64_t{0}, N, ldc, beta, bias);
     else detail::gemm_prepare(c, M, i0, i1, ldc, beta, bias);
