@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++          # build
-  libeigen3-dev libomp-dev       # the library: Eigen 3.4 (GEMM) and OpenMP
+  libeigen3-dev                  # the library: Eigen 3.4 (GEMM)
   doctest-dev                    # tests
   libbenchmark-dev libopenblas-dev  # benchmarks (OpenBLAS is the GEMM peak to compare against)
 )

@@ -1,7 +1,13 @@
 #pragma once
-// Threading for the CPU kernels: one OpenMP parallel region per kernel call,
-// split statically over the outermost independent dimension, and no region
-// at all below a work threshold (a region costs a few microseconds).
+// Threading for the CPU kernels: one parallel job per kernel call, split
+// statically over the outermost independent dimension, and no job at all
+// below a work threshold (starting one costs about a microsecond).
+//
+// The threads are tinylm's own (kernels/cpu/thread_pool.hpp), which sleep
+// when idle instead of spinning the cores away from other processes. How
+// many: set_num_threads(n), else the environment variable
+// TINYLM_NUM_THREADS, else OMP_NUM_THREADS, else every CPU the process may
+// run on.
 //
 // Static splitting makes every result a function of the data and the thread
 // count only, which is what the determinism contract asks for.
@@ -10,29 +16,18 @@
 #include <cstdint>
 
 #include "tinylm/core/error.hpp"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "tinylm/kernels/cpu/thread_pool.hpp"
 
 namespace tinylm {
 
-/// Sets the number of threads the CPU kernels (and Eigen's GEMM) use.
+/// Sets the number of threads the CPU kernels use (the calling thread included).
 inline void set_num_threads(int n) {
   TINYLM_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
-#ifdef _OPENMP
-  omp_set_num_threads(n);
-#endif
+  kernels::cpu::ThreadPool::instance().resize(n);
 }
 
 /// The number of threads a kernel may use.
-inline int num_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
+inline int num_threads() { return kernels::cpu::ThreadPool::instance().size(); }
 
 namespace kernels::cpu {
 
@@ -41,26 +36,24 @@ inline constexpr int64_t kParallelGrain = 1 << 15;
 
 /// Calls f(begin, end) over [0, n) split into one contiguous chunk per
 /// thread; `cost` is the work per item (in elements), used only to decide
-/// whether threads pay off.
+/// whether threads pay off. Chunk boundaries depend on n, cost and the
+/// thread count only, never on which thread runs a chunk.
 template <class F>
 void parallel_for(int64_t n, int64_t cost, F&& f) {
   if (n <= 0) return;
-#ifdef _OPENMP
   const int64_t work = n * std::max<int64_t>(cost, 1);
-  int64_t threads = std::min<int64_t>(omp_get_max_threads(), n);
+  int64_t threads = std::min<int64_t>(num_threads(), n);
   threads = std::min<int64_t>(threads, std::max<int64_t>(1, work / kParallelGrain));
-  if (threads > 1 && !omp_in_parallel()) {
-#pragma omp parallel num_threads(static_cast<int>(threads))
-    {
-      const int64_t t = omp_get_thread_num();
-      const int64_t chunk = (n + threads - 1) / threads;
-      const int64_t begin = t * chunk, end = std::min(n, begin + chunk);
-      if (begin < end) f(begin, end);
-    }
+  if (threads <= 1 || detail::in_parallel_region()) {
+    f(int64_t{0}, n);
     return;
   }
-#endif
-  f(int64_t{0}, n);
+  const int64_t chunk = (n + threads - 1) / threads;
+  auto run_chunk = [&](int64_t t) {
+    const int64_t begin = t * chunk, end = std::min(n, begin + chunk);
+    if (begin < end) f(begin, end);
+  };
+  ThreadPool::instance().run(threads, run_chunk);
 }
 
 }  // namespace kernels::cpu
