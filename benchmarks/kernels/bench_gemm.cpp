@@ -41,7 +41,13 @@ void BM_matmul_fwd(benchmark::State& state) {
   Operands op(M, N, K);
   const bool ta = mode == 2, tb = mode == 1;
   for (auto _ : state) {
-    tinylm::kernels::cpu::gemm(op.c.data(), op.a.data(), op.b.data(), M, N, K, ta, tb, ta ? M : K, tb ? K : N, N);
+    tinylm::kernels::cpu::gemm<float>({.M = M,
+                                       .N = N,
+                                       .K = K,
+                                       .a = {.data = op.a.data(), .ld = ta ? M : K, .transposed = ta},
+                                       .b = {.data = op.b.data(), .ld = tb ? K : N, .transposed = tb},
+                                       .c = op.c.data(),
+                                       .ldc = N});
     benchmark::DoNotOptimize(op.c.data());
   }
   set_flops(state, M, N, K);

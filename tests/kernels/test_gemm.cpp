@@ -26,8 +26,16 @@ void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, doub
   for (auto* v : {&a, &b, &c, &bias})
     for (auto& x : *v) x = g.uniform() * 2 - 1;
   std::vector<T> at(a.begin(), a.end()), bt(b.begin(), b.end()), ct(c.begin(), c.end()), biast(bias.begin(), bias.end());
-  k::gemm<T>(ct.data(), at.data(), bt.data(), M, N, K, ta, tb, lda, ldb, ldc, T(alpha), T(beta),
-             with_bias ? biast.data() : nullptr);
+  k::gemm<T>({.M = M,
+              .N = N,
+              .K = K,
+              .a = {.data = at.data(), .ld = lda, .transposed = ta},
+              .b = {.data = bt.data(), .ld = ldb, .transposed = tb},
+              .c = ct.data(),
+              .ldc = ldc,
+              .alpha = T(alpha),
+              .beta = T(beta),
+              .bias = with_bias ? biast.data() : nullptr});
   const auto want = naive_gemm(a, b, c, M, N, K, ta, tb, lda, ldb, ldc, alpha, beta, bias);
   INFO("M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb << " pad=" << pad
             << " bias=" << with_bias);
@@ -56,13 +64,13 @@ TEST_CASE("gemm adds a bias to every row, on the few-rows path and when threads 
         check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 0.0, 1e-4, true);
       }
   std::vector<float> c{1, 2, 3, 4}, bias{10, 20};  // K = 0: C = beta C + bias
-  k::gemm<float>(c.data(), nullptr, nullptr, 2, 2, 0, false, false, 0, 2, 2, 1.f, 0.5f, bias.data());
+  k::gemm<float>({.M = 2, .N = 2, .K = 0, .a = {nullptr, 0}, .b = {nullptr, 2}, .c = c.data(), .ldc = 2, .beta = 0.5f, .bias = bias.data()});
   CHECK(c == std::vector<float>{10.5f, 21, 11.5f, 22});
 }
 
 TEST_CASE("gemm with K = 0 scales C by beta") {
   std::vector<float> c{1, 2, 3, 4};
-  k::gemm<float>(c.data(), nullptr, nullptr, 2, 2, 0, false, false, 0, 2, 2, 1.f, 0.5f);
+  k::gemm<float>({.M = 2, .N = 2, .K = 0, .a = {nullptr, 0}, .b = {nullptr, 2}, .c = c.data(), .ldc = 2, .beta = 0.5f});
   CHECK(c == std::vector<float>{0.5f, 1, 1.5f, 2});
 }
 
@@ -74,7 +82,11 @@ TEST_CASE("batched gemm applies per-batch offsets (broadcast operands repeat)") 
   for (auto& x : a) x = g.uniform();
   for (auto& x : b) x = g.uniform();
   const int64_t ao[2] = {0, M * K}, bo[2] = {0, 0};
-  k::gemm_batched<double>(c.data(), a.data(), b.data(), 2, ao, bo, M * N, M, N, K, false, false, K, N, N);
+  k::gemm_batched<double>({.gemm = {.M = M, .N = N, .K = K, .a = {a.data(), K}, .b = {b.data(), N}, .c = c.data(), .ldc = N},
+                           .batch = 2,
+                           .a_offsets = ao,
+                           .b_offsets = bo,
+                           .c_stride = M * N});
   for (int bi = 0; bi < 2; ++bi) {
     std::vector<double> ab(a.begin() + bi * M * K, a.begin() + (bi + 1) * M * K);
     const auto want = naive_gemm(ab, b, std::vector<double>(M * N, 0), M, N, K, false, false, K, N, N, 1, 0);

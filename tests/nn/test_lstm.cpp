@@ -77,17 +77,38 @@ TEST_CASE("LSTM language model: loss near ln V at init, overfits a batch, errors
                        tinylm::Error);
 }
 
-TEST_CASE("the fused LSTM cell equals its reference composition and passes gradcheck") {
+TEST_CASE("the fused LSTM cell: h and c are two outputs of one node, gradchecked whichever the loss uses") {
   auto gates = th::leaf({3, 20}, 7, -3, 3), c = th::leaf({3, 5}, 8, -2, 2);
-  th::check_grad([](const th::TensorList& in) { return tinylm::lstm_cell(in[0], in[1]); }, {gates, c});
-  th::check_grad([](const th::TensorList& in) { return tinylm::lstm_cell(in[0].transpose(0, 1).transpose(0, 1), in[1]); },
-                 {gates, c});
+  // Only h reaches the loss (c's gradient is absent), only c, and both.
+  th::check_grad([](const th::TensorList& in) { return tinylm::lstm_cell(in[0], in[1]).h; }, {gates, c});
+  th::check_grad([](const th::TensorList& in) { return tinylm::lstm_cell(in[0], in[1]).c; }, {gates, c});
+  th::check_grad(
+      [](const th::TensorList& in) {
+        const auto s = tinylm::lstm_cell(in[0].transpose(0, 1).transpose(0, 1), in[1]);
+        return s.h * 2.0 + s.c;
+      },
+      {gates, c});
+  const auto one = tinylm::lstm_cell(gates, c);
+  REQUIRE(one.h.grad_fn());
+  CHECK(one.h.grad_fn() == one.c.grad_fn());  // one node, one pass
+  CHECK(one.h.grad_fn()->num_outputs() == 2);
+  CHECK(one.c.impl()->output_nr == 1);
+}
+
+TEST_CASE("the fused LSTM cell equals its reference composition in values and gradients") {
+  auto gates = th::leaf({3, 20}, 7, -3, 3), c = th::leaf({3, 5}, 8, -2, 2);
   auto g2 = th::leaf({3, 20}, 7, -3, 3), c2 = th::leaf({3, 5}, 8, -2, 2);
   const auto a = tinylm::lstm_cell(gates, c), b = tinylm::lstm_cell_reference(g2, c2);
-  th::check_close(a.to_vector(), b.to_vector(), 1e-15);
-  const auto up = Tensor<double>::randn({3, 10});
-  (a * up).sum().backward();
-  (b * up).sum().backward();
+  th::check_close(a.h.to_vector(), b.h.to_vector(), 1e-15);
+  th::check_close(a.c.to_vector(), b.c.to_vector(), 1e-15);
+  // Known values for one unit: a_i = a_f = a_g = a_o = 0 and c_prev = 1 give
+  // i = f = o = 1/2, g = 0, c = 1/2, h = tanh(1/2) / 2.
+  const auto z = tinylm::lstm_cell(Tensor<double>::zeros({1, 4}), Tensor<double>::ones({1, 1}));
+  CHECK(z.c.item() == doctest::Approx(0.5).epsilon(1e-15));
+  CHECK(z.h.item() == doctest::Approx(std::tanh(0.5) / 2).epsilon(1e-15));
+  const auto uh = Tensor<double>::randn({3, 5}), uc = Tensor<double>::randn({3, 5});
+  (a.h * uh + a.c * uc).sum().backward();
+  (b.h * uh + b.c * uc).sum().backward();
   th::check_close(gates.grad().to_vector(), g2.grad().to_vector(), 1e-14);
   th::check_close(c.grad().to_vector(), c2.grad().to_vector(), 1e-14);
   CHECK_THROWS_WITH_AS(tinylm::lstm_cell(Tensor<double>::zeros({3, 8}), Tensor<double>::zeros({3, 5})),

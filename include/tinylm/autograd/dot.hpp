@@ -1,7 +1,7 @@
 #pragma once
 // to_dot(): the recorded graph behind a tensor, as Graphviz DOT.
 //
-// Ops are boxes labelled with their name and output shape; leaves are
+// Ops are boxes labelled with their name and output shapes; leaves are
 // ellipses, green for named parameters (pass a model's state_dict() to name
 // them) and grey for other inputs. Edges follow the data, from inputs to the
 // op that read them. Render with `dot -Tsvg graph.dot -o graph.svg`.
@@ -56,7 +56,9 @@ std::string to_dot(const Tensor<T>& root, const std::vector<std::pair<std::strin
     const std::string id = id_of(node, "op").first;
     const bool is_root = node == root.grad_fn().get();
     out << "  " << id << " [shape=box, fillcolor=\"" << (is_root ? "#fdd49e" : "#dbe9f6") << "\", label=\""
-        << node->name() << "\\n" << node->output_shape() << "\"];\n";
+        << node->name() << "\\n";
+    for (int i = 0; i < node->num_outputs(); ++i) out << (i ? ", " : "") << node->output_shape(i);
+    out << "\"];\n";
     for (const Edge<T>& e : node->inputs()) {
       if (e.node) {
         out << "  " << id_of(e.node.get(), "op").first << " -> " << id << ";\n";

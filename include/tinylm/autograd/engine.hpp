@@ -6,10 +6,11 @@
 //    post-order of a depth-first walk; iterative, so a graph thousands of ops
 //    deep cannot overflow the stack).
 // 2. Seed dL/d(root): 1 for a one-element root, else the given grad_output.
-// 3. Visit nodes in that order. A node's output gradient is complete when it
-//    is visited, because every consumer was visited before it. Hand it to
-//    the node's backward and add the results into its inputs: into the
-//    producing node's pending gradient, or into a leaf's .grad().
+// 3. Visit nodes in that order. A node's output gradients are complete when
+//    it is visited, because every consumer was visited before it. Hand them
+//    (one per output; undefined for an output no gradient reached) to the
+//    node's backward and add the results into its inputs: into the pending
+//    gradient of the producing node's output, or into a leaf's .grad().
 // 4. Release each node after use unless retain_graph is set.
 //
 // Backward runs with grad mode off: no graph of the backward is recorded.
@@ -22,7 +23,8 @@
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/autograd/node.hpp"
 #include "tinylm/core/tensor.hpp"
-#include "tinylm/kernels/cpu/elementwise.hpp"
+#include "tinylm/kernels/copy.hpp"
+#include "tinylm/kernels/elementwise.hpp"
 
 namespace tinylm::autograd {
 
@@ -31,10 +33,7 @@ namespace detail {
 /// A contiguous copy that nobody else holds, safe to accumulate into.
 template <class T>
 Tensor<T> owned_copy(const Tensor<T>& g) {
-  Tensor<T> out = Tensor<T>::empty(g.shape());
-  const Shape dst = contiguous_strides(g.shape());
-  kernels::cpu::copy_strided(out.data(), dst.data(), g.data(), g.strides().data(), g.shape().data(), g.dim());
-  return out;
+  return kernels::dense_copy(g);
 }
 
 /// True when nobody else can see g's data: backward may then keep g itself
@@ -48,8 +47,8 @@ bool uniquely_owned(const Tensor<T>& g) {
 /// acc += g, where acc is owned and contiguous.
 template <class T>
 void accumulate_into(const Tensor<T>& acc, const Tensor<T>& g) {
-  kernels::cpu::add_strided(acc.data(), acc.strides().data(), g.data(), g.strides().data(), g.shape().data(),
-                            g.dim());
+  kernels::add_strided(acc.device(), acc.data(), acc.strides().data(), g.data(), g.strides().data(), g.shape().data(),
+                       g.dim());
 }
 
 /// Adds g into a leaf's (or retained tensor's) .grad().
@@ -59,7 +58,15 @@ void accumulate_grad(TensorImpl<T>& impl, Tensor<T> g) {
   else accumulate_into(Tensor<T>(impl.grad), g);
 }
 
-/// A gradient on its way to a node, summed over the node's consumers.
+/// Zeros of `shape` on g's device.
+template <class T>
+Tensor<T> zeros_like_on(const Shape& shape, const Tensor<T>& g) {
+  Tensor<T> z = Tensor<T>::empty(shape, g.device());
+  kernels::fill(g.device(), z.data(), T(0), z.numel());
+  return z;
+}
+
+/// A gradient on its way to one output of a node, summed over its consumers.
 template <class T>
 struct Pending {
   Tensor<T> grad;
@@ -77,12 +84,12 @@ struct Pending {
   /// Adds g into the region of a view of a tensor of `shape`.
   void add_region(const Tensor<T>& g, const Shape& shape, const typename Node<T>::Region& r) {
     if (!grad.defined()) {
-      grad = Tensor<T>::zeros(shape);
+      grad = zeros_like_on(shape, g);
       owned = true;
     }
     own();
-    kernels::cpu::add_strided(grad.data() + r.offset, r.strides.data(), g.data(), g.strides().data(), g.shape().data(),
-                              g.dim());
+    kernels::add_strided(g.device(), grad.data() + r.offset, r.strides.data(), g.data(), g.strides().data(),
+                         g.shape().data(), g.dim());
   }
   void own() {
     if (!owned) {
@@ -131,32 +138,42 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
     stack.pop_back();
   }
 
-  // 2-4. Propagate.
-  std::unordered_map<const Node<T>*, detail::Pending<T>> pending;
-  pending[root.grad_fn().get()].add(seed);
+  // 2-4. Propagate. pending[node][i] is the gradient of the node's output i.
+  std::unordered_map<const Node<T>*, std::vector<detail::Pending<T>>> pending;
+  auto pending_of = [&](const Node<T>* node) -> std::vector<detail::Pending<T>>& {
+    auto& slots = pending[node];
+    if (slots.empty()) slots.resize(static_cast<std::size_t>(node->num_outputs()));
+    return slots;
+  };
+  pending_of(root.grad_fn().get())[static_cast<std::size_t>(root.impl()->output_nr)].add(seed);
   for (auto it = post.rbegin(); it != post.rend(); ++it) {
     Node<T>* node = *it;
     auto found = pending.find(node);
     if (found == pending.end()) continue;  // no gradient reached this node
-    const Tensor<T> g = std::move(found->second.grad);
+    std::vector<Tensor<T>> grads;
+    grads.reserve(found->second.size());
+    for (auto& p : found->second) grads.push_back(std::move(p.grad));
     pending.erase(found);
 
-    if (auto out = node->output(); out && out->retains_grad) detail::accumulate_grad(*out, g);
-    if (const auto& region = node->region(); region && node->inputs().size() == 1) {
+    for (int i = 0; i < node->num_outputs(); ++i)
+      if (auto out = node->output(i); out && out->retains_grad && grads[static_cast<std::size_t>(i)].defined())
+        detail::accumulate_grad(*out, grads[static_cast<std::size_t>(i)]);
+    if (const auto& region = node->region(); region && node->inputs().size() == 1 && node->num_outputs() == 1) {
       node->check_not_released();  // a view of part of its input: add g into that part directly
+      const Tensor<T>& g = grads[0];
       const Edge<T>& e = node->inputs()[0];
       if (e.node) {
-        pending[e.node.get()].add_region(g, e.shape, *region);
+        pending_of(e.node.get())[static_cast<std::size_t>(e.output_nr)].add_region(g, e.shape, *region);
       } else if (e.leaf) {
-        if (!e.leaf->grad) e.leaf->grad = Tensor<T>::zeros(e.shape).impl_ptr();
+        if (!e.leaf->grad) e.leaf->grad = detail::zeros_like_on(e.shape, g).impl_ptr();
         const Tensor<T> acc(e.leaf->grad);
-        kernels::cpu::add_strided(acc.data() + region->offset, region->strides.data(), g.data(), g.strides().data(),
-                                  g.shape().data(), g.dim());
+        kernels::add_strided(g.device(), acc.data() + region->offset, region->strides.data(), g.data(),
+                             g.strides().data(), g.shape().data(), g.dim());
       }
       if (!retain_graph) node->release();
       continue;
     }
-    std::vector<Tensor<T>> in_grads = node->apply(g);
+    std::vector<Tensor<T>> in_grads = node->apply(grads);
     const auto& inputs = node->inputs();
     TINYLM_CHECK(in_grads.size() == inputs.size(), "backward: '", node->name(), "' returned ", in_grads.size(),
                  " gradients for ", inputs.size(), " inputs");
@@ -165,7 +182,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
       if (!e.defined() || !in_grads[i].defined()) continue;
       TINYLM_CHECK(in_grads[i].shape() == e.shape, "backward: '", node->name(), "' returned a gradient of shape ",
                    in_grads[i].shape(), " for input ", i, " of shape ", e.shape);
-      if (e.node) pending[e.node.get()].add(std::move(in_grads[i]));
+      if (e.node) pending_of(e.node.get())[static_cast<std::size_t>(e.output_nr)].add(std::move(in_grads[i]));
       else detail::accumulate_grad(*e.leaf, std::move(in_grads[i]));
     }
     if (!retain_graph) node->release();

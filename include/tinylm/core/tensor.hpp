@@ -35,6 +35,8 @@ namespace autograd {
 template <class T>
 class Node;
 }
+template <class T>
+struct MaxResult;
 
 template <Element T>
 struct TensorImpl {
@@ -46,6 +48,7 @@ struct TensorImpl {
   bool retains_grad = false;
   std::shared_ptr<TensorImpl<T>> grad;
   std::shared_ptr<autograd::Node<T>> grad_fn;
+  int output_nr = 0;  // which output of grad_fn this tensor is
 };
 
 namespace detail {
@@ -287,7 +290,7 @@ class Tensor {
   Tensor mean() const;
   Tensor mean(const Shape& dims, bool keepdim = false) const;
   Tensor max() const;
-  Tensor max(int64_t dim, bool keepdim = false) const;
+  MaxResult<T> max(int64_t dim, bool keepdim = false) const;
   Tensor& fill_(T value);
   Tensor& zero_();
   Tensor& copy_(const Tensor& src);

@@ -92,9 +92,9 @@ class LSTM : public Module<Float> {
       std::vector<Tensor<Float>> hs;
       for (int64_t t = 0; t < T; ++t) {
         const Tensor<Float> gates = xw.select(1, t) + linear(h, w_hh_[l], b_hh_[l]);  // (B, 4H)
-        const Tensor<Float> hc = use_fused ? lstm_cell(gates, c) : lstm_cell_reference(gates, c);  // (B, 2H)
-        h = hc.narrow(1, 0, H_);
-        c = hc.narrow(1, H_, H_);
+        auto next = use_fused ? lstm_cell(gates, c) : lstm_cell_reference(gates, c);  // h, c: (B, H) each
+        h = next.h;
+        c = next.c;
         hs.push_back(h);
       }
       layer_in = stack(hs, 1);  // (B, T, H)

@@ -8,8 +8,10 @@
 // sees keys j <= Tk - Tq + i.
 //
 // scaled_dot_product_attention() is the fused kernel (kernels/cpu/attention.hpp:
-// online softmax, no Tq x Tk matrix, hand-written backward); it saves q, k,
-// v, the output and one log-sum-exp per query. It reads 4-D views in place
+// blocks of 64 queries, each an exact softmax over a 64 x Tk tile of scores,
+// so the Tq x Tk matrix is never stored; a hand-written backward that
+// recomputes the tiles); it saves q, k, v, the output and one log-sum-exp
+// per query. It reads 4-D views in place
 // (heads split from a [B, T, C] tensor, a KV cache), as long as each row of
 // HS is contiguous, and lays its output out like q, so that merging heads
 // back is a view too. packed_qkv_attention() is the same kernel on a packed
@@ -24,7 +26,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/attention.hpp"
+#include "tinylm/kernels/attention.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/compare.hpp"
 #include "tinylm/ops/detail.hpp"
@@ -60,7 +62,7 @@ Tensor<T> attention_operand(const Tensor<T>& x) {
 /// Where x's heads live. A 4-D x is [B, NH, T, HS] with its own strides;
 /// any other (contiguous) x is [L, 1, T, HS] for its L leading elements.
 template <class P, class T>
-kernels::cpu::HeadLayout<P> head_layout(const Tensor<T>& x, P data) {
+kernels::HeadLayout<P> head_layout(const Tensor<T>& x, P data) {
   if (x.dim() == 4) return {data, x.stride(0), x.stride(1), x.stride(2)};
   return {data, x.size(-2) * x.size(-1), 0, x.size(-1)};
 }
@@ -72,9 +74,9 @@ template <class T>
 Tensor<T> empty_heads_like(const Tensor<T>& x) {
   if (x.dim() == 4 && x.stride(2) > x.stride(1) && x.size(1) > 1) {
     const int64_t B = x.size(0), NH = x.size(1), Tn = x.size(2), HS = x.size(3);
-    return Tensor<T>::empty({B, Tn, NH, HS}).alias(x.shape(), {Tn * NH * HS, HS, NH * HS, 1}, 0);
+    return Tensor<T>::empty({B, Tn, NH, HS}, x.device()).alias(x.shape(), {Tn * NH * HS, HS, NH * HS, 1}, 0);
   }
-  return Tensor<T>::empty(x.shape());
+  return Tensor<T>::empty(x.shape(), x.device());
 }
 
 }  // namespace detail
@@ -89,15 +91,15 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, c
                " > ", Tk);
   const bool four_d = q.dim() == 4;
   const int64_t B = four_d ? q.size(0) : q.numel() / std::max<int64_t>(Tq * HS, 1), NH = four_d ? q.size(1) : 1;
-  const kernels::cpu::AttentionShape shape{B, NH, Tq, Tk, HS, causal};
+  const kernels::AttentionShape shape{B, NH, Tq, Tk, HS, causal};
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
   const Tensor<T> qc = detail::attention_operand(q), kc = detail::attention_operand(k),
                   vc = detail::attention_operand(v);
   Tensor<T> out = detail::empty_heads_like(qc);
-  Tensor<T> lse = Tensor<T>::empty({B * NH, Tq});
+  Tensor<T> lse = Tensor<T>::empty({B * NH, Tq}, q.device());
   auto in = [](const Tensor<T>& x) { return detail::head_layout(x, static_cast<const T*>(x.data())); };
   auto inout = [](const Tensor<T>& x) { return detail::head_layout(x, x.data()); };
-  kernels::cpu::attention_forward(inout(out), lse.data(), in(qc), in(kc), in(vc), shape, scale);
+  kernels::attention_forward(q.device(), inout(out), lse.data(), in(qc), in(kc), in(vc), shape, scale);
   if (autograd::needs_grad(q, k, v)) {
     autograd::record(out, "attention", {q, k, v},
                      [qc = qc.detach(), kc = kc.detach(), vc = vc.detach(), o = out.detach(), lse, shape, scale, in,
@@ -105,8 +107,8 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, c
                        const Tensor<T> gc = detail::attention_operand(g);
                        const Tensor<T> dq = detail::empty_heads_like(qc), dk = detail::empty_heads_like(kc),
                                        dv = detail::empty_heads_like(vc);
-                       kernels::cpu::attention_backward(inout(dq), inout(dk), inout(dv), in(gc), in(qc), in(kc),
-                                                        in(vc), in(o), lse.data(), shape, scale);
+                       kernels::attention_backward(gc.device(), inout(dq), inout(dk), inout(dv), in(gc), in(qc),
+                                                   in(kc), in(vc), in(o), lse.data(), shape, scale);
                        return std::vector{dq, dk, dv};
                      });
   }
@@ -125,33 +127,32 @@ Tensor<T> packed_qkv_attention(const Tensor<T>& qkv, int64_t n_head, bool causal
   TINYLM_CHECK(n_head > 0 && qkv.dim() == 3 && qkv.size(2) % (3 * n_head) == 0, "packed_qkv_attention: qkv is ",
                qkv.shape(), " with n_head ", n_head, ": expected [B, T, 3 * C] with C a multiple of n_head");
   const int64_t B = qkv.size(0), Tn = qkv.size(1), C = qkv.size(2) / 3, HS = C / n_head;
-  const kernels::cpu::AttentionShape shape{B, n_head, Tn, Tn, HS, causal};
+  const kernels::AttentionShape shape{B, n_head, Tn, Tn, HS, causal};
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(HS, 1))));
   const Tensor<T> xc = detail::contiguous_data(qkv);
-  Tensor<T> out = Tensor<T>::empty({B, Tn, C});
-  Tensor<T> lse = Tensor<T>::empty({B * n_head, Tn});
+  Tensor<T> out = Tensor<T>::empty({B, Tn, C}, qkv.device());
+  Tensor<T> lse = Tensor<T>::empty({B * n_head, Tn}, qkv.device());
   // q, k, v: (b, h, t) at b*T*3C + h*HS + t*3C, plus 0, C or 2C. out: rows of C.
   auto packed = [=](auto* p, int64_t part) {
-    return kernels::cpu::HeadLayout<decltype(p)>{p + part * C, Tn * 3 * C, HS, 3 * C};
+    return kernels::HeadLayout<decltype(p)>{p + part * C, Tn * 3 * C, HS, 3 * C};
   };
-  auto rows = [=](auto* p) { return kernels::cpu::HeadLayout<decltype(p)>{p, Tn * C, HS, C}; };
+  auto rows = [=](auto* p) { return kernels::HeadLayout<decltype(p)>{p, Tn * C, HS, C}; };
   const T* x = xc.data();
   if (out.numel() > 0)
-    kernels::cpu::attention_forward(rows(out.data()), lse.data(), packed(x, 0), packed(x, 1), packed(x, 2), shape,
-                                    scale);
+    kernels::attention_forward(qkv.device(), rows(out.data()), lse.data(), packed(x, 0), packed(x, 1), packed(x, 2),
+                               shape, scale);
   if (autograd::needs_grad(qkv)) {
     autograd::record(out, "packed_qkv_attention", {qkv},
                      [xc = xc.detach(), o = out.detach(), lse, shape, scale, packed, rows](const Tensor<T>& g) {
                        const Tensor<T> gc = detail::contiguous_data(g);
-                       Tensor<T> dx = Tensor<T>::empty(xc.shape());
+                       Tensor<T> dx = Tensor<T>::empty(xc.shape(), xc.device());
                        const T* x = xc.data();
                        T* d = dx.data();
                        if (dx.numel() > 0)
-                         kernels::cpu::attention_backward(packed(d, 0), packed(d, 1), packed(d, 2),
-                                                          rows(static_cast<const T*>(gc.data())), packed(x, 0),
-                                                          packed(x, 1), packed(x, 2),
-                                                          rows(static_cast<const T*>(o.data())), lse.data(), shape,
-                                                          scale);
+                         kernels::attention_backward(gc.device(), packed(d, 0), packed(d, 1), packed(d, 2),
+                                                     rows(static_cast<const T*>(gc.data())), packed(x, 0),
+                                                     packed(x, 1), packed(x, 2), rows(static_cast<const T*>(o.data())),
+                                                     lse.data(), shape, scale);
                        return std::vector{dx};
                      });
   }

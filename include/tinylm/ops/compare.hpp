@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/kernels/elementwise.hpp"
+#include "tinylm/kernels/mask.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/reduce.hpp"
@@ -53,11 +55,11 @@ namespace detail {
 template <class T>
 Tensor<T> select_kernel(const Tensor<bool>& cond, const Tensor<T>& a, const Tensor<T>& b, const char* op) {
   const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), op), b.shape(), op);
-  Tensor<T> out = Tensor<T>::empty(shape);
+  Tensor<T> out = Tensor<T>::empty(shape, a.device());
   const Shape sc = broadcast_strides(cond.shape(), cond.strides(), shape);
   const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
   const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
-  kernels::cpu::ternary_strided(out.data(), cond.data(), sc.data(), a.data(), sa.data(), b.data(), sb.data(),
+  kernels::ternary_strided(a.device(), out.data(), cond.data(), sc.data(), a.data(), sa.data(), b.data(), sb.data(),
                                 shape.data(), shape.size(), [](bool c, T x, T y) { return c ? x : y; });
   return out;
 }
@@ -108,14 +110,9 @@ Tensor<T> tril(const Tensor<T>& x, int64_t k = 0) {
   detail::check_defined(x, "tril", "x");
   TINYLM_CHECK(x.dim() >= 2, "tril: needs at least 2 dimensions, got shape ", x.shape());
   const Tensor<T> xc = detail::contiguous_data(x);
-  Tensor<T> out = Tensor<T>::empty(x.shape());
+  Tensor<T> out = Tensor<T>::empty(x.shape(), x.device());
   const int64_t R = x.size(-2), C = x.size(-1), batch = x.numel() / std::max<int64_t>(R * C, 1);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t i = 0; i < R; ++i)
-      for (int64_t j = 0; j < C; ++j) {
-        const int64_t o = (b * R + i) * C + j;
-        out.data()[o] = j - i <= k ? xc.data()[o] : T(0);
-      }
+  kernels::tril(x.device(), out.data(), xc.data(), batch, R, C, k);
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(x))
       autograd::record(out, "tril", {x}, [k](const Tensor<T>& g) { return std::vector{tril(g, k)}; });
@@ -127,15 +124,14 @@ Tensor<T> tril(const Tensor<T>& x, int64_t k = 0) {
 /// Queries are the last Tq of Tk positions (query i sits at Tk - Tq + i), so
 /// Tq = Tk is the usual square mask and Tq < Tk is decoding with a KV cache.
 /// Use it as masked_fill(scores, mask, -inf).
-inline Tensor<bool> causal_mask(int64_t Tq, int64_t Tk) {
+inline Tensor<bool> causal_mask(int64_t Tq, int64_t Tk, Device device = Device::cpu()) {
   TINYLM_CHECK(Tq >= 0 && Tk >= Tq, "causal_mask: need 0 <= Tq <= Tk, got Tq = ", Tq, ", Tk = ", Tk);
-  Tensor<bool> m = Tensor<bool>::empty({Tq, Tk});
-  for (int64_t i = 0; i < Tq; ++i)
-    for (int64_t j = 0; j < Tk; ++j) m.data()[i * Tk + j] = j > Tk - Tq + i;
+  Tensor<bool> m = Tensor<bool>::empty({Tq, Tk}, device);
+  kernels::causal_mask(device, m.data(), Tq, Tk);
   return m;
 }
 
 /// [T, T] mask, true at (i, j) when j > i.
-inline Tensor<bool> causal_mask(int64_t T) { return causal_mask(T, T); }
+inline Tensor<bool> causal_mask(int64_t T, Device device = Device::cpu()) { return causal_mask(T, T, device); }
 
 }  // namespace tinylm

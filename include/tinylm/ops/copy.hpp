@@ -19,9 +19,7 @@ namespace tinylm {
 template <class T>
 Tensor<T> clone(const Tensor<T>& x) {
   detail::check_defined(x, "clone", "x");
-  Tensor<T> out = Tensor<T>::empty(x.shape());
-  const Shape dst = contiguous_strides(x.shape());
-  kernels::cpu::copy_strided(out.data(), dst.data(), x.data(), x.strides().data(), x.shape().data(), x.dim());
+  Tensor<T> out = kernels::dense_copy(x);
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(x)) autograd::record(out, "clone", {x}, [](const Tensor<T>& g) { return std::vector{g}; });
   }
@@ -61,12 +59,12 @@ void check_inplace(const Tensor<T>& t, const char* op) {
 template <Element T>
 Tensor<T>& Tensor<T>::fill_(T value) {
   detail::check_inplace(*this, "fill_");
-  const Shape& s = shape();
   if (is_contiguous()) {
-    kernels::cpu::fill(data(), value, numel());
-  } else {
-    T* base = storage().data();
-    detail::for_each_offset(s, strides(), offset(), [&](int64_t off) { base[off] = value; });
+    kernels::fill(device(), data(), value, numel());
+  } else {  // every element of the view from one value, read with stride 0
+    Shape zero;
+    zero.resize(dim(), 0);
+    kernels::copy_strided(device(), data(), strides().data(), &value, zero.data(), shape().data(), dim());
   }
   storage().bump_version();
   return *this;
@@ -89,7 +87,7 @@ Tensor<T>& Tensor<T>::copy_(const Tensor<T>& src) {
     const Tensor<T> tmp = ::tinylm::clone(src.detach());
     return copy_(tmp);
   }
-  kernels::cpu::copy_strided(data(), strides().data(), src.data(), ss.data(), shape().data(), dim());
+  kernels::copy_strided(device(), data(), strides().data(), src.data(), ss.data(), shape().data(), dim());
   storage().bump_version();
   return *this;
 }

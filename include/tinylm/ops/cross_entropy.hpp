@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/cross_entropy.hpp"
+#include "tinylm/kernels/cross_entropy.hpp"
+#include "tinylm/kernels/index.hpp"
+#include "tinylm/ops/compare.hpp"
+#include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/gather.hpp"
@@ -39,11 +42,9 @@ std::pair<int64_t, int64_t> check_cross_entropy(const Tensor<T>& logits, const T
                targets.shape(), ": targets must be logits.shape[:-1] = ", lead);
   const int64_t V = logits.size(-1), N = lead.numel();
   const Tensor<I> tc = contiguous_data(targets);
-  for (int64_t i = 0; i < N; ++i) {
-    const int64_t t = static_cast<int64_t>(tc.data()[i]);
-    TINYLM_CHECK(t == ignore_index || (t >= 0 && t < V), "cross_entropy: target ", t, " at position ", i,
-                 " is out of range for ", V, " classes");
-  }
+  const int64_t bad = kernels::find_invalid_index(tc.device(), tc.data(), N, V, ignore_index);
+  TINYLM_CHECK(bad < 0, "cross_entropy: target ", static_cast<int64_t>(tc.data()[bad]), " at position ", bad,
+               " is out of range for ", V, " classes");
   return {N, V};
 }
 
@@ -54,24 +55,18 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& targets, int64
   const auto [N, V] = detail::check_cross_entropy(logits, targets, ignore_index);
   const Tensor<T> x = detail::contiguous_data(logits);
   const Tensor<I> t = detail::contiguous_data(targets);
-  Tensor<T> lse = Tensor<T>::empty({N});
-  Tensor<T> rows = Tensor<T>::empty({N});
-  kernels::cpu::cross_entropy_forward(rows.data(), lse.data(), x.data(), t.data(), N, V, ignore_index);
-  int64_t count = 0;
-  T total = T(0);
-  for (int64_t i = 0; i < N; ++i) {
-    if (static_cast<int64_t>(t.data()[i]) == ignore_index) continue;
-    ++count;
-    total += rows.data()[i];
-  }
+  Tensor<T> lse = Tensor<T>::empty({N}, x.device());
+  Tensor<T> rows = Tensor<T>::empty({N}, x.device());
+  const auto [total, count] =
+      kernels::cross_entropy_forward(x.device(), rows.data(), lse.data(), x.data(), t.data(), N, V, ignore_index);
   Tensor<T> out = Tensor<T>::scalar(count ? total / static_cast<T>(count) : std::numeric_limits<T>::quiet_NaN());
   if (autograd::needs_grad(logits)) {
     autograd::record(out, "cross_entropy", {logits},
                      [x = x.detach(), t, lse, N, V, ignore_index, count](const Tensor<T>& g) {
-                       Tensor<T> dx = Tensor<T>::empty(x.shape());
+                       Tensor<T> dx = Tensor<T>::empty(x.shape(), x.device());
                        const T scale = count ? g.item() / static_cast<T>(count) : T(0);
-                       kernels::cpu::cross_entropy_backward(dx.data(), x.data(), lse.data(), t.data(), N, V,
-                                                            ignore_index, scale);
+                       kernels::cross_entropy_backward(x.device(), dx.data(), x.data(), lse.data(), t.data(), N, V,
+                                                       ignore_index, scale);
                        return std::vector{dx};
                      });
   }
@@ -82,16 +77,12 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& targets, int64
 template <FloatElement T, IndexElement I>
 Tensor<T> cross_entropy_reference(const Tensor<T>& logits, const Tensor<I>& targets, int64_t ignore_index = -100) {
   const auto [N, V] = detail::check_cross_entropy(logits, targets, ignore_index);
-  const Tensor<T> logp = log_softmax(logits.reshape({N, V}), -1);  // (N, V)
-  const Tensor<I> tc = detail::contiguous_data(targets);
-  Tensor<int64_t> safe = Tensor<int64_t>::empty({N, 1});  // ignored rows read class 0, then get masked out
-  Tensor<T> keep = Tensor<T>::empty({N, 1});
-  for (int64_t i = 0; i < N; ++i) {
-    const bool ignored = static_cast<int64_t>(tc.data()[i]) == ignore_index;
-    safe.data()[i] = ignored ? 0 : static_cast<int64_t>(tc.data()[i]);
-    keep.data()[i] = ignored ? T(0) : T(1);
-  }
-  const Tensor<T> picked = gather(logp, 1, safe);  // (N, 1)
+  const Tensor<T> logp = log_softmax(logits.reshape({N, V}), -1);             // (N, V)
+  const Tensor<int64_t> t = cast<int64_t>(targets.reshape({N, 1}));             // (N, 1)
+  const Tensor<bool> kept = ne(t, ignore_index);                                 // (N, 1)
+  const Tensor<int64_t> safe = where(kept, t, Tensor<int64_t>::zeros({}));       // ignored rows read class 0...
+  const Tensor<T> keep = cast<T>(kept);                                          // ...and are masked out here
+  const Tensor<T> picked = gather(logp, 1, safe);                                // (N, 1)
   return neg(sum(picked * keep)) / sum(keep);
 }
 

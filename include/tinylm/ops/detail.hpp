@@ -7,26 +7,20 @@
 
 #include "tinylm/autograd/node.hpp"
 #include "tinylm/core/tensor.hpp"
-#include "tinylm/kernels/cpu/elementwise.hpp"
+#include "tinylm/kernels/copy.hpp"
+#include "tinylm/kernels/elementwise.hpp"
 
 namespace tinylm::detail {
 
 /// `t` itself when already contiguous, else a contiguous copy (no graph).
-template <class T>
-Tensor<T> contiguous_data(const Tensor<T>& t) {
-  if (t.is_contiguous()) return t;
-  Tensor<T> out = Tensor<T>::empty(t.shape());
-  const Shape dst = contiguous_strides(t.shape());
-  kernels::cpu::copy_strided(out.data(), dst.data(), t.data(), t.strides().data(), t.shape().data(), t.dim());
-  return out;
-}
+using kernels::contiguous_data;
 
 /// out = f(a) elementwise, as a new contiguous tensor.
 template <class To, class T, class F>
 Tensor<To> map_unary(const Tensor<T>& a, F f) {
   const Tensor<T> ac = contiguous_data(a);
-  Tensor<To> out = Tensor<To>::empty(a.shape());
-  kernels::cpu::map(out.data(), ac.data(), a.numel(), f);
+  Tensor<To> out = Tensor<To>::empty(a.shape(), a.device());
+  kernels::map(a.device(), out.data(), ac.data(), a.numel(), f);
   return out;
 }
 
@@ -34,14 +28,15 @@ Tensor<To> map_unary(const Tensor<T>& a, F f) {
 template <class To, class Ta, class Tb, class F>
 Tensor<To> map_binary(const Tensor<Ta>& a, const Tensor<Tb>& b, const char* op, F f) {
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-  Tensor<To> out = Tensor<To>::empty(shape);
+  Tensor<To> out = Tensor<To>::empty(shape, a.device());
   if (a.is_contiguous() && b.is_contiguous() && a.shape() == shape && b.shape() == shape) {
-    kernels::cpu::map2(out.data(), a.data(), b.data(), shape.numel(), f);
+    kernels::map2(a.device(), out.data(), a.data(), b.data(), shape.numel(), f);
     return out;
   }
   const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
   const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
-  kernels::cpu::binary_strided(out.data(), a.data(), sa.data(), b.data(), sb.data(), shape.data(), shape.size(), f);
+  kernels::binary_strided(a.device(), out.data(), a.data(), sa.data(), b.data(), sb.data(), shape.data(), shape.size(),
+                          f);
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "tinylm/autograd/node.hpp"
 #include "tinylm/core/rng.hpp"
+#include "tinylm/kernels/dropout.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
 
@@ -20,9 +21,8 @@ Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen = 
   detail::check_defined(x, "dropout", "x");
   TINYLM_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got ", p);
   if (!training || p == 0.0) return x;
-  Tensor<T> mask = Tensor<T>::empty(x.shape());
-  const T keep_scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
-  for (int64_t i = 0, n = mask.numel(); i < n; ++i) mask.data()[i] = gen.uniform() >= p ? keep_scale : T(0);
+  Tensor<T> mask = Tensor<T>::empty(x.shape(), x.device());
+  kernels::dropout_mask(x.device(), mask.data(), mask.numel(), p, gen);
   Tensor<T> out = detail::map_binary<T>(x, mask, "dropout", [](T a, T m) { return a * m; });
   if (autograd::needs_grad(x)) {
     autograd::record(out, "dropout", {x}, [mask](const Tensor<T>& g) {

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/embedding.hpp"
+#include "tinylm/kernels/embedding.hpp"
+#include "tinylm/kernels/index.hpp"
 #include "tinylm/ops/detail.hpp"
 
 namespace tinylm {
@@ -18,20 +19,20 @@ Tensor<T> embedding(const Tensor<T>& weight, const Tensor<I>& idx) {
   TINYLM_CHECK(weight.dim() == 2, "embedding: weight is ", weight.shape(), ": expected [V, C]");
   const int64_t V = weight.size(0), C = weight.size(1), N = idx.numel();
   const Tensor<I> ic = detail::contiguous_data(idx);
-  for (int64_t i = 0; i < N; ++i) {
-    const int64_t v = static_cast<int64_t>(ic.data()[i]);
-    TINYLM_CHECK(v >= 0 && v < V, "embedding: index ", v, " at position ", i, " is out of range for ", V, " rows");
-  }
+  const int64_t bad = kernels::find_invalid_index(ic.device(), ic.data(), N, V);
+  TINYLM_CHECK(bad < 0, "embedding: index ", static_cast<int64_t>(ic.data()[bad]), " at position ", bad,
+               " is out of range for ", V, " rows");
   const Tensor<T> wc = detail::contiguous_data(weight);
   Shape out_shape = idx.shape();
   out_shape.push_back(C);
-  Tensor<T> out = Tensor<T>::empty(out_shape);
-  kernels::cpu::embedding_forward(out.data(), wc.data(), ic.data(), N, C);
+  Tensor<T> out = Tensor<T>::empty(out_shape, weight.device());
+  kernels::embedding_forward(weight.device(), out.data(), wc.data(), ic.data(), N, C);
   if (autograd::needs_grad(weight)) {
     autograd::record(out, "embedding", {weight}, [ic, V, C, N](const Tensor<T>& g) {
       const Tensor<T> gc = detail::contiguous_data(g);
-      Tensor<T> dw = Tensor<T>::zeros({V, C});
-      kernels::cpu::embedding_backward(dw.data(), gc.data(), ic.data(), N, C);
+      Tensor<T> dw = Tensor<T>::empty({V, C}, g.device());
+      kernels::fill(g.device(), dw.data(), T(0), dw.numel());
+      kernels::embedding_backward(g.device(), dw.data(), gc.data(), ic.data(), N, C);
       return std::vector{dw};
     });
   }

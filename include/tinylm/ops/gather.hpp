@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/kernels/gather.hpp"
+#include "tinylm/kernels/index.hpp"
 #include "tinylm/ops/detail.hpp"
 
 namespace tinylm {
@@ -25,29 +27,17 @@ Tensor<T> gather(const Tensor<T>& x, int64_t dim, const Tensor<I>& index) {
   for (int i = 0; i < d; ++i) outer *= x.shape()[i];
   for (int i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];
   const int64_t n = x.shape()[d], m = index.shape()[d];
-  for (int64_t k = 0; k < ic.numel(); ++k) {
-    const int64_t v = static_cast<int64_t>(ic.data()[k]);
-    TINYLM_CHECK(v >= 0 && v < n, "gather: index ", v, " at position ", k, " is out of range for dim ", d,
-                 " of size ", n);
-  }
-  Tensor<T> out = Tensor<T>::empty(index.shape());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t j = 0; j < m; ++j)
-      for (int64_t i = 0; i < inner; ++i) {
-        const int64_t k = (o * m + j) * inner + i;
-        out.data()[k] = xc.data()[(o * n + static_cast<int64_t>(ic.data()[k])) * inner + i];
-      }
+  const int64_t bad = kernels::find_invalid_index(ic.device(), ic.data(), ic.numel(), n);
+  TINYLM_CHECK(bad < 0, "gather: index ", static_cast<int64_t>(ic.data()[bad]), " at position ", bad,
+               " is out of range for dim ", d, " of size ", n);
+  Tensor<T> out = Tensor<T>::empty(index.shape(), x.device());
+  kernels::gather_forward(x.device(), out.data(), xc.data(), ic.data(), outer, n, m, inner);
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(x)) {
       autograd::record(out, "gather", {x}, [ic, in_shape = x.shape(), outer, n, m, inner](const Tensor<T>& g) {
         const Tensor<T> gc = detail::contiguous_data(g);
-        Tensor<T> dx = Tensor<T>::zeros(in_shape);
-        for (int64_t o = 0; o < outer; ++o)
-          for (int64_t j = 0; j < m; ++j)
-            for (int64_t i = 0; i < inner; ++i) {
-              const int64_t k = (o * m + j) * inner + i;
-              dx.data()[(o * n + static_cast<int64_t>(ic.data()[k])) * inner + i] += gc.data()[k];
-            }
+        Tensor<T> dx = Tensor<T>::empty(in_shape, g.device());
+        kernels::gather_backward(g.device(), dx.data(), gc.data(), ic.data(), outer, n, m, inner);
         return std::vector{dx};
       });
     }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/activation.hpp"
+#include "tinylm/kernels/activation.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/unary.hpp"
@@ -24,18 +24,19 @@ template <FloatElement T>
 Tensor<T> gelu(const Tensor<T>& x, GeluApprox approx = GeluApprox::None) {
   detail::check_defined(x, "gelu", "x");
   const Tensor<T> xc = detail::contiguous_data(x);
-  Tensor<T> out = Tensor<T>::empty(x.shape());
-  if (approx == GeluApprox::Tanh) kernels::cpu::gelu_tanh_forward(out.data(), xc.data(), x.numel());
-  else kernels::cpu::gelu_erf_forward(out.data(), xc.data(), x.numel());
+  Tensor<T> out = Tensor<T>::empty(x.shape(), x.device());
+  if (approx == GeluApprox::Tanh) kernels::gelu_tanh_forward(x.device(), out.data(), xc.data(), x.numel());
+  else kernels::gelu_erf_forward(x.device(), out.data(), xc.data(), x.numel());
   if (autograd::needs_grad(x)) {
     autograd::record(out, approx == GeluApprox::Tanh ? "gelu_tanh" : "gelu", {x},
                      [xc = xc.detach(), approx](const Tensor<T>& g) {
                        const Tensor<T> gc = detail::contiguous_data(g);
-                       Tensor<T> dx = Tensor<T>::empty(xc.shape());
+                       const Device dev = xc.device();
+                       Tensor<T> dx = Tensor<T>::empty(xc.shape(), dev);
                        if (approx == GeluApprox::Tanh)
-                         kernels::cpu::gelu_tanh_backward(dx.data(), gc.data(), xc.data(), xc.numel());
+                         kernels::gelu_tanh_backward(dev, dx.data(), gc.data(), xc.data(), xc.numel());
                        else
-                         kernels::cpu::gelu_erf_backward(dx.data(), gc.data(), xc.data(), xc.numel());
+                         kernels::gelu_erf_backward(dev, dx.data(), gc.data(), xc.data(), xc.numel());
                        return std::vector{dx};
                      });
   }
@@ -45,7 +46,7 @@ Tensor<T> gelu(const Tensor<T>& x, GeluApprox approx = GeluApprox::None) {
 /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) from primitive ops.
 template <FloatElement T>
 Tensor<T> gelu_tanh_reference(const Tensor<T>& x) {
-  const Tensor<T> inner = (x + pow(x, 3) * kernels::cpu::kGeluCoeff) * kernels::cpu::kSqrt2OverPi;
+  const Tensor<T> inner = (x + pow(x, 3) * kernels::kGeluCoeff) * kernels::kSqrt2OverPi;
   return x * 0.5 * (tanh(inner) + 1.0);
 }
 

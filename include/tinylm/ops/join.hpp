@@ -31,14 +31,14 @@ Tensor<T> cat(const std::vector<Tensor<T>>& xs, int64_t dim) {
                  ": all sizes but dim ", d, " must match");
     out_shape[d] += s[d];
   }
-  Tensor<T> out = Tensor<T>::empty(out_shape);
+  Tensor<T> out = Tensor<T>::empty(out_shape, first.device());
   const Shape os = out.strides();
   std::vector<int64_t> offsets;
   int64_t off = 0;
   for (const auto& x : xs) {
     offsets.push_back(off);
-    kernels::cpu::copy_strided(out.data() + off * os[d], os.data(), x.data(), x.strides().data(), x.shape().data(),
-                               x.dim());
+    kernels::copy_strided(out.device(), out.data() + off * os[d], os.data(), x.data(), x.strides().data(),
+                          x.shape().data(), x.dim());
     off += x.shape()[d];
   }
   if constexpr (FloatElement<T>) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/layernorm.hpp"
+#include "tinylm/kernels/layernorm.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/reduce.hpp"
@@ -39,10 +39,11 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T
   const Tensor<T> xc = detail::contiguous_data(x);
   const Tensor<T> wc = weight.defined() ? detail::contiguous_data(weight) : Tensor<T>();
   const Tensor<T> bc = bias.defined() ? detail::contiguous_data(bias) : Tensor<T>();
-  Tensor<T> out = Tensor<T>::empty(x.shape());
-  Tensor<T> mean = Tensor<T>::empty({N});
-  Tensor<T> rstd = Tensor<T>::empty({N});
-  kernels::cpu::layernorm_forward(out.data(), mean.data(), rstd.data(), xc.data(), wc.defined() ? wc.data() : nullptr,
+  const Device dev = x.device();
+  Tensor<T> out = Tensor<T>::empty(x.shape(), dev);
+  Tensor<T> mean = Tensor<T>::empty({N}, dev);
+  Tensor<T> rstd = Tensor<T>::empty({N}, dev);
+  kernels::layernorm_forward(dev, out.data(), mean.data(), rstd.data(), xc.data(), wc.defined() ? wc.data() : nullptr,
                                   bc.defined() ? bc.data() : nullptr, N, C, static_cast<T>(eps));
   if (autograd::needs_grad(x, weight, bias)) {
     const bool gw = weight.requires_grad(), gb = bias.requires_grad();
@@ -50,12 +51,13 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T
                      [xc = xc.detach(), wc = wc.defined() ? wc.detach() : wc, mean, rstd, N, C, gw,
                       gb](const Tensor<T>& g) {
                        const Tensor<T> gc = detail::contiguous_data(g);
-                       Tensor<T> dx = Tensor<T>::empty(xc.shape());
-                       Tensor<T> dw = gw ? Tensor<T>::empty({C}) : Tensor<T>();
-                       Tensor<T> db = gb ? Tensor<T>::empty({C}) : Tensor<T>();
-                       kernels::cpu::layernorm_backward(dx.data(), gw ? dw.data() : nullptr,
-                                                        gb ? db.data() : nullptr, gc.data(), xc.data(), mean.data(),
-                                                        rstd.data(), wc.defined() ? wc.data() : nullptr, N, C);
+                       const Device dev = xc.device();
+                       Tensor<T> dx = Tensor<T>::empty(xc.shape(), dev);
+                       Tensor<T> dw = gw ? Tensor<T>::empty({C}, dev) : Tensor<T>();
+                       Tensor<T> db = gb ? Tensor<T>::empty({C}, dev) : Tensor<T>();
+                       kernels::layernorm_backward(dev, dx.data(), gw ? dw.data() : nullptr, gb ? db.data() : nullptr,
+                                                   gc.data(), xc.data(), mean.data(), rstd.data(),
+                                                   wc.defined() ? wc.data() : nullptr, N, C);
                        return std::vector{dx, dw, db};
                      });
   }

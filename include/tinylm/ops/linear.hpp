@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/gemm.hpp"
-#include "tinylm/kernels/cpu/reduce.hpp"
+#include "tinylm/kernels/gemm.hpp"
+#include "tinylm/kernels/reduce.hpp"
 #include "tinylm/ops/detail.hpp"
 
 namespace tinylm {
@@ -31,29 +31,46 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
   const Tensor<T> xc = detail::contiguous_data(x), wc = detail::contiguous_data(w);
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_f;
-  Tensor<T> out = Tensor<T>::empty(out_shape);
+  Tensor<T> out = Tensor<T>::empty(out_shape, x.device());
   const Tensor<T> bc = b.defined() ? detail::contiguous_data(b) : Tensor<T>();
-  kernels::cpu::gemm(out.data(), xc.data(), wc.data(), N, out_f, in, false, false, in, out_f, out_f, T(1), T(0),
-                     bc.defined() ? static_cast<const T*>(bc.data()) : nullptr);
+  kernels::gemm<T>(x.device(), {.M = N,
+                                .N = out_f,
+                                .K = in,
+                                .a = {xc.data(), in},
+                                .b = {wc.data(), out_f},
+                                .c = out.data(),
+                                .ldc = out_f,
+                                .bias = bc.defined() ? bc.data() : nullptr});
   if (autograd::needs_grad(x, w, b)) {
     const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.requires_grad();
     autograd::record(out, "linear", {x, w, b},
                      [xc = xc.detach(), wc = wc.detach(), N, in, out_f, gx, gw, gb](const Tensor<T>& g) {
                        const Tensor<T> gc = detail::contiguous_data(g);
+                       const Device dev = g.device();
                        Tensor<T> dx, dw, db;
-                       if (gx) {
-                         dx = Tensor<T>::empty(xc.shape());
-                         kernels::cpu::gemm(dx.data(), gc.data(), wc.data(), N, in, out_f, false, true, out_f, out_f,
-                                            in);
+                       if (gx) {  // dx = dy @ W^T
+                         dx = Tensor<T>::empty(xc.shape(), dev);
+                         kernels::gemm<T>(dev, {.M = N,
+                                                .N = in,
+                                                .K = out_f,
+                                                .a = {gc.data(), out_f},
+                                                .b = {.data = wc.data(), .ld = out_f, .transposed = true},
+                                                .c = dx.data(),
+                                                .ldc = in});
                        }
-                       if (gw) {
-                         dw = Tensor<T>::empty({in, out_f});
-                         kernels::cpu::gemm(dw.data(), xc.data(), gc.data(), in, out_f, N, true, false, in, out_f,
-                                            out_f);
+                       if (gw) {  // dW = x^T @ dy
+                         dw = Tensor<T>::empty({in, out_f}, dev);
+                         kernels::gemm<T>(dev, {.M = in,
+                                                .N = out_f,
+                                                .K = N,
+                                                .a = {.data = xc.data(), .ld = in, .transposed = true},
+                                                .b = {gc.data(), out_f},
+                                                .c = dw.data(),
+                                                .ldc = out_f});
                        }
-                       if (gb) {
-                         db = Tensor<T>::empty({out_f});
-                         kernels::cpu::sum_axis(db.data(), gc.data(), int64_t{1}, N, out_f);
+                       if (gb) {  // db = sum over rows of dy
+                         db = Tensor<T>::empty({out_f}, dev);
+                         kernels::sum_axis(dev, db.data(), gc.data(), int64_t{1}, N, out_f);
                        }
                        return std::vector{dx, dw, db};
                      });

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/gemm.hpp"
+#include "tinylm/kernels/gemm.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/reduce.hpp"
 #include "tinylm/ops/view.hpp"
@@ -64,7 +64,7 @@ Tensor<T> matmul_kernel(Tensor<T> a, Tensor<T> b) {
   Shape out_shape = batch;
   out_shape.push_back(M);
   out_shape.push_back(N);
-  Tensor<T> out = Tensor<T>::empty(out_shape);
+  Tensor<T> out = Tensor<T>::empty(out_shape, a.device());
   if (out.numel() == 0) return out;
 
   MatrixLayout la = layout_of(a), lb = layout_of(b);
@@ -91,8 +91,17 @@ Tensor<T> matmul_kernel(Tensor<T> a, Tensor<T> b) {
       expect *= batch[i];
     }
   }
-  if (nmat == 1 || (b_shared && a_stacked)) {
-    kernels::cpu::gemm(out.data(), a.data(), b.data(), nmat * M, N, K, la.trans, lb.trans, la.ld, lb.ld, N);
+  const kernels::GemmArgs<T> product{.M = M,
+                                      .N = N,
+                                      .K = K,
+                                      .a = {.data = a.data(), .ld = la.ld, .transposed = la.trans},
+                                      .b = {.data = b.data(), .ld = lb.ld, .transposed = lb.trans},
+                                      .c = out.data(),
+                                      .ldc = N};
+  if (nmat == 1 || (b_shared && a_stacked)) {  // one GEMM of nmat * M rows
+    kernels::GemmArgs<T> folded = product;
+    folded.M = nmat * M;
+    kernels::gemm(a.device(), folded);
     return out;
   }
 
@@ -112,8 +121,11 @@ Tensor<T> matmul_kernel(Tensor<T> a, Tensor<T> b) {
       idx[d] = 0;
     }
   }
-  kernels::cpu::gemm_batched(out.data(), a.data(), b.data(), nmat, a_off.data(), b_off.data(), M * N, M, N, K,
-                             la.trans, lb.trans, la.ld, lb.ld, N);
+  kernels::gemm_batched(a.device(), kernels::GemmBatchArgs<T>{.gemm = product,
+                                                           .batch = nmat,
+                                                           .a_offsets = a_off.data(),
+                                                           .b_offsets = b_off.data(),
+                                                           .c_stride = M * N});
   return out;
 }
 

@@ -3,9 +3,10 @@
 //
 //   sum(x, dims, keepdim)    backward: g broadcast back over the summed dims
 //   mean(x, dims, keepdim)   backward: g / count, broadcast back
-//   max(x, dim, keepdim)     backward: g routed to the first position of each max
+//   max(x, dim, keepdim)     {values, indices} from one pass; backward: g routed
+//                            to the first position of each max (the indices)
 //   max(x)                   max over all elements, same rule
-//   argmax(x, dim, keepdim)  int64 indices, not differentiable
+//   argmax(x, dim, keepdim)  int64 indices alone, not differentiable
 //   sum_to(g, shape)         sums a broadcast gradient back to an input's
 //                            shape; every broadcasting op's backward uses it
 //
@@ -16,7 +17,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/reduce.hpp"
+#include "tinylm/kernels/reduce.hpp"
 #include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/detail.hpp"
 
@@ -70,9 +71,9 @@ Tensor<T> sum_kernel(const Tensor<T>& x, const std::vector<int>& dims) {
     for (int i = d1 + 1; i < s.size(); ++i) inner *= s[i];
     Shape os = s;
     for (int i = d0; i <= d1; ++i) os[i] = 1;
-    Tensor<T> next = Tensor<T>::empty(os);
-    if (n == 0) kernels::cpu::fill(next.data(), T(0), next.numel());
-    else kernels::cpu::sum_axis(next.data(), cur.data(), outer, n, inner);
+    Tensor<T> next = Tensor<T>::empty(os, x.device());
+    if (n == 0) kernels::fill(x.device(), next.data(), T(0), next.numel());
+    else kernels::sum_axis(x.device(), next.data(), cur.data(), outer, n, inner);
     cur = next;
     hi = lo;
   }
@@ -96,7 +97,7 @@ Tensor<T> scaled_sum(const Tensor<T>& x, const Shape& dims, bool keepdim, bool i
   T scale = T(1);
   if (is_mean) {
     scale = T(1) / static_cast<T>(count);
-    kernels::cpu::map(k.data(), k.data(), k.numel(), [scale](T v) { return v * scale; });
+    kernels::map(x.device(), k.data(), k.data(), k.numel(), [scale](T v) { return v * scale; });
   }
   Tensor<T> out = k.alias(out_shape, contiguous_strides(out_shape), 0);
   if constexpr (FloatElement<T>) {
@@ -147,32 +148,37 @@ std::pair<Tensor<T>, Tensor<int64_t>> max_kernel(const Tensor<T>& x, int d, cons
   for (int i = d + 1; i < s.size(); ++i) inner *= s[i];
   Shape os = s;
   os[d] = 1;
-  Tensor<T> values = Tensor<T>::empty(os);
-  Tensor<int64_t> idx = Tensor<int64_t>::empty(os);
-  kernels::cpu::max_axis(values.data(), idx.data(), c.data(), outer, s[d], inner);
+  Tensor<T> values = Tensor<T>::empty(os, x.device());
+  Tensor<int64_t> idx = Tensor<int64_t>::empty(os, x.device());
+  kernels::max_axis(x.device(), values.data(), idx.data(), c.data(), outer, s[d], inner);
   return {values, idx};
 }
 
 /// Routes g to the argmax positions of a max over dim d of an input of in_shape.
 template <class T>
 Tensor<T> max_backward(const Tensor<T>& g, const Shape& in_shape, int d, const Tensor<int64_t>& idx) {
-  Tensor<T> gin = Tensor<T>::zeros(in_shape);
+  Tensor<T> gin = Tensor<T>::empty(in_shape, g.device());
   const Tensor<T> gc = contiguous_data(g);
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < d; ++i) outer *= in_shape[i];
   for (int i = d + 1; i < in_shape.size(); ++i) inner *= in_shape[i];
   const int64_t n = in_shape.size() ? in_shape[d] : 1;
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i)
-      gin.data()[(o * n + idx.data()[o * inner + i]) * inner + i] = gc.data()[o * inner + i];
+  kernels::max_axis_backward(g.device(), gin.data(), gc.data(), idx.data(), outer, n, inner);
   return gin;
 }
 
 }  // namespace detail
 
-/// Max along `dim`; the gradient flows to the first position of the max.
+/// What max(x, dim) returns: the maxima and where they are.
 template <class T>
-Tensor<T> max(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+struct MaxResult {
+  Tensor<T> values;         // differentiable
+  Tensor<int64_t> indices;  // the first position of each max along dim
+};
+
+/// Max along `dim` and its first position; the gradient flows to that position.
+template <class T>
+MaxResult<T> max(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
   detail::check_defined(x, "max", "x");
   const int d = normalize_dim(dim, x.dim(), "max");
   auto [values, idx] = detail::max_kernel(x, d, "max");
@@ -181,20 +187,19 @@ Tensor<T> max(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
   Tensor<T> out = values.alias(out_shape, contiguous_strides(out_shape), 0);
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(x)) {
-      const Shape in_shape = x.shape();
-      autograd::record(out, "max", {x}, [in_shape, d, idx = idx](const Tensor<T>& g) {
+      autograd::record(out, "max", {x}, [in_shape = x.shape(), d, idx](const Tensor<T>& g) {
         return std::vector{detail::max_backward(g, in_shape, d, idx)};
       });
     }
   }
-  return out;
+  return {out, idx.alias(out_shape, contiguous_strides(out_shape), 0)};
 }
 
 /// Max over all elements (a 0-d tensor).
 template <class T>
 Tensor<T> max(const Tensor<T>& x) {
   detail::check_defined(x, "max", "x");
-  return max(x.reshape(Shape{x.numel()}), 0, false);
+  return max(reshape(x, Shape{x.numel()}), 0, false).values;
 }
 
 /// Index of the first max along `dim`.
@@ -236,6 +241,6 @@ Tensor<T> Tensor<T>::mean(const Shape& dims, bool keepdim) const { return ::tiny
 template <Element T>
 Tensor<T> Tensor<T>::max() const { return ::tinylm::max(*this); }
 template <Element T>
-Tensor<T> Tensor<T>::max(int64_t dim, bool keepdim) const { return ::tinylm::max(*this, dim, keepdim); }
+MaxResult<T> Tensor<T>::max(int64_t dim, bool keepdim) const { return ::tinylm::max(*this, dim, keepdim); }
 
 }  // namespace tinylm

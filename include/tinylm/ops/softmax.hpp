@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
-#include "tinylm/kernels/cpu/softmax.hpp"
+#include "tinylm/kernels/softmax.hpp"
 #include "tinylm/ops/detail.hpp"
 
 namespace tinylm {
@@ -22,13 +22,13 @@ Tensor<T> softmax_op(const Tensor<T>& x, int64_t dim, bool log, const char* name
   for (int i = 0; i < d; ++i) outer *= s[i];
   for (int i = d + 1; i < s.size(); ++i) inner *= s[i];
   const int64_t n = s.size() ? s[d] : 1;
-  Tensor<T> out = Tensor<T>::empty(s);
-  kernels::cpu::softmax_forward(out.data(), xc.data(), outer, n, inner, log);
+  Tensor<T> out = Tensor<T>::empty(s, x.device());
+  kernels::softmax_forward(x.device(), out.data(), xc.data(), outer, n, inner, log);
   if (autograd::needs_grad(x)) {
     autograd::record(out, name, {x}, [y = out.detach(), outer, n, inner, log](const Tensor<T>& g) {
       const Tensor<T> gc = contiguous_data(g);
-      Tensor<T> dx = Tensor<T>::empty(y.shape());
-      kernels::cpu::softmax_backward(dx.data(), gc.data(), y.data(), outer, n, inner, log);
+      Tensor<T> dx = Tensor<T>::empty(y.shape(), y.device());
+      kernels::softmax_backward(y.device(), dx.data(), gc.data(), y.data(), outer, n, inner, log);
       return std::vector{dx};
     });
   }

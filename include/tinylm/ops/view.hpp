@@ -57,8 +57,9 @@ Tensor<T> make_view(const Tensor<T>& x, const Shape& shape, const Shape& strides
 template <class T>
 Tensor<T> scatter_view_grad(const Tensor<T>& g, const Shape& in_shape, const Shape& view_strides_in_input,
                             int64_t view_offset) {
-  Tensor<T> gin = Tensor<T>::zeros(in_shape);
-  kernels::cpu::copy_strided(gin.data() + view_offset, view_strides_in_input.data(), g.data(), g.strides().data(),
+  Tensor<T> gin = Tensor<T>::empty(in_shape, g.device());
+  kernels::fill(g.device(), gin.data(), T(0), gin.numel());
+  kernels::copy_strided(g.device(), gin.data() + view_offset, view_strides_in_input.data(), g.data(), g.strides().data(),
                              g.shape().data(), g.dim());
   return gin;
 }

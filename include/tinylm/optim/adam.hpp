@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "tinylm/kernels/cpu/optim.hpp"
+#include "tinylm/kernels/optim.hpp"
 #include "tinylm/optim/optimizer.hpp"
 
 namespace tinylm::optim {
@@ -47,7 +47,7 @@ class Adam : public Optimizer<T> {
     this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
       const Tensor<T> grad = this->grad_of(p, "Adam");
       if (!grad.defined()) return;
-      kernels::cpu::adam_update(p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(), p.tensor.numel(), g.lr,
+      kernels::adam_update(p.tensor.device(), p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(), p.tensor.numel(), g.lr,
                                 opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_, this->steps_);
       p.tensor.storage().bump_version();
     });

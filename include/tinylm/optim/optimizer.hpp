@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "tinylm/autograd/grad_mode.hpp"
-#include "tinylm/kernels/cpu/elementwise.hpp"
-#include "tinylm/kernels/cpu/reduce.hpp"
+#include "tinylm/kernels/elementwise.hpp"
+#include "tinylm/kernels/reduce.hpp"
 #include "tinylm/nn/module.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 
@@ -98,7 +98,7 @@ double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
     const Tensor<T> g = p.grad();
     if (!g.defined()) continue;
     const Tensor<T> gc = g.contiguous();
-    total += kernels::cpu::sum_squares(gc.data(), gc.numel());
+    total += kernels::sum_squares(gc.device(), gc.data(), gc.numel());
   }
   total = std::sqrt(total);
   const double coef = max_norm / (total + 1e-6);
@@ -108,7 +108,7 @@ double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
       if (!g.defined()) continue;
       const T c = static_cast<T>(coef);
       if (g.is_contiguous()) {
-        kernels::cpu::map(g.data(), g.data(), g.numel(), [c](T v) { return v * c; });
+        kernels::map(g.device(), g.data(), g.data(), g.numel(), [c](T v) { return v * c; });
       } else {  // a gradient someone set as a strided view: write through its layout
         NoGradGuard no_grad;
         Tensor<T> dst = g;
@@ -127,7 +127,7 @@ std::vector<std::pair<std::string, double>> grad_norms(const std::vector<nn::Par
   for (const auto& p : params) {
     const Tensor<T> g = p.tensor.grad();
     const Tensor<T> gc = g.defined() ? g.contiguous() : g;
-    out.emplace_back(p.name, g.defined() ? std::sqrt(kernels::cpu::sum_squares(gc.data(), gc.numel())) : 0.0);
+    out.emplace_back(p.name, g.defined() ? std::sqrt(kernels::sum_squares(gc.device(), gc.data(), gc.numel())) : 0.0);
   }
   return out;
 }

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "tinylm/kernels/cpu/optim.hpp"
+#include "tinylm/kernels/optim.hpp"
 #include "tinylm/optim/optimizer.hpp"
 
 namespace tinylm::optim {
@@ -38,7 +38,7 @@ class SGD : public Optimizer<T> {
     this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
       const Tensor<T> grad = this->grad_of(p, "SGD");
       if (!grad.defined()) return;
-      kernels::cpu::sgd_update(p.tensor.data(), grad.data(), buf_[k].defined() ? buf_[k].data() : nullptr,
+      kernels::sgd_update(p.tensor.device(), p.tensor.data(), grad.data(), buf_[k].defined() ? buf_[k].data() : nullptr,
                                p.tensor.numel(), g.lr, opt_.momentum, g.weight_decay, opt_.nesterov);
       p.tensor.storage().bump_version();
     });

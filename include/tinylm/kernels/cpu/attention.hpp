@@ -39,24 +39,12 @@
 #include "tinylm/kernels/cpu/gemm.hpp"
 #include "tinylm/kernels/cpu/math.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
+#include "tinylm/kernels/types.hpp"
 
 namespace tinylm::kernels::cpu {
 
-/// One [B, NH, T, HS] operand of attention: element (b, h, t, c) is at
-/// data[b * batch + h * head + t * row + c].
-template <class P>
-struct HeadLayout {
-  P data;
-  int64_t batch, head, row;
-  /// The first row of head `bh` of B * NH.
-  P at(int64_t bh, int64_t NH) const { return data + (bh / NH) * batch + (bh % NH) * head; }
-};
-
-/// B * NH heads; Tq queries attend over Tk keys of size HS.
-struct AttentionShape {
-  int64_t B, NH, Tq, Tk, HS;
-  bool causal;
-};
+using kernels::AttentionShape;
+using kernels::HeadLayout;
 
 namespace detail {
 
@@ -93,8 +81,9 @@ void scatter_rows(T* x, int64_t rows, int64_t ld, int64_t HS, const T* src) {
 template <class T>
 void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadLayout<const T*> k,
                        HeadLayout<const T*> v, const AttentionShape& shape, T scale) {
-  const auto [B, NH, Tq, Tk, HS, causal] = shape;
-  parallel_for(B * NH, Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
+  const int64_t NH = shape.NH, Tq = shape.Tq, Tk = shape.Tk, HS = shape.HS;
+  const bool causal = shape.causal;
+  parallel_for(shape.B * NH, Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> s(static_cast<std::size_t>(detail::kQueryBlock * Tk)), qbuf, kbuf, vbuf;
     for (int64_t h = h0; h < h1; ++h) {
       const T* qh = detail::gather_rows(q.at(h, NH), Tq, q.row, HS, qbuf);
@@ -110,7 +99,8 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
           for (int64_t r = 0; r < nb; ++r) lse[h * Tq + i0 + r] = -std::numeric_limits<T>::infinity();
           continue;
         }
-        gemm(s.data(), qh + i0 * HS, kh, nb, kn, HS, false, true, HS, HS, kn, scale);  // S = scale Q K^T
+        gemm<T>({.M = nb, .N = kn, .K = HS, .a = {qh + i0 * HS, HS}, .b = {.data = kh, .ld = HS, .transposed = true},
+                 .c = s.data(), .ldc = kn, .alpha = scale});  // S = scale Q K^T
         for (int64_t r = 0; r < nb; ++r) {
           T* row = s.data() + r * kn;
           const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
@@ -128,7 +118,7 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
           std::fill(row + n, row + kn, T(0));  // the causal mask
           lse[h * Tq + i0 + r] = n > 0 ? m + std::log(l) : -std::numeric_limits<T>::infinity();
         }
-        gemm(oblk, s.data(), vh, nb, HS, kn, false, false, kn, HS, out.row);  // O = P V
+        gemm<T>({.M = nb, .N = HS, .K = kn, .a = {s.data(), kn}, .b = {vh, HS}, .c = oblk, .ldc = out.row});  // O = P V
       }
     }
   });
@@ -139,8 +129,9 @@ template <class T>
 void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv, HeadLayout<const T*> dout,
                         HeadLayout<const T*> q, HeadLayout<const T*> k, HeadLayout<const T*> v,
                         HeadLayout<const T*> out, const T* lse, const AttentionShape& shape, T scale) {
-  const auto [B, NH, Tq, Tk, HS, causal] = shape;
-  parallel_for(B * NH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
+  const int64_t NH = shape.NH, Tq = shape.Tq, Tk = shape.Tk, HS = shape.HS;
+  const bool causal = shape.causal;
+  parallel_for(shape.B * NH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> p(static_cast<std::size_t>(detail::kQueryBlock * Tk)), ds(p.size()), qbuf, kbuf, vbuf, dobuf,
         dkbuf(static_cast<std::size_t>(Tk * HS)), dvbuf(dkbuf.size());
     for (int64_t h = h0; h < h1; ++h) {
@@ -165,8 +156,10 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
           detail::fill_rows(dqblk, nb, dq.row, HS, T(0));
           continue;
         }
-        gemm(p.data(), qblk, kh, nb, kn, HS, false, true, HS, HS, kn, scale);    // S again
-        gemm(ds.data(), doblk, vh, nb, kn, HS, false, true, HS, HS, kn);         // dP = dO V^T
+        gemm<T>({.M = nb, .N = kn, .K = HS, .a = {qblk, HS}, .b = {.data = kh, .ld = HS, .transposed = true},
+                 .c = p.data(), .ldc = kn, .alpha = scale});  // S again
+        gemm<T>({.M = nb, .N = kn, .K = HS, .a = {doblk, HS}, .b = {.data = vh, .ld = HS, .transposed = true},
+                 .c = ds.data(), .ldc = kn});  // dP = dO V^T
         for (int64_t r = 0; r < nb; ++r) {
           T* prow = p.data() + r * kn;
           T* drow = ds.data() + r * kn;
@@ -182,9 +175,11 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
           std::fill(prow + n, prow + kn, T(0));  // masked: no probability, no gradient
           std::fill(drow + n, drow + kn, T(0));
         }
-        gemm(dqblk, ds.data(), kh, nb, HS, kn, false, false, kn, HS, dq.row);                // dQ = dS K
-        gemm(dkh, ds.data(), qblk, kn, HS, nb, true, false, kn, HS, HS, T(1), T(1));      // dK += dS^T Q
-        gemm(dvh, p.data(), doblk, kn, HS, nb, true, false, kn, HS, HS, T(1), T(1));      // dV += P^T dO
+        gemm<T>({.M = nb, .N = HS, .K = kn, .a = {ds.data(), kn}, .b = {kh, HS}, .c = dqblk, .ldc = dq.row});  // dQ = dS K
+        gemm<T>({.M = kn, .N = HS, .K = nb, .a = {.data = ds.data(), .ld = kn, .transposed = true}, .b = {qblk, HS},
+                 .c = dkh, .ldc = HS, .beta = T(1)});  // dK += dS^T Q
+        gemm<T>({.M = kn, .N = HS, .K = nb, .a = {.data = p.data(), .ld = kn, .transposed = true}, .b = {doblk, HS},
+                 .c = dvh, .ldc = HS, .beta = T(1)});  // dV += P^T dO
       }
       detail::scatter_rows(dk.at(h, NH), Tk, dk.row, HS, dkh);
       detail::scatter_rows(dv.at(h, NH), Tk, dv.row, HS, dvh);

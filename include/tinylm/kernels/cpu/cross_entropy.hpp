@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "tinylm/kernels/cpu/math.hpp"
@@ -23,9 +24,11 @@
 
 namespace tinylm::kernels::cpu {
 
-/// Fills lse [N] and loss [N] (0 for ignored rows).
+/// Fills lse [N] and loss [N] (0 for ignored rows). Returns the sum of the
+/// kept rows' losses, added in row order, and their number.
 template <class T, class I>
-void cross_entropy_forward(T* loss, T* lse, const T* x, const I* targets, int64_t N, int64_t V, int64_t ignore_index) {
+std::pair<T, int64_t> cross_entropy_forward(T* loss, T* lse, const T* x, const I* targets, int64_t N, int64_t V,
+                                            int64_t ignore_index) {
   parallel_for(N, V * 3, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * V;
@@ -40,6 +43,14 @@ void cross_entropy_forward(T* loss, T* lse, const T* x, const I* targets, int64_
       loss[r] = t == ignore_index ? T(0) : lse[r] - xr[t];
     }
   });
+  T total = T(0);
+  int64_t count = 0;
+  for (int64_t r = 0; r < N; ++r) {
+    if (static_cast<int64_t>(targets[r]) == ignore_index) continue;
+    ++count;
+    total += loss[r];
+  }
+  return {total, count};
 }
 
 /// dx [N, V] = scale * (softmax(x) - onehot(t)) on kept rows, 0 on ignored rows.

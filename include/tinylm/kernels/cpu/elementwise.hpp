@@ -31,15 +31,6 @@ void map2(To* out, const Ta* a, const Tb* b, int64_t n, Op op) {
   });
 }
 
-/// out[i] = op(a[i], b[i], c[i]) for i < n.
-template <class To, class Ta, class Tb, class Tc, class Op>
-void map3(To* out, const Ta* a, const Tb* b, const Tc* c, int64_t n, Op op) {
-  parallel_for(n, 1, [&](int64_t begin, int64_t end) {
-#pragma omp simd
-    for (int64_t i = begin; i < end; ++i) out[i] = op(a[i], b[i], c[i]);
-  });
-}
-
 template <class T>
 void fill(T* out, T value, int64_t n) {
   parallel_for(n, 1, [&](int64_t begin, int64_t end) {

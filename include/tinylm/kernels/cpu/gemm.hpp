@@ -23,8 +23,12 @@
 #include <Eigen/Core>
 
 #include "tinylm/kernels/cpu/parallel.hpp"
+#include "tinylm/kernels/types.hpp"
 
 namespace tinylm::kernels::cpu {
+
+using kernels::GemmArgs;
+using kernels::GemmBatchArgs;
 
 namespace detail {
 
@@ -88,13 +92,16 @@ std::vector<T>& few_rows_scratch() {
 /// where every thread reads half of every row. B stored [N, K] gives one
 /// contiguous dot product per output; there threads split N.
 template <class T>
-void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
-                   int64_t lda, int64_t ldb, int64_t ldc, T alpha, T beta, const T* bias) {
+void gemm_few_rows(const GemmArgs<T>& g) {
+  const int64_t M = g.M, N = g.N, K = g.K, lda = g.a.ld, ldb = g.b.ld, ldc = g.ldc;
+  const T* a = g.a.data;
+  const T* b = g.b.data;
+  const bool trans_a = g.a.transposed;
   auto A = [&](int64_t i, int64_t k) { return trans_a ? a[k * lda + i] : a[i * lda + k]; };
   auto finish = [&](T* ci, int64_t n, T acc) {  // ci[n] = alpha acc + beta ci[n] + bias[n]
-    ci[n] = alpha * acc + (beta == T(0) ? T(0) : beta * ci[n]) + (bias ? bias[n] : T(0));
+    ci[n] = g.alpha * acc + (g.beta == T(0) ? T(0) : g.beta * ci[n]) + (g.bias ? g.bias[n] : T(0));
   };
-  if (!trans_b) {
+  if (!g.b.transposed) {
     const int64_t chunks = M * N * K >= 4 * kParallelGrain ? std::min<int64_t>(num_threads(), K) : 1;
     // chunk, row, column. The calling thread's buffer, reused: decoding runs
     // this a few dozen times per token. (A reference, so that the workers
@@ -111,7 +118,7 @@ void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K
       for (int64_t n = 0; n < N; ++n) {
         T acc = part[static_cast<std::size_t>(i * N + n)];
         for (int64_t ch = 1; ch < chunks; ++ch) acc += part[static_cast<std::size_t>((ch * M + i) * N + n)];
-        finish(c + i * ldc, n, acc);
+        finish(g.c + i * ldc, n, acc);
       }
     return;
   }
@@ -127,7 +134,7 @@ void gemm_few_rows(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K
 #pragma omp simd reduction(+ : acc)
           for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
         }
-        finish(c + i * ldc, n, acc);
+        finish(g.c + i * ldc, n, acc);
       }
   });
 }
@@ -147,54 +154,56 @@ void gemm_prepare(T* c, int64_t rows, int64_t j0, int64_t j1, int64_t ldc, T bet
 
 }  // namespace detail
 
-/// One GEMM on row-major buffers (see the file comment). `bias`, when
-/// given, is N numbers added to every row of C.
+/// One GEMM on row-major buffers (see the file comment and GemmArgs).
 template <class T>
-void gemm(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
-          int64_t lda, int64_t ldb, int64_t ldc, T alpha = T(1), T beta = T(0), const T* bias = nullptr) {
+void gemm(const GemmArgs<T>& g) {
+  const int64_t M = g.M, N = g.N, K = g.K;
   if (M == 0 || N == 0) return;
   if (M <= 4 && K > 0) {
-    detail::gemm_few_rows(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, beta, bias);
+    detail::gemm_few_rows(g);
     return;
   }
+  const bool trans_a = g.a.transposed, trans_b = g.b.transposed;
+  const int64_t lda = g.a.ld, ldb = g.b.ld, ldc = g.ldc;
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
   // Blocks of at least 32 rows/columns keep the micro-kernel busy.
   const int64_t block_cost = 32 * (split_rows ? N : M) * std::max<int64_t>(K, 1) / 8;
   parallel_for((extent + 31) / 32, block_cost, [&](int64_t b0, int64_t b1) {
     const int64_t i0 = b0 * 32, i1 = std::min(extent, b1 * 32);
-    if (split_rows) detail::gemm_prepare(c + i0 * ldc, i1 - i0, int64_t{0}, N, ldc, beta, bias);
-    else detail::gemm_prepare(c, M, i0, i1, ldc, beta, bias);
+    if (split_rows) detail::gemm_prepare(g.c + i0 * ldc, i1 - i0, int64_t{0}, N, ldc, g.beta, g.bias);
+    else detail::gemm_prepare(g.c, M, i0, i1, ldc, g.beta, g.bias);
     if (K == 0) return;
     if (split_rows) {
-      const T* a0 = trans_a ? a + i0 : a + i0 * lda;
-      detail::gemm_serial(c + i0 * ldc, a0, b, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+      const T* a0 = trans_a ? g.a.data + i0 : g.a.data + i0 * lda;
+      detail::gemm_serial(g.c + i0 * ldc, a0, g.b.data, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc, g.alpha);
     } else {
-      const T* b0p = trans_b ? b + i0 * ldb : b + i0;
-      detail::gemm_serial(c + i0, a, b0p, M, i1 - i0, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+      const T* b0p = trans_b ? g.b.data + i0 * ldb : g.b.data + i0;
+      detail::gemm_serial(g.c + i0, g.a.data, b0p, M, i1 - i0, K, trans_a, trans_b, lda, ldb, ldc, g.alpha);
     }
   });
 }
 
-/// `batch` independent GEMMs. Operand i starts at a + a_offsets[i],
-/// b + b_offsets[i]; output i at c + i * c_batch_stride. Many small
+/// `batch` independent GEMMs of one shape (see GemmBatchArgs). Many small
 /// products run in parallel over the batch; large ones one after another,
 /// each split over threads.
 template <class T>
-void gemm_batched(T* c, const T* a, const T* b, int64_t batch, const int64_t* a_offsets, const int64_t* b_offsets,
-                  int64_t c_batch_stride, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b, int64_t lda,
-                  int64_t ldb, int64_t ldc, T alpha = T(1), T beta = T(0)) {
-  const int64_t flops = M * N * K;
-  if (batch < num_threads() * 2 && flops >= (int64_t{1} << 20)) {
-    for (int64_t i = 0; i < batch; ++i)
-      gemm(c + i * c_batch_stride, a + a_offsets[i], b + b_offsets[i], M, N, K, trans_a, trans_b, lda, ldb, ldc,
-           alpha, beta);
+void gemm_batched(const GemmBatchArgs<T>& args) {
+  const GemmArgs<T>& g = args.gemm;
+  auto product = [&](int64_t i) {
+    GemmArgs<T> one = g;
+    one.a.data = g.a.data + args.a_offsets[i];
+    one.b.data = g.b.data + args.b_offsets[i];
+    one.c = g.c + i * args.c_stride;
+    gemm(one);
+  };
+  const int64_t flops = g.M * g.N * g.K;
+  if (args.batch < num_threads() * 2 && flops >= (int64_t{1} << 20)) {
+    for (int64_t i = 0; i < args.batch; ++i) product(i);
     return;
   }
-  parallel_for(batch, flops / 8 + 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      gemm(c + i * c_batch_stride, a + a_offsets[i], b + b_offsets[i], M, N, K, trans_a, trans_b, lda, ldb, ldc,
-           alpha, beta);
+  parallel_for(args.batch, flops / 8 + 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) product(i);
   });
 }
 

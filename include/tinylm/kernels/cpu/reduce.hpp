@@ -4,10 +4,12 @@
 //
 //   sum:  out[o, i] = sum_j in[o, j, i]
 //   max:  out[o, i] = max_j in[o, j, i], arg[o, i] = first j attaining it
+//   max backward: dx[o, arg[o, i], i] = dout[o, i], 0 elsewhere
 //
 // Each output is computed by one thread in a fixed order, so results do not
 // depend on scheduling.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -109,6 +111,18 @@ void max_axis(T* out, I* arg, const T* in, int64_t outer, int64_t n, int64_t inn
       out[k] = best;
       if (arg) arg[k] = static_cast<I>(best_j);
     }
+  });
+}
+
+/// Overwrites dx [outer, n, inner]: dout routed to the positions `arg`
+/// chose, zeros elsewhere.
+template <class T, class I>
+void max_axis_backward(T* dx, const T* dout, const I* arg, int64_t outer, int64_t n, int64_t inner) {
+  parallel_for(outer, n * inner, [&](int64_t begin, int64_t end) {
+    std::fill(dx + begin * n * inner, dx + end * n * inner, T(0));
+    for (int64_t o = begin; o < end; ++o)
+      for (int64_t i = 0; i < inner; ++i)
+        dx[(o * n + static_cast<int64_t>(arg[o * inner + i])) * inner + i] = dout[o * inner + i];
   });
 }
 

@@ -1,0 +1,20 @@
+#pragma once
+// GEMM, device-neutral (kernels/dispatch.hpp): see GemmArgs in kernels/types.hpp.
+
+#include "tinylm/kernels/cpu/gemm.hpp"
+#include "tinylm/kernels/dispatch.hpp"
+#include "tinylm/kernels/types.hpp"
+
+namespace tinylm::kernels {
+
+template <class T>
+void gemm(Device device, const GemmArgs<T>& args) {
+  dispatch(device, "gemm", [&] { cpu::gemm(args); });
+}
+
+template <class T>
+void gemm_batched(Device device, const GemmBatchArgs<T>& args) {
+  dispatch(device, "gemm_batched", [&] { cpu::gemm_batched(args); });
+}
+
+}  // namespace tinylm::kernels
