@@ -117,3 +117,47 @@ TEST_CASE("the graph keeps its memory only until backward frees it") {
   // exp's saved output is freed; what remains new is x.grad and the scalar.
   CHECK(tinylm::CachingAllocator::instance().stats().bytes_in_use <= before + 8000 + 256);
 }
+
+TEST_CASE("a node with two outputs gets one gradient per output, undefined where none arrived") {
+  using tinylm::Tensor;
+  auto x = Tensor<double>::from_vector({1, 2, 3});
+  x.requires_grad_();
+  int calls = 0;
+  std::vector<bool> seen_defined;
+  // out0 = 2x, out1 = 3x, one node.
+  auto make = [&] {
+    Tensor<double> o0 = x.detach() * 2.0, o1 = x.detach() * 3.0;
+    tinylm::autograd::record(std::vector{o0, o1}, "two", {x}, [&](const std::vector<Tensor<double>>& g) {
+      ++calls;
+      seen_defined = {g[0].defined(), g[1].defined()};
+      Tensor<double> dx = Tensor<double>::zeros({3});
+      if (g[0].defined()) dx = dx + g[0] * 2.0;
+      if (g[1].defined()) dx = dx + g[1] * 3.0;
+      return std::vector{dx};
+    });
+    return std::pair{o0, o1};
+  };
+  auto [a, b] = make();
+  CHECK(a.grad_fn() == b.grad_fn());
+  CHECK(a.grad_fn()->num_outputs() == 2);
+  CHECK(a.grad_fn()->output_shape(1) == tinylm::Shape{3});
+  b.sum().backward();  // only the second output is used
+  CHECK(calls == 1);
+  CHECK(seen_defined == std::vector<bool>{false, true});
+  CHECK(x.grad().to_vector() == std::vector<double>{3, 3, 3});
+
+  x.zero_grad();
+  auto [c, d] = make();
+  d.retain_grad();
+  (c * c + d).sum().backward();  // both, each reached through its own path; summed once per output
+  CHECK(calls == 2);
+  CHECK(seen_defined == std::vector<bool>{true, true});
+  CHECK(d.grad().to_vector() == std::vector<double>{1, 1, 1});
+  // d/dx of sum(4x^2 + 3x) = 8x + 3
+  CHECK(x.grad().to_vector() == std::vector<double>{11, 19, 27});
+  CHECK_THROWS_WITH_AS(tinylm::autograd::record(std::vector<Tensor<double>>{}, "none", {x},
+                                                [](const std::vector<Tensor<double>>&) {
+                                                  return std::vector<Tensor<double>>{};
+                                                }),
+                       "record: 'none' has no outputs", tinylm::Error);
+}

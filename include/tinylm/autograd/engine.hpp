@@ -193,13 +193,16 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
 
 namespace tinylm {
 
-template <Element T>
-void Tensor<T>::backward(const Tensor& grad_output, bool retain_graph) const {
-  if constexpr (FloatElement<T>) {
-    autograd::backward(*this, grad_output, retain_graph);
-  } else {
-    throw Error(detail::str_cat("backward: ", dtype_name<T>(), " tensors carry no gradients"));
+/// The body of Tensor::backward (see core/tensor.hpp).
+template <class T>
+struct methods::autograd_engine_hpp<Tensor<T>> {
+  static void backward(const Tensor<T>& root, const Tensor<T>& grad_output, bool retain_graph) {
+    if constexpr (FloatElement<T>) {
+      autograd::backward(root, grad_output, retain_graph);
+    } else {
+      throw Error(detail::str_cat("backward: ", dtype_name<T>(), " tensors carry no gradients"));
+    }
   }
-}
+};
 
 }  // namespace tinylm

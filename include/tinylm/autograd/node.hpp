@@ -48,7 +48,7 @@ struct Edge {
 };
 
 template <class T>
-class Node {
+class Node : public NodeBase {
  public:
   /// The backward of a one-output op.
   using Backward = std::function<std::vector<Tensor<T>>(const Tensor<T>& grad_output)>;
@@ -57,15 +57,14 @@ class Node {
   using MultiBackward = std::function<std::vector<Tensor<T>>(const std::vector<Tensor<T>>& grad_outputs)>;
 
   Node(std::string name, std::vector<Edge<T>> inputs, Backward backward, const std::vector<Tensor<T>>& outputs)
-      : name_(std::move(name)), inputs_(std::move(inputs)), backward_(std::move(backward)) {
+      : NodeBase(std::move(name)), inputs_(std::move(inputs)), backward_(std::move(backward)) {
     set_outputs(outputs);
   }
   Node(std::string name, std::vector<Edge<T>> inputs, MultiBackward backward, const std::vector<Tensor<T>>& outputs)
-      : name_(std::move(name)), inputs_(std::move(inputs)), multi_backward_(std::move(backward)) {
+      : NodeBase(std::move(name)), inputs_(std::move(inputs)), multi_backward_(std::move(backward)) {
     set_outputs(outputs);
   }
 
-  const std::string& name() const { return name_; }
   /// One edge per op input; an undefined edge is an input that needs no gradient.
   const std::vector<Edge<T>>& inputs() const { return inputs_; }
   int num_outputs() const { return static_cast<int>(output_shapes_.size()); }
@@ -102,7 +101,7 @@ class Node {
   void set_region(Region r) { region_ = std::move(r); }
   const std::optional<Region>& region() const { return region_; }
   void check_not_released() const {
-    TINYLM_CHECK(!released(), "backward: the graph through '", name_,
+    TINYLM_CHECK(!released(), "backward: the graph through '", name(),
                  "' was already freed by an earlier backward(); pass retain_graph = true to the first "
                  "backward() to run backward twice");
   }
@@ -115,7 +114,6 @@ class Node {
     }
   }
 
-  std::string name_;
   std::vector<Edge<T>> inputs_;
   Backward backward_;
   MultiBackward multi_backward_;

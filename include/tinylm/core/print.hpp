@@ -162,7 +162,7 @@ std::string to_string(const Tensor<T>& t) {
   }
   if (!t.device().is_cpu()) suffix.push_back("device='" + t.device().str() + "'");
   if (!std::is_same_v<T, float> && !std::is_same_v<T, int64_t> && !std::is_same_v<T, bool>) suffix.push_back("dtype=" + std::string(dtype_name<T>()));
-  if (t.grad_fn()) suffix.push_back("grad_fn=<" + t.grad_fn()->name() + ">");
+  if (t.grad_fn()) suffix.push_back("grad_fn=<" + t.grad_fn_name() + ">");
   else if (t.requires_grad()) suffix.push_back("requires_grad=True");
   std::string s = "tensor(" + body;
   for (const auto& x : suffix) s += ", " + x;

@@ -9,9 +9,13 @@
 // that produced it (null for leaves). The rules for how each op propagates
 // gradients live in ops/; this file only holds the state.
 //
-// Methods such as reshape(), sum() or backward() are declared here and
-// defined next to their op in ops/ and autograd/; include
-// <tinylm/tinylm.hpp> to get all of them.
+// Methods that are ops (reshape(), sum(), backward(), ...) are written here
+// as calls to the header that defines the op, through the structs in
+// tinylm::methods below: x.reshape(s) works once tinylm/ops/view.hpp is
+// included (tinylm/tinylm.hpp includes them all), and without it the
+// compiler stops with an error that names the header,
+// "incomplete type 'tinylm::methods::ops_view_hpp<...>'". Core itself stays
+// free of ops.
 
 #include <algorithm>
 #include <cmath>
@@ -32,11 +36,35 @@
 namespace tinylm {
 
 namespace autograd {
+/// What core knows of a graph node: the name of the op that made it.
+/// autograd/node.hpp defines Node<T>, which is one.
+class NodeBase {
+ public:
+  explicit NodeBase(std::string name) : name_(std::move(name)) {}
+  virtual ~NodeBase() = default;
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
 template <class T>
 class Node;
-}
+}  // namespace autograd
 template <class T>
 struct MaxResult;
+
+/// Each is completed by the header it is named after (ops/view.hpp defines
+/// ops_view_hpp<Tensor<T>>, and so on) with the bodies of Tensor's methods.
+namespace methods {
+template <class Tensor>
+struct ops_view_hpp;
+template <class Tensor>
+struct ops_reduce_hpp;
+template <class Tensor>
+struct ops_copy_hpp;
+template <class Tensor>
+struct autograd_engine_hpp;
+}  // namespace methods
 
 template <Element T>
 struct TensorImpl {
@@ -48,7 +76,8 @@ struct TensorImpl {
   bool retains_grad = false;
   std::shared_ptr<TensorImpl<T>> grad;
   std::shared_ptr<autograd::Node<T>> grad_fn;
-  int output_nr = 0;  // which output of grad_fn this tensor is
+  const autograd::NodeBase* grad_fn_base = nullptr;  // grad_fn, as core sees it
+  int output_nr = 0;                                 // which output of grad_fn this tensor is
 };
 
 namespace detail {
@@ -250,7 +279,12 @@ class Tensor {
   }
   bool retains_grad() const { return defined() && impl_->retains_grad; }
   const std::shared_ptr<autograd::Node<T>>& grad_fn() const { return checked().grad_fn; }
-  void set_grad_fn(std::shared_ptr<autograd::Node<T>> fn) const { checked().grad_fn = std::move(fn); }
+  void set_grad_fn(std::shared_ptr<autograd::Node<T>> fn) const {
+    checked().grad_fn_base = fn.get();
+    checked().grad_fn = std::move(fn);
+  }
+  /// The name of the op that produced this tensor ("" for a leaf).
+  std::string grad_fn_name() const { return defined() && impl_->grad_fn_base ? impl_->grad_fn_base->name() : ""; }
 
   /// Same data, no autograd history, requires_grad false.
   Tensor detach() const { return alias(shape(), strides(), offset()); }
@@ -270,32 +304,53 @@ class Tensor {
   const std::shared_ptr<Impl>& impl_ptr() const { return impl_; }
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
-  // ---- methods defined beside their ops (ops/, autograd/) -----------------
+  // ---- methods that are ops, defined by their op's header ---------------
 
-  Tensor reshape(const Shape& shape) const;
-  Tensor view(const Shape& shape) const;
-  Tensor flatten() const;
-  Tensor transpose(int64_t dim0, int64_t dim1) const;
-  Tensor permute(const Shape& dims) const;
-  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
-  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
-  Tensor select(int64_t dim, int64_t index) const;
-  Tensor expand(const Shape& shape) const;
-  Tensor squeeze(int64_t dim) const;
-  Tensor unsqueeze(int64_t dim) const;
-  Tensor contiguous() const;
-  Tensor clone() const;
-  Tensor sum() const;
-  Tensor sum(const Shape& dims, bool keepdim = false) const;
-  Tensor mean() const;
-  Tensor mean(const Shape& dims, bool keepdim = false) const;
-  Tensor max() const;
-  MaxResult<T> max(int64_t dim, bool keepdim = false) const;
-  Tensor& fill_(T value);
-  Tensor& zero_();
-  Tensor& copy_(const Tensor& src);
-  /// Runs reverse-mode autograd from this tensor (see autograd/engine.hpp).
-  void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false) const;
+  // tinylm/ops/view.hpp
+  Tensor reshape(const Shape& shape) const { return methods::ops_view_hpp<Tensor>::reshape(*this, shape); }
+  Tensor view(const Shape& shape) const { return methods::ops_view_hpp<Tensor>::view(*this, shape); }
+  Tensor flatten() const { return methods::ops_view_hpp<Tensor>::flatten(*this); }
+  Tensor transpose(int64_t dim0, int64_t dim1) const {
+    return methods::ops_view_hpp<Tensor>::transpose(*this, dim0, dim1);
+  }
+  Tensor permute(const Shape& dims) const { return methods::ops_view_hpp<Tensor>::permute(*this, dims); }
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const {
+    return methods::ops_view_hpp<Tensor>::narrow(*this, dim, start, length);
+  }
+  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const {
+    return methods::ops_view_hpp<Tensor>::slice(*this, dim, start, end, step);
+  }
+  Tensor select(int64_t dim, int64_t index) const { return methods::ops_view_hpp<Tensor>::select(*this, dim, index); }
+  Tensor expand(const Shape& shape) const { return methods::ops_view_hpp<Tensor>::expand(*this, shape); }
+  Tensor squeeze(int64_t dim) const { return methods::ops_view_hpp<Tensor>::squeeze(*this, dim); }
+  Tensor unsqueeze(int64_t dim) const { return methods::ops_view_hpp<Tensor>::unsqueeze(*this, dim); }
+
+  // tinylm/ops/copy.hpp
+  Tensor contiguous() const { return methods::ops_copy_hpp<Tensor>::contiguous(*this); }
+  Tensor clone() const { return methods::ops_copy_hpp<Tensor>::clone(*this); }
+  Tensor& fill_(T value) { return methods::ops_copy_hpp<Tensor>::fill_(*this, value); }
+  Tensor& zero_() { return methods::ops_copy_hpp<Tensor>::fill_(*this, T(0)); }
+  Tensor& copy_(const Tensor& src) { return methods::ops_copy_hpp<Tensor>::copy_(*this, src); }
+
+  // tinylm/ops/reduce.hpp
+  Tensor sum() const { return methods::ops_reduce_hpp<Tensor>::sum(*this); }
+  Tensor sum(const Shape& dims, bool keepdim = false) const {
+    return methods::ops_reduce_hpp<Tensor>::sum(*this, dims, keepdim);
+  }
+  Tensor mean() const { return methods::ops_reduce_hpp<Tensor>::mean(*this); }
+  Tensor mean(const Shape& dims, bool keepdim = false) const {
+    return methods::ops_reduce_hpp<Tensor>::mean(*this, dims, keepdim);
+  }
+  Tensor max() const { return methods::ops_reduce_hpp<Tensor>::max(*this); }
+  MaxResult<T> max(int64_t dim, bool keepdim = false) const {
+    return methods::ops_reduce_hpp<Tensor>::max(*this, dim, keepdim);
+  }
+
+  // tinylm/autograd/engine.hpp
+  /// Runs reverse-mode autograd from this tensor.
+  void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false) const {
+    methods::autograd_engine_hpp<Tensor>::backward(*this, grad_output, retain_graph);
+  }
 
  private:
   Impl& checked() const {

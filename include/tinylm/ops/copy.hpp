@@ -56,50 +56,45 @@ void check_inplace(const Tensor<T>& t, const char* op) {
 
 }  // namespace detail
 
-template <Element T>
-Tensor<T>& Tensor<T>::fill_(T value) {
-  detail::check_inplace(*this, "fill_");
-  if (is_contiguous()) {
-    kernels::fill(device(), data(), value, numel());
+/// Fills x with `value`, in place.
+template <class T>
+Tensor<T>& fill_(Tensor<T>& x, T value) {
+  detail::check_inplace(x, "fill_");
+  if (x.is_contiguous()) {
+    kernels::fill(x.device(), x.data(), value, x.numel());
   } else {  // every element of the view from one value, read with stride 0
     Shape zero;
-    zero.resize(dim(), 0);
-    kernels::copy_strided(device(), data(), strides().data(), &value, zero.data(), shape().data(), dim());
+    zero.resize(x.dim(), 0);
+    kernels::copy_strided(x.device(), x.data(), x.strides().data(), &value, zero.data(), x.shape().data(), x.dim());
   }
-  storage().bump_version();
-  return *this;
+  x.storage().bump_version();
+  return x;
 }
 
-template <Element T>
-Tensor<T>& Tensor<T>::zero_() {
-  return fill_(T(0));
-}
-
-/// Copies src into this tensor; src broadcasts to this tensor's shape.
-template <Element T>
-Tensor<T>& Tensor<T>::copy_(const Tensor<T>& src) {
-  detail::check_inplace(*this, "copy_");
+/// Copies src into x, in place; src broadcasts to x's shape.
+template <class T>
+Tensor<T>& copy_(Tensor<T>& x, const Tensor<T>& src) {
+  detail::check_inplace(x, "copy_");
   detail::check_defined(src, "copy_", "src");
-  const Shape target = broadcast_shapes(shape(), src.shape(), "copy_");
-  TINYLM_CHECK(target == shape(), "copy_: src of shape ", src.shape(), " cannot be broadcast to ", shape());
-  const Shape ss = broadcast_strides(src.shape(), src.strides(), shape());
-  if (src.storage_ptr() == storage_ptr()) {  // overlapping source: go through a copy
-    const Tensor<T> tmp = ::tinylm::clone(src.detach());
-    return copy_(tmp);
+  const Shape target = broadcast_shapes(x.shape(), src.shape(), "copy_");
+  TINYLM_CHECK(target == x.shape(), "copy_: src of shape ", src.shape(), " cannot be broadcast to ", x.shape());
+  if (src.storage_ptr() == x.storage_ptr()) {  // overlapping source: go through a copy
+    const Tensor<T> tmp = kernels::dense_copy(src);
+    return copy_(x, tmp);
   }
-  kernels::copy_strided(device(), data(), strides().data(), src.data(), ss.data(), shape().data(), dim());
-  storage().bump_version();
-  return *this;
+  const Shape ss = broadcast_strides(src.shape(), src.strides(), x.shape());
+  kernels::copy_strided(x.device(), x.data(), x.strides().data(), src.data(), ss.data(), x.shape().data(), x.dim());
+  x.storage().bump_version();
+  return x;
 }
 
-template <Element T>
-Tensor<T> Tensor<T>::contiguous() const {
-  return ::tinylm::contiguous(*this);
-}
-
-template <Element T>
-Tensor<T> Tensor<T>::clone() const {
-  return ::tinylm::clone(*this);
-}
+/// The bodies of Tensor's copy methods (see core/tensor.hpp).
+template <class T>
+struct methods::ops_copy_hpp<Tensor<T>> {
+  static Tensor<T> contiguous(const Tensor<T>& x) { return ::tinylm::contiguous(x); }
+  static Tensor<T> clone(const Tensor<T>& x) { return ::tinylm::clone(x); }
+  static Tensor<T>& fill_(Tensor<T>& x, T value) { return ::tinylm::fill_(x, value); }
+  static Tensor<T>& copy_(Tensor<T>& x, const Tensor<T>& src) { return ::tinylm::copy_(x, src); }
+};
 
 }  // namespace tinylm

@@ -20,6 +20,7 @@
 #include "tinylm/kernels/reduce.hpp"
 #include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/detail.hpp"
+#include "tinylm/ops/view.hpp"
 
 namespace tinylm {
 
@@ -53,36 +54,6 @@ inline Shape reduced_shape(const Shape& in, const std::vector<int>& dims, bool k
   return out;
 }
 
-/// Sums dims (sorted) of x without recording; result has keepdim shape.
-template <class T>
-Tensor<T> sum_kernel(const Tensor<T>& x, const std::vector<int>& dims) {
-  Tensor<T> cur = contiguous_data(x);
-  // Reduce runs of adjacent dims from the last run to the first, so earlier
-  // dim indices stay valid.
-  std::size_t hi = dims.size();
-  while (hi > 0) {
-    std::size_t lo = hi - 1;
-    while (lo > 0 && dims[lo - 1] == dims[lo] - 1) --lo;
-    const int d0 = dims[lo], d1 = dims[hi - 1];
-    const Shape& s = cur.shape();
-    int64_t outer = 1, n = 1, inner = 1;
-    for (int i = 0; i < d0; ++i) outer *= s[i];
-    for (int i = d0; i <= d1; ++i) n *= s[i];
-    for (int i = d1 + 1; i < s.size(); ++i) inner *= s[i];
-    Shape os = s;
-    for (int i = d0; i <= d1; ++i) os[i] = 1;
-    Tensor<T> next = Tensor<T>::empty(os, x.device());
-    if (n == 0) kernels::fill(x.device(), next.data(), T(0), next.numel());
-    else kernels::sum_axis(x.device(), next.data(), cur.data(), outer, n, inner);
-    cur = next;
-    hi = lo;
-  }
-  return cur;
-}
-
-}  // namespace detail
-
-namespace detail {
 
 /// sum (scale 1) or mean (scale 1/count) over dims, recorded as `name`.
 template <class T>
@@ -93,7 +64,7 @@ Tensor<T> scaled_sum(const Tensor<T>& x, const Shape& dims, bool keepdim, bool i
   const Shape out_shape = reduced_shape(x.shape(), rd, keepdim);
   int64_t count = 1;
   for (int d : rd) count *= x.shape()[d];
-  Tensor<T> k = rd.empty() ? clone(x.detach()) : sum_kernel(x, rd);
+  Tensor<T> k = rd.empty() ? clone(x.detach()) : sum_dims(x, rd);
   T scale = T(1);
   if (is_mean) {
     scale = T(1) / static_cast<T>(count);
@@ -218,29 +189,22 @@ Tensor<int64_t> argmax(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& g, const Shape& shape) {
   if (g.shape() == shape) return g;
-  const int lead = g.dim() - shape.size();
-  TINYLM_CHECK(lead >= 0, "sum_to: cannot reduce ", g.shape(), " to ", shape);
-  Shape dims;
-  for (int i = 0; i < g.dim(); ++i) {
-    const int j = i - lead;
-    if (j < 0 || (shape[j] == 1 && g.shape()[i] != 1)) dims.push_back(i);
-    else TINYLM_CHECK(shape[j] == g.shape()[i], "sum_to: cannot reduce ", g.shape(), " to ", shape);
-  }
-  if (dims.empty()) return g.reshape(shape);
-  return sum(g, dims, true).reshape(shape);
+  const std::vector<int> dims = detail::broadcast_dims(g.shape(), shape, "sum_to");
+  if (dims.empty()) return reshape(g, shape);
+  return reshape(sum(g, Shape(dims.begin(), dims.end()), true), shape);
 }
 
-template <Element T>
-Tensor<T> Tensor<T>::sum() const { return ::tinylm::sum(*this); }
-template <Element T>
-Tensor<T> Tensor<T>::sum(const Shape& dims, bool keepdim) const { return ::tinylm::sum(*this, dims, keepdim); }
-template <Element T>
-Tensor<T> Tensor<T>::mean() const { return ::tinylm::mean(*this); }
-template <Element T>
-Tensor<T> Tensor<T>::mean(const Shape& dims, bool keepdim) const { return ::tinylm::mean(*this, dims, keepdim); }
-template <Element T>
-Tensor<T> Tensor<T>::max() const { return ::tinylm::max(*this); }
-template <Element T>
-MaxResult<T> Tensor<T>::max(int64_t dim, bool keepdim) const { return ::tinylm::max(*this, dim, keepdim); }
+/// The bodies of Tensor's reduction methods (see core/tensor.hpp).
+template <class T>
+struct methods::ops_reduce_hpp<Tensor<T>> {
+  static Tensor<T> sum(const Tensor<T>& x) { return ::tinylm::sum(x); }
+  static Tensor<T> sum(const Tensor<T>& x, const Shape& dims, bool keepdim) { return ::tinylm::sum(x, dims, keepdim); }
+  static Tensor<T> mean(const Tensor<T>& x) { return ::tinylm::mean(x); }
+  static Tensor<T> mean(const Tensor<T>& x, const Shape& dims, bool keepdim) {
+    return ::tinylm::mean(x, dims, keepdim);
+  }
+  static Tensor<T> max(const Tensor<T>& x) { return ::tinylm::max(x); }
+  static MaxResult<T> max(const Tensor<T>& x, int64_t dim, bool keepdim) { return ::tinylm::max(x, dim, keepdim); }
+};
 
 }  // namespace tinylm

@@ -12,7 +12,6 @@
 #include "tinylm/autograd/node.hpp"
 #include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/detail.hpp"
-#include "tinylm/ops/reduce.hpp"
 
 namespace tinylm {
 
@@ -210,7 +209,7 @@ Tensor<T> expand(const Tensor<T>& x, const Shape& shape) {
   }
   const Shape in_shape = x.shape();
   return detail::make_view(x, out_shape, strides, x.offset(), "expand",
-                           [in_shape](const Tensor<T>& g) { return std::vector{sum_to(g, in_shape)}; });
+                           [in_shape](const Tensor<T>& g) { return std::vector{detail::sum_to_shape(g, in_shape)}; });
 }
 
 /// Removes dim if its size is 1 (otherwise returns x unchanged, as PyTorch).
@@ -234,29 +233,22 @@ Tensor<T> unsqueeze(const Tensor<T>& x, int64_t dim) {
   return reshape(x, s);
 }
 
-template <Element T>
-Tensor<T> Tensor<T>::reshape(const Shape& s) const { return ::tinylm::reshape(*this, s); }
-template <Element T>
-Tensor<T> Tensor<T>::view(const Shape& s) const { return ::tinylm::view(*this, s); }
-template <Element T>
-Tensor<T> Tensor<T>::flatten() const { return ::tinylm::flatten(*this); }
-template <Element T>
-Tensor<T> Tensor<T>::transpose(int64_t a, int64_t b) const { return ::tinylm::transpose(*this, a, b); }
-template <Element T>
-Tensor<T> Tensor<T>::permute(const Shape& dims) const { return ::tinylm::permute(*this, dims); }
-template <Element T>
-Tensor<T> Tensor<T>::narrow(int64_t d, int64_t s, int64_t n) const { return ::tinylm::narrow(*this, d, s, n); }
-template <Element T>
-Tensor<T> Tensor<T>::slice(int64_t d, int64_t s, int64_t e, int64_t st) const {
-  return ::tinylm::slice(*this, d, s, e, st);
-}
-template <Element T>
-Tensor<T> Tensor<T>::select(int64_t d, int64_t i) const { return ::tinylm::select(*this, d, i); }
-template <Element T>
-Tensor<T> Tensor<T>::expand(const Shape& s) const { return ::tinylm::expand(*this, s); }
-template <Element T>
-Tensor<T> Tensor<T>::squeeze(int64_t d) const { return ::tinylm::squeeze(*this, d); }
-template <Element T>
-Tensor<T> Tensor<T>::unsqueeze(int64_t d) const { return ::tinylm::unsqueeze(*this, d); }
+/// The bodies of Tensor's view methods (see core/tensor.hpp).
+template <class T>
+struct methods::ops_view_hpp<Tensor<T>> {
+  static Tensor<T> reshape(const Tensor<T>& x, const Shape& s) { return ::tinylm::reshape(x, s); }
+  static Tensor<T> view(const Tensor<T>& x, const Shape& s) { return ::tinylm::view(x, s); }
+  static Tensor<T> flatten(const Tensor<T>& x) { return ::tinylm::flatten(x); }
+  static Tensor<T> transpose(const Tensor<T>& x, int64_t a, int64_t b) { return ::tinylm::transpose(x, a, b); }
+  static Tensor<T> permute(const Tensor<T>& x, const Shape& dims) { return ::tinylm::permute(x, dims); }
+  static Tensor<T> narrow(const Tensor<T>& x, int64_t d, int64_t s, int64_t n) { return ::tinylm::narrow(x, d, s, n); }
+  static Tensor<T> slice(const Tensor<T>& x, int64_t d, int64_t s, int64_t e, int64_t st) {
+    return ::tinylm::slice(x, d, s, e, st);
+  }
+  static Tensor<T> select(const Tensor<T>& x, int64_t d, int64_t i) { return ::tinylm::select(x, d, i); }
+  static Tensor<T> expand(const Tensor<T>& x, const Shape& s) { return ::tinylm::expand(x, s); }
+  static Tensor<T> squeeze(const Tensor<T>& x, int64_t d) { return ::tinylm::squeeze(x, d); }
+  static Tensor<T> unsqueeze(const Tensor<T>& x, int64_t d) { return ::tinylm::unsqueeze(x, d); }
+};
 
 }  // namespace tinylm
