@@ -31,8 +31,8 @@ using tinylm::NoGradGuard;
 using tinylm::Shape;
 using Tensor = tinylm::Tensor<double>;
 
-constexpr double kHandTol = 1e-10;     // hand formulas vs autograd: same math, different rounding
-constexpr double kNumericTol = 1e-6;   // autograd vs central differences with eps = 1e-6
+constexpr double kHandTol = 1e-10;    // hand formulas vs autograd: same math, different rounding
+constexpr double kNumericTol = 1e-6;  // autograd vs central differences with eps = 1e-6
 
 int failures = 0;
 
@@ -129,21 +129,21 @@ double full_loss(const Params& p, bool fused) {
 
 void attention_block() {
   tinylm::Generator gen(42);
-  Params p{Tensor::randn({B, T, C}, gen),         Tensor::randn({C, 3 * C}, gen) * 0.5, Tensor::randn({3 * C}, gen) * 0.1,
-           Tensor::randn({C, C}, gen) * 0.5,      Tensor::randn({C}, gen) * 0.1,        Tensor::randn({B, T, C}, gen)};
+  Params p{Tensor::randn({B, T, C}, gen),    Tensor::randn({C, 3 * C}, gen) * 0.5, Tensor::randn({3 * C}, gen) * 0.1,
+           Tensor::randn({C, C}, gen) * 0.5, Tensor::randn({C}, gen) * 0.1,        Tensor::randn({B, T, C}, gen)};
   for (Tensor* t : {&p.x, &p.w_attn, &p.b_attn, &p.w_proj, &p.b_proj}) t->requires_grad_();
 
   // ---- forward, recorded by autograd; every intermediate keeps its gradient
   Tensor qkv = tinylm::linear(p.x, p.w_attn, p.b_attn);  // step 1: (B, T, 3C)
-  Tensor q = split_heads(qkv.narrow(2, 0, C));            // (B, NH, T, HS)
+  Tensor q = split_heads(qkv.narrow(2, 0, C));           // (B, NH, T, HS)
   Tensor k = split_heads(qkv.narrow(2, C, C));
   Tensor v = split_heads(qkv.narrow(2, 2 * C, C));
   Tensor S = tinylm::matmul(q, k.transpose(-2, -1)) * scale;  // step 2: (B, NH, T, T)
   Tensor Sm = tinylm::masked_fill(S, tinylm::causal_mask(T), -std::numeric_limits<double>::infinity());  // step 3
-  Tensor P = tinylm::softmax(Sm, -1);                     // step 4
-  Tensor O = tinylm::matmul(P, v);                        // step 5: (B, NH, T, HS)
-  Tensor Y = merge_heads(O);                              // (B, T, C)
-  Tensor y = tinylm::linear(Y, p.w_proj, p.b_proj);       // step 6
+  Tensor P = tinylm::softmax(Sm, -1);                                                                    // step 4
+  Tensor O = tinylm::matmul(P, v);                   // step 5: (B, NH, T, HS)
+  Tensor Y = merge_heads(O);                         // (B, T, C)
+  Tensor y = tinylm::linear(Y, p.w_proj, p.b_proj);  // step 6
   for (Tensor* t : {&qkv, &q, &k, &v, &S, &P, &O, &Y}) t->retain_grad();
   (y * p.R).sum().backward();
 
@@ -152,17 +152,17 @@ void attention_block() {
   const Tensor dy = p.R;                                                                           // (B, T, C)
   const Tensor dW_proj = tinylm::matmul(Y.reshape({-1, C}).transpose(0, 1), dy.reshape({-1, C}));  // step 7: Y^T dy
   const Tensor db_proj = dy.sum({0, 1});
-  const Tensor dY = tinylm::matmul(dy, p.w_proj.transpose(0, 1));                                 // dy W_proj^T
-  const Tensor dO = split_heads(dY);                                                              // step 8
-  const Tensor dP = tinylm::matmul(dO, v.transpose(-2, -1));                                      // step 9: dO V^T
-  const Tensor dV = tinylm::matmul(P.transpose(-2, -1), dO);                                      //         P^T dO
-  const Tensor dS = P * (dP - (dP * P).sum({-1}, true));                                          // step 10
-  const Tensor dQ = tinylm::matmul(dS, k) * scale;                                                // step 11: dS K / sqrt(HS)
-  const Tensor dK = tinylm::matmul(dS.transpose(-2, -1), q) * scale;                              //          dS^T Q / sqrt(HS)
+  const Tensor dY = tinylm::matmul(dy, p.w_proj.transpose(0, 1));     // dy W_proj^T
+  const Tensor dO = split_heads(dY);                                  // step 8
+  const Tensor dP = tinylm::matmul(dO, v.transpose(-2, -1));          // step 9: dO V^T
+  const Tensor dV = tinylm::matmul(P.transpose(-2, -1), dO);          //         P^T dO
+  const Tensor dS = P * (dP - (dP * P).sum({-1}, true));              // step 10
+  const Tensor dQ = tinylm::matmul(dS, k) * scale;                    // step 11: dS K / sqrt(HS)
+  const Tensor dK = tinylm::matmul(dS.transpose(-2, -1), q) * scale;  //          dS^T Q / sqrt(HS)
   const Tensor dqkv = tinylm::cat<double>({merge_heads(dQ), merge_heads(dK), merge_heads(dV)}, 2);  // step 12
   const Tensor dW_attn = tinylm::matmul(p.x.reshape({-1, C}).transpose(0, 1), dqkv.reshape({-1, 3 * C}));
   const Tensor db_attn = dqkv.sum({0, 1});
-  const Tensor dx = tinylm::matmul(dqkv, p.w_attn.transpose(0, 1));                               // step 13
+  const Tensor dx = tinylm::matmul(dqkv, p.w_attn.transpose(0, 1));  // step 13
 
   // ---- numerically
   Tails tails{p, value(q), value(k), value(v), value(P)};

@@ -4,8 +4,8 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -91,8 +91,10 @@ class Flags {
     if constexpr (std::is_same_v<P, bool*>) d << (*target ? "true" : "false");
     else if constexpr (std::is_same_v<P, std::string*>) d << (target->empty() ? "none" : "'" + *target + "'");
     else d << *target;
-    const char* kind = std::is_same_v<P, std::string*> ? "TEXT" : std::is_same_v<P, int64_t*> ? "INT"
-                       : std::is_same_v<P, double*>    ? "NUMBER" : "";
+    const char* kind = std::is_same_v<P, std::string*> ? "TEXT"
+                       : std::is_same_v<P, int64_t*>   ? "INT"
+                       : std::is_same_v<P, double*>    ? "NUMBER"
+                                                       : "";
     flags_[name] = {target, help, kind, d.str()};
     order_.push_back(name);
   }

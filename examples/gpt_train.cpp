@@ -10,14 +10,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,7 +33,7 @@ using tinylm::data::TokenDataset;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-  std::string data, val_data, init, resume, save, out = "out", optimizer = "adamw", device = "cpu", prompt;
+  std::string data, val_data, init, resume, save, out = "out", optimizer = "adamw", prompt;
   int64_t vocab_size = 0, n_layer = 4, n_head = 4, n_embd = 128, block_size = 128;
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
@@ -44,7 +44,9 @@ struct Options {
 };
 
 void define_flags(examples::Flags& f, Options& o) {
-  f.add("data", &o.data, "training text file (one token per character), or an llm.c .bin token shard; none: the built-in synthetic corpus");
+  f.add("data", &o.data,
+        "training text file (one token per character), or an llm.c .bin token shard; none: the built-in synthetic "
+        "corpus");
   f.add("val-data", &o.val_data, "validation file of the same kind; none: the last 10% of --data");
   f.add("vocab-size", &o.vocab_size, "vocabulary size of a .bin shard's tokens");
   f.add("synthetic-chars", &o.synthetic_chars, "characters of synthetic corpus to generate");
@@ -56,7 +58,8 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("batch-size", &o.batch_size, "sequences per micro-batch B");
   f.add("grad-accum", &o.grad_accum, "micro-batches per optimizer step");
   f.add("steps", &o.steps, "optimizer steps in total (with --resume: including the ones already done)");
-  f.add("stop-at", &o.stop_at, "end this run after this step, as if interrupted; --resume continues it (0: run to --steps)");
+  f.add("stop-at", &o.stop_at,
+        "end this run after this step, as if interrupted; --resume continues it (0: run to --steps)");
   f.add("save-every", &o.save_every, "also save the checkpoint every this many steps (0: only at the end)");
   f.add("lr", &o.lr, "peak learning rate");
   f.add("min-lr", &o.min_lr, "learning rate at the end of the cosine decay");
@@ -67,7 +70,6 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("momentum", &o.momentum, "SGD momentum");
   f.add("seed", &o.seed, "seed for initialization, batches, dropout and sampling");
   f.add("threads", &o.threads, "CPU threads (0: all cores)");
-  f.add("device", &o.device, "cpu or cuda");
   f.add("eval-every", &o.eval_every, "steps between validation evaluations");
   f.add("eval-iters", &o.eval_iters, "batches per validation evaluation");
   f.add("sample-tokens", &o.sample_tokens, "tokens to sample after training (0: no sample)");
@@ -76,7 +78,8 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("top-p", &o.top_p, "sample from the smallest set of tokens with this much probability (1: all)");
   f.add("prompt", &o.prompt, "text the sample continues; none: a newline (or the first validation token)");
   f.add("grad-norms", &o.grad_norms, "print every parameter's gradient norm every this many steps (0: never)");
-  f.add("attention-map", &o.attention_map, "after training, draw every head's attention weights for the prompt into OUT/attention.svg");
+  f.add("attention-map", &o.attention_map,
+        "after training, draw every head's attention weights for the prompt into OUT/attention.svg");
   f.add("init", &o.init, "start from the weights in this checkpoint");
   f.add("resume", &o.resume, "continue the run saved in this checkpoint");
   f.add("save", &o.save, "checkpoint path; none: OUT/model.safetensors");
@@ -111,7 +114,7 @@ void validate(const Options& o) {
   tinylm::lm::SamplingOptions{o.temperature, o.top_k, o.top_p}.validate();
 }
 
-bool is_shard(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".bin") == 0; }
+bool is_shard(const std::string& path) { return path.size() > 4 && path.ends_with(".bin"); }
 
 /// Training and validation tokens, the tokenizer (text data), and the entropy floor (synthetic data).
 struct Data {
@@ -296,8 +299,6 @@ int run(int argc, char** argv) {
   define_flags(flags, o);
   if (!flags.parse(argc, argv)) return 0;
   validate(o);
-  tinylm::check_device_supported(tinylm::Device::parse(o.device), "--device");
-  TINYLM_CHECK(o.device == "cpu", "--device ", o.device, ": gpt_train runs on the CPU in this build");
   if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
 
   const Data data = load_data(o);
@@ -309,8 +310,8 @@ int run(int argc, char** argv) {
   data.val.check_fits(cfg.block_size);
   if (ckpt && data.tokenizer) {
     auto it = ckpt->metadata().find("tinylm.tokenizer");
-    TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->to_string(), "checkpoint '",
-                 ckpt_path, "' was trained on a different vocabulary than ", data.description);
+    TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->to_string(), "checkpoint '", ckpt_path,
+                 "' was trained on a different vocabulary than ", data.description);
   }
 
   const std::string save_path = o.save.empty() ? o.out + "/model.safetensors" : o.save;
@@ -321,8 +322,12 @@ int run(int argc, char** argv) {
   if (ckpt) tinylm::io::load_gpt_weights(*ckpt, model);
   std::unique_ptr<tinylm::optim::Optimizer<float>> opt;
   const auto groups = tinylm::optim::decay_groups(model.named_parameters(), o.lr, o.weight_decay);
-  if (o.optimizer == "adamw") opt = std::make_unique<tinylm::optim::AdamW<float>>(groups, tinylm::optim::AdamOptions{o.lr, 0.9, 0.95, 1e-8, o.weight_decay});
-  else opt = std::make_unique<tinylm::optim::SGD<float>>(groups, tinylm::optim::SGDOptions{o.lr, o.momentum, o.weight_decay, false});
+  if (o.optimizer == "adamw")
+    opt = std::make_unique<tinylm::optim::AdamW<float>>(
+        groups, tinylm::optim::AdamOptions{o.lr, 0.9, 0.95, 1e-8, o.weight_decay});
+  else
+    opt = std::make_unique<tinylm::optim::SGD<float>>(
+        groups, tinylm::optim::SGDOptions{o.lr, o.momentum, o.weight_decay, false});
   const auto schedule = tinylm::optim::LRSchedule::warmup_cosine(o.lr, o.min_lr, std::min(o.warmup, o.steps), o.steps);
 
   tinylm::Generator data_gen(static_cast<uint64_t>(o.seed) * 2654435761u + 1);
@@ -366,7 +371,6 @@ int run(int argc, char** argv) {
 
   const bool tty = ::isatty(STDOUT_FILENO);
   std::vector<MetricsRow> rows;
-  if (start > 0) rows = read_metrics(o.out + "/metrics.csv", start);
   if (start > 0) rows = read_metrics(o.out + "/metrics.csv", start);
   double last_val = NAN, elapsed = 0;
   const auto t_start = Clock::now();
@@ -422,12 +426,12 @@ int run(int argc, char** argv) {
 
   if (o.attention_map) {
     TINYLM_CHECK(data.tokenizer.has_value(), "--attention-map needs text data (a .bin shard has no tokenizer here)");
-    std::vector<int32_t> p = o.prompt.empty()
-                                 ? std::vector<int32_t>(data.val.tokens().begin(),
-                                                        data.val.tokens().begin() + std::min<int64_t>(32, data.val.size()))
-                                 : data.tokenizer->encode(o.prompt);
-    TINYLM_CHECK(!p.empty() && static_cast<int64_t>(p.size()) <= cfg.block_size, "--attention-map: the prompt must hold 1 to ",
-                 cfg.block_size, " tokens, it holds ", p.size());
+    std::vector<int32_t> p =
+        o.prompt.empty() ? std::vector<int32_t>(data.val.tokens().begin(),
+                                                data.val.tokens().begin() + std::min<int64_t>(32, data.val.size()))
+                         : data.tokenizer->encode(o.prompt);
+    TINYLM_CHECK(!p.empty() && static_cast<int64_t>(p.size()) <= cfg.block_size,
+                 "--attention-map: the prompt must hold 1 to ", cfg.block_size, " tokens, it holds ", p.size());
     write_attention_map(model, p, *data.tokenizer, o.out + "/attention.svg");
     std::printf("wrote %s/attention.svg\n", o.out.c_str());
   }
@@ -445,8 +449,8 @@ int run(int argc, char** argv) {
       prompt = {data.val.tokens().front()};
     }
     tinylm::Generator sample_gen(static_cast<uint64_t>(o.seed) + 7);
-    const auto tokens = tinylm::lm::generate(model, prompt, o.sample_tokens, {o.temperature, o.top_k, o.top_p},
-                                             sample_gen);
+    const auto tokens =
+        tinylm::lm::generate(model, prompt, o.sample_tokens, {o.temperature, o.top_k, o.top_p}, sample_gen);
     std::printf("\n--- sample (%lld tokens, temperature %g) ---\n", (long long)o.sample_tokens, o.temperature);
     if (data.tokenizer) {
       std::printf("%s\n", data.tokenizer->decode(tokens).c_str());

@@ -110,7 +110,8 @@ int run(int argc, char** argv) {
   f.add("threads", &o.threads, "CPU threads (0: all cores)");
   if (!f.parse(argc, argv)) return 0;
   if (o.max_order < 1 || o.max_order > 8) throw examples::UsageError("--max-order must be 1 to 8");
-  if (o.gpt_steps < 1 || o.lstm_steps < 1) throw examples::UsageError("--gpt-steps and --lstm-steps must be at least 1");
+  if (o.gpt_steps < 1 || o.lstm_steps < 1)
+    throw examples::UsageError("--gpt-steps and --lstm-steps must be at least 1");
   if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
 
   // ---- data: one tokenizer, one split, one evaluation set
@@ -129,7 +130,8 @@ int run(int argc, char** argv) {
   const auto tok = tinylm::data::CharTokenizer::from_text(text);
   const auto ids = tok.encode(text);
   const auto split = static_cast<std::ptrdiff_t>(tinylm::data::utf8_decode(text.substr(0, cut)).size());
-  const TokenDataset train({ids.begin(), ids.begin() + split}, "train split"), val({ids.begin() + split, ids.end()}, "validation split");
+  const TokenDataset train({ids.begin(), ids.begin() + split}, "train split"),
+      val({ids.begin() + split, ids.end()}, "validation split");
   const int64_t T = o.block_size, V = tok.vocab_size();
   const auto chunks = val.chunks(T);
   std::printf("data: %s, %lld characters, %lld distinct; train %lld, validation %lld (%zu chunks of %lld + 1)\n",
@@ -156,8 +158,9 @@ int run(int argc, char** argv) {
 
   // ---- recurrence
   nn::LSTMLM<float> lstm({V, o.lstm_embd, o.lstm_hidden, o.lstm_layers}, static_cast<uint64_t>(o.seed));
-  std::printf("LSTM (%lld layers x %lld, %lld steps of %lld x %lld tokens, truncated BPTT):\n", (long long)o.lstm_layers,
-              (long long)o.lstm_hidden, (long long)o.lstm_steps, (long long)o.batch_size, (long long)T);
+  std::printf("LSTM (%lld layers x %lld, %lld steps of %lld x %lld tokens, truncated BPTT):\n",
+              (long long)o.lstm_layers, (long long)o.lstm_hidden, (long long)o.lstm_steps, (long long)o.batch_size,
+              (long long)T);
   nn::LSTMState<float> state;
   const double lstm_secs = train_loop(lstm, o.lstm_steps, o.lr, [&](int64_t s) {
     const auto b = train.stream(o.batch_size, T, s);
@@ -168,12 +171,14 @@ int run(int argc, char** argv) {
   });
   lstm.eval();
   rows.push_back({"LSTM", std::to_string(o.lstm_layers) + " x " + std::to_string(o.lstm_hidden), lstm.num_parameters(),
-                  lstm_secs, score_chunks(chunks, T, [&](const Tensor<int32_t>& x) { return lstm.forward(x).logits; })});
+                  lstm_secs,
+                  score_chunks(chunks, T, [&](const Tensor<int32_t>& x) { return lstm.forward(x).logits; })});
 
   // ---- attention
   nn::GPT<float> gpt({V, T, o.gpt_layers, o.gpt_heads, o.gpt_embd, 0.0}, static_cast<uint64_t>(o.seed));
   std::printf("GPT (%lld layers, %lld heads, %lld wide, %lld steps of %lld x %lld tokens):\n", (long long)o.gpt_layers,
-              (long long)o.gpt_heads, (long long)o.gpt_embd, (long long)o.gpt_steps, (long long)o.batch_size, (long long)T);
+              (long long)o.gpt_heads, (long long)o.gpt_embd, (long long)o.gpt_steps, (long long)o.batch_size,
+              (long long)T);
   tinylm::Generator gen(static_cast<uint64_t>(o.seed) + 1);
   const double gpt_secs = train_loop(gpt, o.gpt_steps, o.lr, [&](int64_t) {
     const auto b = train.sample(o.batch_size, T, gen);

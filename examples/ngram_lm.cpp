@@ -12,9 +12,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <sstream>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -92,9 +92,11 @@ Encoded encode_for_arpa(const lm::ArpaLM& m, const std::string& text, bool words
 }
 
 void report(const char* what, const lm::LMScore& s) {
-  std::printf("%s: %lld tokens scored (%lld out of vocabulary, as <unk>): cross-entropy %.4f nats/token (%.4f bits), perplexity %.3f\n",
-              what, (long long)s.tokens, (long long)s.oov, s.nats_per_token(), s.nats_per_token() / std::log(2.0),
-              s.perplexity());
+  std::printf(
+      "%s: %lld tokens scored (%lld out of vocabulary, as <unk>): cross-entropy %.4f nats/token (%.4f bits), "
+      "perplexity %.3f\n",
+      what, (long long)s.tokens, (long long)s.oov, s.nats_per_token(), s.nats_per_token() / std::log(2.0),
+      s.perplexity());
 }
 
 int run(int argc, char** argv) {
@@ -171,14 +173,16 @@ int run(int argc, char** argv) {
       int64_t produced = 0;
       while (produced < o.sample) {
         const auto s = m.sample({WordTokenizer::kBos}, o.sample - produced + 1, gen, true);
-        for (std::size_t i = 1; i < s.size() && s[i] != WordTokenizer::kEos; ++i) std::printf("%s ", wtok->word(s[i]).c_str());
+        for (std::size_t i = 1; i < s.size() && s[i] != WordTokenizer::kEos; ++i)
+          std::printf("%s ", wtok->word(s[i]).c_str());
         std::printf("\n");
         produced += static_cast<int64_t>(s.size()) - 1;
       }
     } else {
       const auto s = m.sample({train[0][0]}, o.sample, gen);
       std::vector<int32_t> ids;
-      for (int32_t t : s) if (t != vocab.unk) ids.push_back(t);
+      for (int32_t t : s)
+        if (t != vocab.unk) ids.push_back(t);
       std::printf("%s\n", chars->tok.decode(ids).c_str());
     }
   }

@@ -44,14 +44,13 @@ void BM_attention(benchmark::State& state) {
   for (auto _ : state) {
     if (backward)
       k::attention_backward(grad(0), grad(1), grad(2), dc, in(0), in(1), in(2), oc, lse.data(), shape, scale);
-    else
-      k::attention_forward(o, lse.data(), in(0), in(1), in(2), shape, scale);
+    else k::attention_forward(o, lse.data(), in(0), in(1), in(2), shape, scale);
     benchmark::DoNotOptimize(dqkv.data());
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["FLOP/s"] = benchmark::Counter(double(backward ? 8 : 4) * B * NH * T * T * HS,
-                                                benchmark::Counter::kIsIterationInvariantRate,
-                                                benchmark::Counter::kIs1000);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(double(backward ? 8 : 4) * B * NH * T * T * HS, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
 }
 
 void shapes(benchmark::internal::Benchmark* b) {

@@ -24,9 +24,7 @@ std::vector<float> random_vec(int64_t n, uint64_t seed) {
   return v;
 }
 
-void set_bytes(benchmark::State& state, int64_t bytes) {
-  state.SetBytesProcessed(state.iterations() * bytes);
-}
+void set_bytes(benchmark::State& state, int64_t bytes) { state.SetBytesProcessed(state.iterations() * bytes); }
 
 void BM_add_fwd(benchmark::State& state) {
   const int64_t n = state.range(0);
@@ -88,11 +86,13 @@ void BM_layernorm_bwd(benchmark::State& state) {
   const int64_t N = state.range(0), C = state.range(1);
   tinylm::set_num_threads(int(state.range(2)));
   auto x = random_vec(N * C, 1), w = random_vec(C, 2), b = random_vec(C, 3), y = std::vector<float>(N * C);
-  auto dy = random_vec(N * C, 4), dx = std::vector<float>(N * C), dw = std::vector<float>(C), db = std::vector<float>(C);
+  auto dy = random_vec(N * C, 4), dx = std::vector<float>(N * C), dw = std::vector<float>(C),
+       db = std::vector<float>(C);
   std::vector<float> mean(N), rstd(N);
   k::layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C, 1e-5f);
   for (auto _ : state) {
-    k::layernorm_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), mean.data(), rstd.data(), w.data(), N, C);
+    k::layernorm_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), mean.data(), rstd.data(), w.data(), N,
+                          C);
     benchmark::DoNotOptimize(dx.data());
   }
   set_bytes(state, 3 * N * C * 4);
@@ -124,7 +124,8 @@ void BM_cross_entropy(benchmark::State& state) {
   for (int64_t i = 0; i < N; ++i) targets[i] = int32_t((i * 7919) % V);
   k::cross_entropy_forward(loss.data(), lse.data(), x.data(), targets.data(), N, V, int64_t{-100});
   for (auto _ : state) {
-    if (backward) k::cross_entropy_backward(dx.data(), x.data(), lse.data(), targets.data(), N, V, int64_t{-100}, 1.0f / float(N));
+    if (backward)
+      k::cross_entropy_backward(dx.data(), x.data(), lse.data(), targets.data(), N, V, int64_t{-100}, 1.0f / float(N));
     else k::cross_entropy_forward(loss.data(), lse.data(), x.data(), targets.data(), N, V, int64_t{-100});
     benchmark::DoNotOptimize(dx.data());
     benchmark::DoNotOptimize(loss.data());
@@ -214,13 +215,19 @@ void BM_sgd(benchmark::State& state) {
 BENCHMARK(BM_add_fwd)->ArgsProduct({{2048 * 384}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 BENCHMARK(BM_gelu_fwd)->ArgsProduct({{2048 * 1536}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 BENCHMARK(BM_gelu_bwd)->ArgsProduct({{2048 * 1536}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
-BENCHMARK(BM_softmax_fwd)->ArgsProduct({{8 * 6 * 256}, {256}, {1, 2}})->ArgNames({"rows", "n", "threads"})->UseRealTime();
+BENCHMARK(BM_softmax_fwd)
+    ->ArgsProduct({{8 * 6 * 256}, {256}, {1, 2}})
+    ->ArgNames({"rows", "n", "threads"})
+    ->UseRealTime();
 BENCHMARK(BM_layernorm_fwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
 BENCHMARK(BM_layernorm_bwd)->ArgsProduct({{2048}, {384}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
 
 BENCHMARK(BM_adamw)->ArgsProduct({{10'740'000}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 
-BENCHMARK(BM_softmax_bwd)->ArgsProduct({{8 * 6 * 256}, {256}, {1, 2}})->ArgNames({"rows", "n", "threads"})->UseRealTime();
+BENCHMARK(BM_softmax_bwd)
+    ->ArgsProduct({{8 * 6 * 256}, {256}, {1, 2}})
+    ->ArgNames({"rows", "n", "threads"})
+    ->UseRealTime();
 BENCHMARK(BM_sum_rows)->ArgsProduct({{2048}, {1536}, {1, 2}})->ArgNames({"N", "C", "threads"})->UseRealTime();
 BENCHMARK(BM_sum_squares)->ArgsProduct({{10'740'000}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 BENCHMARK(BM_copy_strided)->ArgsProduct({{1, 2}})->ArgNames({"threads"})->UseRealTime();
@@ -231,6 +238,9 @@ BENCHMARK(BM_cross_entropy)
     ->Args({256, 50257, 2, 1})
     ->ArgNames({"N", "V", "threads", "backward"})
     ->UseRealTime();
-BENCHMARK(BM_embedding)->ArgsProduct({{2048}, {384}, {1, 2}, {0, 1}})->ArgNames({"N", "C", "threads", "backward"})->UseRealTime();
+BENCHMARK(BM_embedding)
+    ->ArgsProduct({{2048}, {384}, {1, 2}, {0, 1}})
+    ->ArgNames({"N", "C", "threads", "backward"})
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

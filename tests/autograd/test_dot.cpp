@@ -26,7 +26,7 @@ TEST_CASE("to_dot draws ops with shapes, named parameters and plain inputs, and 
   CHECK(count(dot, "label=\"add\\n[2, 3]\"") == 2);
   CHECK(count(dot, "label=\"weight\\n[2, 3]\"") == 1);  // the named parameter, declared once though used twice
   CHECK(count(dot, "label=\"input\\n[3]\"") == 1);
-  CHECK(count(dot, " -> ") == 6);  // a->mul, b->mul, mul->add, a->add, add->add, add->sum
+  CHECK(count(dot, " -> ") == 6);     // a->mul, b->mul, mul->add, a->add, add->add, add->sum
   CHECK(count(dot, "#fdd49e") == 1);  // the root is highlighted
 }
 

@@ -155,9 +155,8 @@ TEST_CASE("a node with two outputs gets one gradient per output, undefined where
   CHECK(d.grad().to_vector() == std::vector<double>{1, 1, 1});
   // d/dx of sum(4x^2 + 3x) = 8x + 3
   CHECK(x.grad().to_vector() == std::vector<double>{11, 19, 27});
-  CHECK_THROWS_WITH_AS(tinylm::autograd::record(std::vector<Tensor<double>>{}, "none", {x},
-                                                [](const std::vector<Tensor<double>>&) {
-                                                  return std::vector<Tensor<double>>{};
-                                                }),
-                       "record: 'none' has no outputs", tinylm::Error);
+  CHECK_THROWS_WITH_AS(
+      tinylm::autograd::record(std::vector<Tensor<double>>{}, "none", {x},
+                               [](const std::vector<Tensor<double>>&) { return std::vector<Tensor<double>>{}; }),
+      "record: 'none' has no outputs", tinylm::Error);
 }

@@ -73,9 +73,8 @@ TEST_CASE("gradcheck reports a wrong backward and where it is wrong") {
 TEST_CASE("gradcheck refuses inputs it cannot perturb one element at a time") {
   auto base = th::leaf({1, 3}, 5);
   auto view = base.expand({4, 3});
-  CHECK_THROWS_WITH_AS(
-      tinylm::gradcheck([](const th::TensorList& in) { return in[0] * 2.0; }, {view}),
-      "gradcheck: input 0 is not a leaf; pass leaves and take views inside f", tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::gradcheck([](const th::TensorList& in) { return in[0] * 2.0; }, {view}),
+                       "gradcheck: input 0 is not a leaf; pass leaves and take views inside f", tinylm::Error);
 }
 
 TEST_CASE("gradcheck leaves the inputs' grads as they were") {

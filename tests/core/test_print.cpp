@@ -36,8 +36,7 @@ std::string printed(const std::string& name) {
   if (name == "empty_2d") return to_string(Tensor<float>::zeros({2, 0}));
   if (name == "scalar") return to_string(Tensor<float>::scalar(3.f));
   if (name == "nan_inf") return to_string(Tensor<float>::from_vector({-1.25f, NAN, INFINITY}));
-  if (name == "summarized_matrix_f64")
-    return to_string(Tensor<double>::arange(0.0, 1200.0).reshape({40, 30}) / 7.0);
+  if (name == "summarized_matrix_f64") return to_string(Tensor<double>::arange(0.0, 1200.0).reshape({40, 30}) / 7.0);
   if (name == "bool") return to_string(Tensor<bool>::from_vector({true, false}));
   if (name == "int32") return to_string(Tensor<int32_t>::from_vector({1, -2}));
   if (name == "wrapped") return to_string(Tensor<float>::arange(0.f, 30.f) * 1.5f);
@@ -53,9 +52,10 @@ std::string printed(const std::string& name) {
 TEST_CASE("tensors print exactly as PyTorch prints them") {
   const auto cases = load_cases();
   CHECK(cases.size() >= 15);
-  for (const auto& [name, expected] : cases) {
+  for (const auto& c : cases) {
+    const std::string& name = c.first;  // INFO captures it: not a structured binding (Clang 14)
     INFO("case " << name);
-    CHECK(printed(name) == expected);
+    CHECK(printed(name) == c.second);
   }
 }
 

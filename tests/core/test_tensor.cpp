@@ -122,11 +122,11 @@ TEST_CASE("element access and misuse give clear errors") {
                        "Tensor::from_vector: 3 values cannot fill shape [2, 2] (4 elements)", tinylm::Error);
   CHECK_THROWS_WITH_AS(t.narrow(1, 2, 2), "narrow: start 2 and length 2 do not fit in dim 1 of size 3 (shape [2, 3])",
                        tinylm::Error);
-  CHECK_THROWS_WITH_AS(t.expand({4, 3}), "expand: cannot expand shape [2, 3] to [4, 3] (dim 0: 2 vs 4)",
-                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(t.expand({4, 3}), "expand: cannot expand shape [2, 3] to [4, 3] (dim 0: 2 vs 4)", tinylm::Error);
   CHECK_THROWS_WITH_AS(t.permute({0, 0}), "permute: dim 0 appears twice in [0, 0]", tinylm::Error);
   auto ids = Tensor<int64_t>::zeros({2});
-  CHECK_THROWS_WITH_AS(ids.requires_grad_(), "requires_grad_: only float32 and float64 tensors can require grad (this one is int64)",
+  CHECK_THROWS_WITH_AS(ids.requires_grad_(),
+                       "requires_grad_: only float32 and float64 tensors can require grad (this one is int64)",
                        tinylm::Error);
 }
 

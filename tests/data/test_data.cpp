@@ -29,12 +29,14 @@ TEST_CASE("char tokenizer: sorted vocabulary, round trip, UTF-8") {
 
 TEST_CASE("char tokenizer: unknown characters get the chosen policy") {
   const auto tok = CharTokenizer::from_text("abc");
-  CHECK_THROWS_WITH_AS(tok.encode("abz"), "CharTokenizer::encode: character 'z' (U+007A) at position 2 is not in the vocabulary",
+  CHECK_THROWS_WITH_AS(tok.encode("abz"),
+                       "CharTokenizer::encode: character 'z' (U+007A) at position 2 is not in the vocabulary",
                        tinylm::Error);
   CHECK(tok.encode("azb", CharTokenizer::Unknown::Skip) == std::vector<int32_t>{0, 1});
   CHECK(tok.encode("azb", CharTokenizer::Unknown::Replace, 2) == std::vector<int32_t>{0, 2, 1});
   CHECK_THROWS_WITH_AS(tok.decode(std::vector<int32_t>{0, 3}),
-                       "CharTokenizer::decode: id 3 at position 1 is out of range for a vocabulary of 3", tinylm::Error);
+                       "CharTokenizer::decode: id 3 at position 1 is out of range for a vocabulary of 3",
+                       tinylm::Error);
   CHECK_THROWS_WITH_AS(CharTokenizer::from_text("a\xff"), "CharTokenizer: invalid UTF-8 at byte 1", tinylm::Error);
   CHECK_THROWS_WITH_AS(CharTokenizer::from_text(""), "CharTokenizer: cannot build a vocabulary from empty text",
                        tinylm::Error);
@@ -55,15 +57,18 @@ TEST_CASE("token shards round trip in llm.c's layout, and malformed shards are n
     CHECK(header[2] == 4);
   }
   std::filesystem::resize_file(path, 1024 + 6);
-  CHECK_THROWS_WITH_AS(data::read_shard(path),
-                       ("read_shard: '" + path + "': header (byte 8) says 4 tokens, which need 1032 bytes, but the file has 1030").c_str(),
-                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(
+      data::read_shard(path),
+      ("read_shard: '" + path + "': header (byte 8) says 4 tokens, which need 1032 bytes, but the file has 1030")
+          .c_str(),
+      tinylm::Error);
   {
     std::ofstream out(path, std::ios::binary);
     out << "not a shard";
   }
   CHECK_THROWS_WITH_AS(data::read_shard(path),
-                       ("read_shard: '" + path + "' has 11 bytes, fewer than the 1024-byte header").c_str(), tinylm::Error);
+                       ("read_shard: '" + path + "' has 11 bytes, fewer than the 1024-byte header").c_str(),
+                       tinylm::Error);
   std::filesystem::remove(path);
   CHECK_THROWS_WITH_AS(data::read_shard(path), ("read_shard: cannot open '" + path + "'").c_str(), tinylm::Error);
 }
@@ -89,9 +94,10 @@ TEST_CASE("batches: y is x shifted by one, reproducible by seed, and too-short d
   const auto [train, val] = ds.split(0.1);
   CHECK(train.size() == 90);
   CHECK(val.tokens().front() == 90);
-  CHECK_THROWS_WITH_AS(val.sample(1, 10, g1),
-                       "toy (validation split): 10 tokens cannot fill one block of 10 (a block needs block_size + 1 tokens)",
-                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(
+      val.sample(1, 10, g1),
+      "toy (validation split): 10 tokens cannot fill one block of 10 (a block needs block_size + 1 tokens)",
+      tinylm::Error);
 }
 
 TEST_CASE("synthetic corpus: deterministic, English-like, and its entropy is the text's true log-probability") {
@@ -99,7 +105,8 @@ TEST_CASE("synthetic corpus: deterministic, English-like, and its entropy is the
   CHECK(c.text.size() == 20000);
   CHECK(data::generate_synthetic(20000, 3).text == c.text);
   CHECK(data::generate_synthetic(20000, 4).text != c.text);
-  for (char ch : c.text) CHECK((std::isalpha(static_cast<unsigned char>(ch)) || std::string(" .,!?\n").find(ch) != std::string::npos));
+  for (char ch : c.text)
+    CHECK((std::isalpha(static_cast<unsigned char>(ch)) || std::string(" .,!?\n").find(ch) != std::string::npos));
 
   // Re-derive every choice from the text alone with the grammar's tables and
   // add up -ln p: this must equal the generator's own account.
@@ -118,7 +125,8 @@ TEST_CASE("synthetic corpus: deterministic, English-like, and its entropy is the
     double p = 0;
     if (!start && (c.text[pos] == '.' || c.text[pos] == '!' || c.text[pos] == '?')) {
       if (pos + 1 >= c.text.size()) break;
-      for (const auto& t : g.next[role]) if (t.to == kEnd) p = t.p;
+      for (const auto& t : g.next[role])
+        if (t.to == kEnd) p = t.p;
       const double pp = c.text[pos] == '.' ? 0.8 : 0.1, ps = c.text[pos + 1] == ' ' ? 0.85 : 0.15;
       nats += -std::log(p * pp * ps);
       pos += 2;

@@ -30,9 +30,7 @@ struct Twice : tinylm::autograd::Function<Twice> {
 };
 #endif
 
-[[maybe_unused]] std::string temp_path(const char* name) {
-  return std::string("/tmp/tinylm_use_alone_") + name;
-}
+[[maybe_unused]] std::string temp_path(const char* name) { return std::string("/tmp/tinylm_use_alone_") + name; }
 
 void use() {
 #if defined(TINYLM_USE_tinylm_tinylm_hpp)
@@ -58,8 +56,7 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_core_error_hpp)
   try {
     TINYLM_CHECK(false, "x is ", 3);
-  } catch (const tinylm::Error&) {
-  }
+  } catch (const tinylm::Error&) {}
 #elif defined(TINYLM_USE_tinylm_core_print_hpp)
   (void)tinylm::to_string(tinylm::Tensor<float>::ones({2, 2}));
 #elif defined(TINYLM_USE_tinylm_core_rng_hpp)
@@ -139,8 +136,8 @@ void use() {
                                      1e-5f);
 #else
   tinylm::kernels::cpu::layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(),
-                                          static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), 2,
-                                          3, 1e-5f);
+                                          static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), 2, 3,
+                                          1e-5f);
 #endif
 #elif defined(TINYLM_USE_tinylm_kernels_cross_entropy_hpp) || defined(TINYLM_USE_tinylm_kernels_cpu_cross_entropy_hpp)
   std::vector<float> x(6, 1), loss(2), lse(2), dx(6);
@@ -182,8 +179,8 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_kernels_optim_hpp) || defined(TINYLM_USE_tinylm_kernels_cpu_optim_hpp)
   std::vector<float> p(4, 1), g(4, 1), m(4), v(4);
 #if defined(TINYLM_USE_tinylm_kernels_optim_hpp)
-  tinylm::kernels::adam_update(tinylm::Device::cpu(), p.data(), g.data(), m.data(), v.data(), 4, 1e-3, 0.9, 0.999,
-                               1e-8, 0.1, true, 1);
+  tinylm::kernels::adam_update(tinylm::Device::cpu(), p.data(), g.data(), m.data(), v.data(), 4, 1e-3, 0.9, 0.999, 1e-8,
+                               0.1, true, 1);
   tinylm::kernels::sgd_update(tinylm::Device::cpu(), p.data(), g.data(), m.data(), 4, 0.1, 0.9, 0.0, false);
 #else
   tinylm::kernels::cpu::sgd_update(p.data(), g.data(), static_cast<float*>(nullptr), 4, 0.1, 0.0, 0.0, false);
@@ -386,8 +383,7 @@ void use() {
   // ---- nn -----------------------------------------------------------------
 #elif defined(TINYLM_USE_tinylm_nn_module_hpp)
   struct Affine : tinylm::nn::Module<float> {
-    tinylm::Tensor<float> w =
-        this->register_parameter("w", tinylm::Tensor<float>::ones({2}), tinylm::nn::Decay::Yes);
+    tinylm::Tensor<float> w = this->register_parameter("w", tinylm::Tensor<float>::ones({2}), tinylm::nn::Decay::Yes);
   } m;
   m.load_state_dict(m.state_dict());
   (void)m.named_parameters();
@@ -444,8 +440,8 @@ void use() {
   (w * w).sum().backward();
   (void)tinylm::optim::clip_grad_norm(std::vector{w}, 1.0);
   (void)tinylm::optim::grad_norms(std::vector{tinylm::nn::Parameter<float>{"w", w, tinylm::nn::Decay::Yes}});
-  (void)tinylm::optim::decay_groups(std::vector{tinylm::nn::Parameter<float>{"w", w, tinylm::nn::Decay::Yes}},
-                                    1e-3, 0.1);
+  (void)tinylm::optim::decay_groups(std::vector{tinylm::nn::Parameter<float>{"w", w, tinylm::nn::Decay::Yes}}, 1e-3,
+                                    0.1);
 #elif defined(TINYLM_USE_tinylm_optim_adam_hpp) || defined(TINYLM_USE_tinylm_optim_sgd_hpp)
   auto w = tinylm::Tensor<float>::ones({3});
   w.requires_grad_();

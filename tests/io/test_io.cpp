@@ -13,9 +13,7 @@ std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("tinylm_test_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+void write_bytes(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 std::string with_header(const std::string& json, const std::string& data = "") {
   std::string s(8, '\0');
@@ -54,9 +52,10 @@ TEST_CASE("safetensors: round trip of several dtypes with metadata") {
   CHECK(f.get<double>("d").to_vector() == std::vector<double>{0.1, 0.2, 0.3});
   CHECK(f.get_int<int64_t>("i").to_vector() == std::vector<int64_t>{0, 1, 2, 3, 4});
   CHECK(f.get_int<uint16_t>("u").to_vector() == std::vector<uint16_t>{7, 65535});
-  CHECK_THROWS_WITH_AS(f.get_int<int32_t>("i"), ("safetensors: '" + path + "': tensor 'i' has dtype I64, expected I32").c_str(),
+  CHECK_THROWS_WITH_AS(f.get_int<int32_t>("i"),
+                       ("safetensors: '" + path + "': tensor 'i' has dtype I64, expected I32").c_str(), tinylm::Error);
+  CHECK_THROWS_WITH_AS(f.get<float>("nope"), ("safetensors: '" + path + "' has no tensor 'nope'").c_str(),
                        tinylm::Error);
-  CHECK_THROWS_WITH_AS(f.get<float>("nope"), ("safetensors: '" + path + "' has no tensor 'nope'").c_str(), tinylm::Error);
   // the data section starts 8-byte aligned
   uint64_t n = 0;
   std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(&n), 8);
@@ -68,7 +67,11 @@ TEST_CASE("safetensors: F16 and BF16 are converted on read") {
   const std::string path = temp_path("half.safetensors");
   // 1.0 and -2.5 as F16 (0x3C00, 0xC100) and as BF16 (0x3F80, 0xC020)
   std::string data("\x00\x3C\x00\xC1\x80\x3F\x20\xC0", 8);
-  write_bytes(path, with_header(R"({"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]}})", data));
+  write_bytes(
+      path,
+      with_header(
+          R"({"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]}})",
+          data));
   const auto f = io::SafetensorsFile::read(path);
   CHECK(f.get<float>("h").to_vector() == std::vector<float>{1.0f, -2.5f});
   CHECK(f.get<float>("b").to_vector() == std::vector<float>{1.0f, -2.5f});
@@ -79,8 +82,8 @@ TEST_CASE("safetensors: malformed files get errors naming the file and the fault
   const std::string path = temp_path("bad.safetensors");
   const std::string p = "safetensors: '" + path + "'";
   write_bytes(path, "abc");
-  CHECK_THROWS_WITH_AS(io::SafetensorsFile::read(path), (p + " has 3 bytes, too few for the 8-byte header length").c_str(),
-                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(io::SafetensorsFile::read(path),
+                       (p + " has 3 bytes, too few for the 8-byte header length").c_str(), tinylm::Error);
   write_bytes(path, with_header("{}").substr(0, 8) + "{");
   {
     std::string s = with_header("{}");
@@ -89,7 +92,8 @@ TEST_CASE("safetensors: malformed files get errors naming the file and the fault
     write_bytes(path, s);
   }
   CHECK_THROWS_WITH_AS(io::SafetensorsFile::read(path),
-                       (p + ": header length 1000 (byte 0) runs past the end of the 10-byte file").c_str(), tinylm::Error);
+                       (p + ": header length 1000 (byte 0) runs past the end of the 10-byte file").c_str(),
+                       tinylm::Error);
   write_bytes(path, with_header(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})", std::string(8, '\0')));
   CHECK_THROWS_WITH_AS(io::SafetensorsFile::read(path),
                        (p + " header (which starts at byte 8): bad JSON at byte 53: expected ',' or '}'").c_str(),
@@ -103,7 +107,8 @@ TEST_CASE("safetensors: malformed files get errors naming the file and the fault
                        (p + ": tensor 't' data_offsets [0, 16] do not fit the 8 data bytes after byte 63").c_str(),
                        tinylm::Error);
   write_bytes(path, with_header(R"({"t":{"dtype":"Q7","shape":[1],"data_offsets":[0,1]}})", std::string(1, '\0')));
-  CHECK_THROWS_WITH_AS(io::SafetensorsFile::read(path), (p + ": tensor 't' has unknown dtype 'Q7'").c_str(), tinylm::Error);
+  CHECK_THROWS_WITH_AS(io::SafetensorsFile::read(path), (p + ": tensor 't' has unknown dtype 'Q7'").c_str(),
+                       tinylm::Error);
   std::filesystem::remove(path);
 }
 
@@ -142,9 +147,11 @@ TEST_CASE("GPT checkpoints: save then load gives identical logits; HF names and 
   nn::GPT<float> c(cfg, 3);
   io::load_gpt_weights(io::SafetensorsFile::read(hf), c);
   CHECK(a.forward(x).to_vector() == c.forward(x).to_vector());
-  CHECK_THROWS_WITH_AS(io::read_gpt_config(io::SafetensorsFile::read(hf)),
-                       ("checkpoint '" + hf + "' has no 'tinylm.config' in its metadata: it was not written by tinylm's save_gpt").c_str(),
-                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(
+      io::read_gpt_config(io::SafetensorsFile::read(hf)),
+      ("checkpoint '" + hf + "' has no 'tinylm.config' in its metadata: it was not written by tinylm's save_gpt")
+          .c_str(),
+      tinylm::Error);
   nn::GPT<float> wrong({13, 8, 2, 2, 16, 0.0}, 3);
   try {
     io::load_gpt_weights(f, wrong);
@@ -166,7 +173,8 @@ TEST_CASE("training N steps equals training k, saving, resuming and training N -
   std::vector<int32_t> toks(300);
   for (int i = 0; i < 300; ++i) toks[i] = (i * 7 + i / 5) % 11;
   const tinylm::data::TokenDataset ds(toks, "toy");
-  auto train = [&](nn::GPT<float>& m, tinylm::optim::AdamW<float>& opt, tinylm::Generator& gen, int64_t from, int64_t to) {
+  auto train = [&](nn::GPT<float>& m, tinylm::optim::AdamW<float>& opt, tinylm::Generator& gen, int64_t from,
+                   int64_t to) {
     for (int64_t s = from; s < to; ++s) {
       opt.set_lr(tinylm::optim::LRSchedule::warmup_cosine(1e-2, 1e-3, 2, 6)(s));
       opt.zero_grad();

@@ -14,9 +14,9 @@ TEST_CASE("a device without an implementation gets an error naming the kernel an
   CHECK_THROWS_WITH_AS(tinylm::kernels::softmax_forward(tinylm::Device::cuda(1), y.data(), x.data(), 2, 3, 1, false),
                        "kernel softmax_forward: no implementation for device cuda:1 in this build of tinylm",
                        tinylm::Error);
-  CHECK_THROWS_WITH_AS(
-      tinylm::kernels::gemm<float>(tinylm::Device::cuda(), {.M = 1, .N = 1, .K = 1, .a = {x.data(), 1},
-                                                            .b = {x.data(), 1}, .c = y.data(), .ldc = 1}),
-      "kernel gemm: no implementation for device cuda:0 in this build of tinylm", tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::kernels::gemm<float>(
+                           tinylm::Device::cuda(),
+                           {.M = 1, .N = 1, .K = 1, .a = {x.data(), 1}, .b = {x.data(), 1}, .c = y.data(), .ldc = 1}),
+                       "kernel gemm: no implementation for device cuda:0 in this build of tinylm", tinylm::Error);
   CHECK(y == std::vector<float>(6, 0.0f));  // nothing was written
 }

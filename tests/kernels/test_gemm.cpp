@@ -6,12 +6,13 @@ namespace {
 
 // C = alpha * op(A) op(B) + beta * C (+ bias on every row) with plain loops, in double.
 std::vector<double> naive_gemm(const std::vector<double>& a, const std::vector<double>& b, std::vector<double> c,
-                               int64_t M, int64_t N, int64_t K, bool ta, bool tb, int64_t lda, int64_t ldb,
-                               int64_t ldc, double alpha, double beta, const std::vector<double>& bias = {}) {
+                               int64_t M, int64_t N, int64_t K, bool ta, bool tb, int64_t lda, int64_t ldb, int64_t ldc,
+                               double alpha, double beta, const std::vector<double>& bias = {}) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       double s = 0;
-      for (int64_t p = 0; p < K; ++p) s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      for (int64_t p = 0; p < K; ++p)
+        s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
       c[i * ldc + j] = alpha * s + beta * c[i * ldc + j] + (bias.empty() ? 0.0 : bias[j]);
     }
   return c;
@@ -25,7 +26,8 @@ void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, doub
   std::vector<double> a((ta ? K : M) * lda), b((tb ? N : K) * ldb), c(M * ldc), bias(with_bias ? N : 0);
   for (auto* v : {&a, &b, &c, &bias})
     for (auto& x : *v) x = g.uniform() * 2 - 1;
-  std::vector<T> at(a.begin(), a.end()), bt(b.begin(), b.end()), ct(c.begin(), c.end()), biast(bias.begin(), bias.end());
+  std::vector<T> at(a.begin(), a.end()), bt(b.begin(), b.end()), ct(c.begin(), c.end()),
+      biast(bias.begin(), bias.end());
   k::gemm<T>({.M = M,
               .N = N,
               .K = K,
@@ -47,8 +49,8 @@ void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, doub
 TEST_CASE("gemm matches a naive triple loop for every transpose combination and odd sizes") {
   for (bool ta : {false, true})
     for (bool tb : {false, true})
-      for (auto [M, N, K] : {std::tuple{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {130, 70, 9}, {3, 200, 40}, {1, 90, 1500},
-                             {4, 70, 600}}) {
+      for (auto [M, N, K] :
+           {std::tuple{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {130, 70, 9}, {3, 200, 40}, {1, 90, 1500}, {4, 70, 600}}) {
         check_gemm<double>(M, N, K, ta, tb, 0, 1.0, 0.0, 1e-12);
         check_gemm<double>(M, N, K, ta, tb, 3, 0.5, 2.0, 1e-12);
         check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 1.0, 1e-4);
@@ -64,7 +66,15 @@ TEST_CASE("gemm adds a bias to every row, on the few-rows path and when threads 
         check_gemm<float>(M, N, K, ta, tb, 1, 1.0, 0.0, 1e-4, true);
       }
   std::vector<float> c{1, 2, 3, 4}, bias{10, 20};  // K = 0: C = beta C + bias
-  k::gemm<float>({.M = 2, .N = 2, .K = 0, .a = {nullptr, 0}, .b = {nullptr, 2}, .c = c.data(), .ldc = 2, .beta = 0.5f, .bias = bias.data()});
+  k::gemm<float>({.M = 2,
+                  .N = 2,
+                  .K = 0,
+                  .a = {nullptr, 0},
+                  .b = {nullptr, 2},
+                  .c = c.data(),
+                  .ldc = 2,
+                  .beta = 0.5f,
+                  .bias = bias.data()});
   CHECK(c == std::vector<float>{10.5f, 21, 11.5f, 22});
 }
 
@@ -82,11 +92,12 @@ TEST_CASE("batched gemm applies per-batch offsets (broadcast operands repeat)") 
   for (auto& x : a) x = g.uniform();
   for (auto& x : b) x = g.uniform();
   const int64_t ao[2] = {0, M * K}, bo[2] = {0, 0};
-  k::gemm_batched<double>({.gemm = {.M = M, .N = N, .K = K, .a = {a.data(), K}, .b = {b.data(), N}, .c = c.data(), .ldc = N},
-                           .batch = 2,
-                           .a_offsets = ao,
-                           .b_offsets = bo,
-                           .c_stride = M * N});
+  k::gemm_batched<double>(
+      {.gemm = {.M = M, .N = N, .K = K, .a = {a.data(), K}, .b = {b.data(), N}, .c = c.data(), .ldc = N},
+       .batch = 2,
+       .a_offsets = ao,
+       .b_offsets = bo,
+       .c_stride = M * N});
   for (int bi = 0; bi < 2; ++bi) {
     std::vector<double> ab(a.begin() + bi * M * K, a.begin() + (bi + 1) * M * K);
     const auto want = naive_gemm(ab, b, std::vector<double>(M * N, 0), M, N, K, false, false, K, N, N, 1, 0);

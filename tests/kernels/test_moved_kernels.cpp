@@ -3,6 +3,7 @@
 // against a plain loop, at sizes with remainders, and with 1 and 2 threads
 // (the same bits both ways).
 
+#include <array>
 #include <cmath>
 
 #include "helpers.hpp"
@@ -33,8 +34,8 @@ void on_1_and_2_threads(F f) {
 }  // namespace
 
 TEST_CASE("gather_forward and gather_backward equal plain loops; repeated indices add up") {
-  for (auto [outer, n, m, inner] : {std::tuple{int64_t{3}, int64_t{5}, int64_t{4}, int64_t{7}}, {1, 1, 1, 1},
-                                    {2000, 3, 9, 5}}) {
+  for (auto size : {std::array<int64_t, 4>{3, 5, 4, 7}, {1, 1, 1, 1}, {2000, 3, 9, 5}}) {
+    const int64_t outer = size[0], n = size[1], m = size[2], inner = size[3];
     const auto x = uniform(outer * n * inner, 1), dout = uniform(outer * m * inner, 2);
     tinylm::Generator g(3);
     std::vector<int64_t> idx(static_cast<std::size_t>(outer * m * inner));
@@ -84,7 +85,8 @@ TEST_CASE("find_invalid_index finds the first index out of range, allowing one v
 }
 
 TEST_CASE("lstm_cell_forward and lstm_cell_backward equal the formulas, with absent dh or dc") {
-  for (auto [B, H] : {std::pair{int64_t{3}, int64_t{5}}, {1, 1}, {40, 33}}) {
+  for (auto size : {std::array<int64_t, 2>{3, 5}, {1, 1}, {40, 33}}) {
+    const int64_t B = size[0], H = size[1];
     const auto gates = uniform(B * 4 * H, 6, -3, 3), cp = uniform(B * H, 7, -2, 2);
     const auto dh = uniform(B * H, 8), dc = uniform(B * H, 9);
     auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };

@@ -34,8 +34,10 @@ TEST_CASE("sample_logits draws with the stated frequencies") {
 
 TEST_CASE("generation with the KV cache gives the same tokens as generation without it") {
   nn::GPT<double> m({13, 10, 2, 2, 8, 0.0}, 3);
-  for (auto opt : {lm::SamplingOptions{0.0, 0, 1.0}, lm::SamplingOptions{1.0, 0, 1.0}, lm::SamplingOptions{0.8, 5, 0.9}}) {
-    for (std::vector<int32_t> prompt : {std::vector<int32_t>{4}, std::vector<int32_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}) {
+  for (auto opt :
+       {lm::SamplingOptions{0.0, 0, 1.0}, lm::SamplingOptions{1.0, 0, 1.0}, lm::SamplingOptions{0.8, 5, 0.9}}) {
+    for (std::vector<int32_t> prompt :
+         {std::vector<int32_t>{4}, std::vector<int32_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}) {
       tinylm::Generator g1(7), g2(7);
       // 30 tokens: well past block_size 10, so the window restarts several times.
       const auto a = lm::generate(m, prompt, 30, opt, g1, true);

@@ -16,9 +16,7 @@ struct Corpus {
 };
 
 // The corpora of tests/golden/make_ngram_golden.py.
-Corpus chars() {
-  return {{{0, 1, 4, 0, 2, 0, 3, 0, 1, 4, 0, 0, 1, 2}}, {{"a", "b", "c", "d", "r"}, -1, -1, -1}};
-}
+Corpus chars() { return {{{0, 1, 4, 0, 2, 0, 3, 0, 1, 4, 0, 0, 1, 2}}, {{"a", "b", "c", "d", "r"}, -1, -1, -1}}; }
 Corpus words() {
   return {{{1, 3, 4, 5, 2}, {1, 3, 6, 5, 2}, {1, 3, 4, 7, 2}, {1, 6, 7, 2}, {1, 3, 4, 5, 5, 2}},
           {{"<unk>", "<s>", "</s>", "the", "cat", "sat", "dog", "ran"}, 1, 2, 0}};
@@ -136,7 +134,7 @@ TEST_CASE("sampling draws sentences from the model") {
   tinylm::Generator g(1);
   const auto s = m.sample({1}, 30, g, true);
   CHECK(s.front() == 1);
-  CHECK(s.back() == 2);  // stopped at </s>
+  CHECK(s.back() == 2);                                         // stopped at </s>
   for (std::size_t i = 1; i < s.size(); ++i) CHECK(s[i] != 1);  // <s> is never drawn
 }
 
@@ -154,11 +152,13 @@ TEST_CASE("an ARPA file written by tinylm reads back to the same probabilities a
       CHECK(a.evaluate(test).nats_per_token() == doctest::Approx(m.evaluate(test).nats_per_token()).epsilon(1e-9));
       for (const auto& s : test)
         for (std::size_t i = 1; i < s.size(); ++i)
-          CHECK(a.prob(s.data(), int64_t(i), s[i]) == doctest::Approx(m.prob(s.data(), int64_t(i), s[i])).epsilon(1e-9));
+          CHECK(a.prob(s.data(), int64_t(i), s[i]) ==
+                doctest::Approx(m.prob(s.data(), int64_t(i), s[i])).epsilon(1e-9));
       std::filesystem::remove(path);
     }
   CHECK_THROWS_WITH_AS(lm::write_arpa(temp_path("x.arpa"), train(words(), "addk", 2, 1.0)),
-                       "write_arpa: ARPA holds backoff models; add-k smoothing is not one (use kn or mkn)", tinylm::Error);
+                       "write_arpa: ARPA holds backoff models; add-k smoothing is not one (use kn or mkn)",
+                       tinylm::Error);
 }
 
 TEST_CASE("a hand-written ARPA file gives the textbook backoff values") {
@@ -168,11 +168,11 @@ TEST_CASE("a hand-written ARPA file gives the textbook backoff values") {
                          "\\2-grams:\n-0.2 <s> a\n-0.3 a b\n\n\\end\\\n";
   const auto m = lm::ArpaLM::read(path);
   const int32_t s = m.id("<s>"), a = m.id("a"), b = m.id("b"), e = m.id("</s>");
-  CHECK(m.prob(&s, 1, a) == doctest::Approx(std::pow(10, -0.2)));          // listed bigram
-  CHECK(m.prob(&a, 1, b) == doctest::Approx(std::pow(10, -0.3)));          // listed bigram
-  CHECK(m.prob(&s, 1, b) == doctest::Approx(std::pow(10, -0.5 - 0.6)));    // bo(<s>) p(b)
-  CHECK(m.prob(&a, 1, e) == doctest::Approx(std::pow(10, -0.25 - 0.4)));   // bo(a) p(</s>)
-  CHECK(m.prob(&b, 1, e) == doctest::Approx(std::pow(10, -0.4)));          // b has no backoff: bo = 1
+  CHECK(m.prob(&s, 1, a) == doctest::Approx(std::pow(10, -0.2)));         // listed bigram
+  CHECK(m.prob(&a, 1, b) == doctest::Approx(std::pow(10, -0.3)));         // listed bigram
+  CHECK(m.prob(&s, 1, b) == doctest::Approx(std::pow(10, -0.5 - 0.6)));   // bo(<s>) p(b)
+  CHECK(m.prob(&a, 1, e) == doctest::Approx(std::pow(10, -0.25 - 0.4)));  // bo(a) p(</s>)
+  CHECK(m.prob(&b, 1, e) == doctest::Approx(std::pow(10, -0.4)));         // b has no backoff: bo = 1
   const std::vector<int32_t> sab{s, a, b};
   CHECK(m.prob(sab.data(), 3, e) == doctest::Approx(std::pow(10, -0.4)));  // order 2: only "b" matters
   std::filesystem::remove(path);
@@ -185,7 +185,8 @@ TEST_CASE("malformed ARPA files are rejected with the line number") {
     CHECK_THROWS_WITH_AS(lm::ArpaLM::read(path), ("arpa: '" + path + "' " + msg).c_str(), tinylm::Error);
   };
   expect("hello\n", "line 1: no \\data\\ section");
-  expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3 a\n-0.3\n\\end\\\n", "line 6: expected 2 or 3 fields for a 1-gram, got 1");
+  expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3 a\n-0.3\n\\end\\\n",
+         "line 6: expected 2 or 3 fields for a 1-gram, got 1");
   expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3 a\nx b\n\\end\\\n", "line 6: 'x' is not a number");
   expect("\\data\\\nngram 1=3\n\n\\1-grams:\n-0.3 a\n-0.3 b\n\\end\\\n",
          "line 7: the \\1-grams: section lists 2 entries, \\data\\ declared 3");

@@ -30,7 +30,8 @@ TEST_CASE("parameters carry Hugging Face GPT-2 names, in order, with decay only 
   CHECK(ps[5].decay == nn::Decay::No);
   CHECK(ps[0].decay == nn::Decay::No);
   CHECK(ps.back().name == "transformer.ln_f.bias");
-  CHECK(m.num_parameters() == 13 * 12 + 16 * 12 + 2 * (4 * 12 + 12 * 36 + 36 + 12 * 12 + 12 + 12 * 48 + 48 + 48 * 12 + 12) + 24);
+  CHECK(m.num_parameters() ==
+        13 * 12 + 16 * 12 + 2 * (4 * 12 + 12 * 36 + 36 + 12 * 12 + 12 + 12 * 48 + 48 + 48 * 12 + 12) + 24);
 }
 
 TEST_CASE("GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 L), LayerNorm 1 and 0") {
@@ -143,9 +144,8 @@ TEST_CASE("attention maps: causal rows of probabilities, equal to softmax(q k^T 
   tinylm::NoGradGuard ng;
   const auto h0 = m.wte.forward(x) + m.wpe.forward(Tensor<int64_t>::arange(6));
   const auto qkv = m.h[0]->attn.c_attn.forward(m.h[0]->ln_1.forward(h0));  // (1, 6, 24)
-  const auto q = qkv.narrow(2, 0, 4), k = qkv.narrow(2, 8, 4);            // head 0
-  const auto s = tinylm::masked_fill(tinylm::matmul(q, k.transpose(1, 2)) * 0.5, tinylm::causal_mask(6),
-                                     -INFINITY);
+  const auto q = qkv.narrow(2, 0, 4), k = qkv.narrow(2, 8, 4);             // head 0
+  const auto s = tinylm::masked_fill(tinylm::matmul(q, k.transpose(1, 2)) * 0.5, tinylm::causal_mask(6), -INFINITY);
   th::check_close(maps[0].select(1, 0).to_vector(), tinylm::softmax(s, -1).to_vector(), 1e-14);
   CHECK(m.is_training());
   CHECK(!m.h[0]->attn.record_attention);

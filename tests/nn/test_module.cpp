@@ -11,13 +11,14 @@ TEST_CASE("load_state_dict copies into the same storage and reports every mismat
   CHECK(b.wte.weight.to_vector() == a.wte.weight.to_vector());
 
   auto state = a.state_dict();
-  state.erase(state.begin() + 1);                                   // drop wpe
+  state.erase(state.begin() + 1);                                      // drop wpe
   state.emplace_back("transformer.extra", Tensor<float>::zeros({2}));  // add an unknown tensor
-  state[0].second = Tensor<float>::zeros({13, 9});                  // wrong wte shape
-  CHECK_THROWS_WITH_AS(b.load_state_dict(state),
-                       "load_state_dict: the state does not match the model; missing: transformer.wpe.weight; "
-                       "unexpected: transformer.extra; wrong shape: transformer.wte.weight (model [13, 8], given [13, 9])",
-                       tinylm::Error);
+  state[0].second = Tensor<float>::zeros({13, 9});                     // wrong wte shape
+  CHECK_THROWS_WITH_AS(
+      b.load_state_dict(state),
+      "load_state_dict: the state does not match the model; missing: transformer.wpe.weight; "
+      "unexpected: transformer.extra; wrong shape: transformer.wte.weight (model [13, 8], given [13, 9])",
+      tinylm::Error);
   CHECK(b.wte.weight.to_vector() == a.wte.weight.to_vector());  // nothing was modified
 }
 

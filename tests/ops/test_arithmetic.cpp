@@ -66,9 +66,7 @@ TEST_CASE("a sum_to of the broadcast gradient lands on the input's shape (known 
 
 TEST_CASE("shape mismatches name the op and both shapes") {
   const auto a = Tensor<float>::zeros({2, 3}), b = Tensor<float>::zeros({2});
-  CHECK_THROWS_WITH_AS(a + b, "add: a is [2, 3], b is [2]: shapes cannot be broadcast (dim -1: 3 vs 2)",
-                       tinylm::Error);
-  CHECK_THROWS_WITH_AS(a * b, "mul: a is [2, 3], b is [2]: shapes cannot be broadcast (dim -1: 3 vs 2)",
-                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(a + b, "add: a is [2, 3], b is [2]: shapes cannot be broadcast (dim -1: 3 vs 2)", tinylm::Error);
+  CHECK_THROWS_WITH_AS(a * b, "mul: a is [2, 3], b is [2]: shapes cannot be broadcast (dim -1: 3 vs 2)", tinylm::Error);
   CHECK_THROWS_WITH_AS(a - Tensor<float>(), "sub: b is an undefined tensor", tinylm::Error);
 }

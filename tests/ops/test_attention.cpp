@@ -26,10 +26,10 @@ void check_fused_equals_reference(int64_t B, int64_t Tq, int64_t Tk, int64_t HS,
 }  // namespace
 
 TEST_CASE("fused attention equals the reference composition: several query blocks, Tq < Tk, not causal") {
-  check_fused_equals_reference(1, 150, 150, 8, true, 1);   // three blocks of 64 queries, the last partial
-  check_fused_equals_reference(2, 70, 100, 5, true, 4);    // queries after 30 cached keys (KV-cache decoding)
-  check_fused_equals_reference(1, 1, 33, 4, true, 7);      // one decoding step
-  check_fused_equals_reference(2, 65, 40, 3, false, 10);   // no mask, Tq > Tk
+  check_fused_equals_reference(1, 150, 150, 8, true, 1);  // three blocks of 64 queries, the last partial
+  check_fused_equals_reference(2, 70, 100, 5, true, 4);   // queries after 30 cached keys (KV-cache decoding)
+  check_fused_equals_reference(1, 1, 33, 4, true, 7);     // one decoding step
+  check_fused_equals_reference(2, 65, 40, 3, false, 10);  // no mask, Tq > Tk
 }
 
 TEST_CASE("gradcheck: fused attention, causal and not, with strided inputs") {
@@ -40,7 +40,9 @@ TEST_CASE("gradcheck: fused attention, causal and not, with strided inputs") {
                  {q, k, v});
   auto kt = leaf({1, 2, 3, 5}, 4);  // K given transposed: the op reads it through strides
   th::check_grad(
-      [&](const TensorList& in) { return tinylm::scaled_dot_product_attention(in[0], in[1].transpose(2, 3), in[2], true); },
+      [&](const TensorList& in) {
+        return tinylm::scaled_dot_product_attention(in[0], in[1].transpose(2, 3), in[2], true);
+      },
       {q, kt, v});
 }
 
@@ -60,8 +62,8 @@ void check_packed_equals_split(int64_t B, int64_t T, int64_t NH, int64_t HS, boo
   const auto packed = tinylm::packed_qkv_attention(x1, NH, causal);
   REQUIRE(packed.shape() == tinylm::Shape{B, T, C});
   // The same heads through the strided op (no copies) and through the composition.
-  const auto strided = tinylm::scaled_dot_product_attention(heads_of(x2, 0, NH), heads_of(x2, 1, NH),
-                                                            heads_of(x2, 2, NH), causal);
+  const auto strided =
+      tinylm::scaled_dot_product_attention(heads_of(x2, 0, NH), heads_of(x2, 1, NH), heads_of(x2, 2, NH), causal);
   CHECK(strided.transpose(1, 2).is_contiguous());  // laid out (B, T, NH, HS): merging heads is a view
   const auto merged = strided.transpose(1, 2).reshape({B, T, C});
   const auto ref = tinylm::attention_reference(heads_of(x3, 0, NH), heads_of(x3, 1, NH), heads_of(x3, 2, NH), causal)
@@ -80,9 +82,9 @@ void check_packed_equals_split(int64_t B, int64_t T, int64_t NH, int64_t HS, boo
 }  // namespace
 
 TEST_CASE("packed qkv attention and strided heads equal the composition, values and gradients") {
-  check_packed_equals_split(2, 70, 3, 4, true, 21);   // two query blocks, the second partial
-  check_packed_equals_split(1, 5, 1, 8, true, 24);    // one head
-  check_packed_equals_split(2, 9, 4, 2, false, 27);   // no mask
+  check_packed_equals_split(2, 70, 3, 4, true, 21);  // two query blocks, the second partial
+  check_packed_equals_split(1, 5, 1, 8, true, 24);   // one head
+  check_packed_equals_split(2, 9, 4, 2, false, 27);  // no mask
 }
 
 TEST_CASE("gradcheck: packed qkv attention") {

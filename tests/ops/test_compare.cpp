@@ -37,7 +37,6 @@ TEST_CASE("gradcheck: where, masked_fill, tril") {
   const auto c = tinylm::gt(Tensor<double>::randn({3, 4}), 0.0);
   const auto m = tinylm::causal_mask(4);
   th::check_grad([&](const TensorList& in) { return tinylm::where(c, in[0], in[1]); }, {a, b});
-  th::check_grad([&](const TensorList& in) { return tinylm::masked_fill(in[0].expand({2, 4, 4}) * 1.0, m, 0.0); },
-                 {b});
+  th::check_grad([&](const TensorList& in) { return tinylm::masked_fill(in[0].expand({2, 4, 4}) * 1.0, m, 0.0); }, {b});
   th::check_grad([&](const TensorList& in) { return tinylm::tril(in[0].transpose(0, 1)); }, {a});
 }

@@ -21,8 +21,7 @@ TEST_CASE("dropout is the identity in eval mode or at p = 0, and all zeros at p 
   CHECK(tinylm::dropout(x, 0.5, false).is_same(x));
   CHECK(tinylm::dropout(x, 0.0, true).is_same(x));
   CHECK(tinylm::dropout(x, 1.0, true).to_vector() == std::vector<double>(4, 0.0));
-  CHECK_THROWS_WITH_AS(tinylm::dropout(x, 1.5, true), "dropout: probability must be in [0, 1], got 1.5",
-                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::dropout(x, 1.5, true), "dropout: probability must be in [0, 1], got 1.5", tinylm::Error);
 }
 
 TEST_CASE("dropout's mask is fixed by the seed, and its gradient uses the same mask") {

@@ -23,8 +23,11 @@ TEST_CASE("cat, stack, split and chunk (known values)") {
 
 TEST_CASE("gradcheck: cat, stack, split of strided inputs") {
   auto a = leaf({2, 3}, 1), b = leaf({2, 5}, 2), c = leaf({3, 2}, 3);
-  th::check_grad([](const TensorList& x) { return tinylm::cat<double>({x[0], x[1], x[2].transpose(0, 1)}, 1); },
-                 {a, b, c});
+  th::check_grad(
+      [](const TensorList& x) {
+        return tinylm::cat<double>({x[0], x[1], x[2].transpose(0, 1)}, 1);
+      },
+      {a, b, c});
   th::check_grad([](const TensorList& x) { return tinylm::stack<double>({x[0], x[1].transpose(0, 1)}, 0); }, {a, c});
   th::check_grad(
       [](const TensorList& x) {

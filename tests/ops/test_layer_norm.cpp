@@ -17,7 +17,8 @@ TEST_CASE("layer_norm known values against a naive loop") {
     for (int c = 0; c < 17; ++c) m += xv[r * 17 + c] / 17;
     for (int c = 0; c < 17; ++c) v += (xv[r * 17 + c] - m) * (xv[r * 17 + c] - m) / 17;
     for (int c = 0; c < 17; ++c)
-      CHECK(y[r * 17 + c] == doctest::Approx((xv[r * 17 + c] - m) / std::sqrt(v + 1e-5) * wv[c] + bv[c]).epsilon(1e-12));
+      CHECK(y[r * 17 + c] ==
+            doctest::Approx((xv[r * 17 + c] - m) / std::sqrt(v + 1e-5) * wv[c] + bv[c]).epsilon(1e-12));
   }
   // without affine parameters each row has mean 0 and variance ~1
   const auto z = tinylm::layer_norm(x, Tensor<double>(), Tensor<double>());

@@ -11,8 +11,18 @@ namespace {
 std::vector<double> naive_matmul(const Tensor<double>& a, const Tensor<double>& b, const Shape& out) {
   const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
   const Shape batch(out.begin(), out.end() - 2);
-  const Tensor<double> ae = a.expand([&] { Shape s = batch; s.push_back(M); s.push_back(K); return s; }());
-  const Tensor<double> be = b.expand([&] { Shape s = batch; s.push_back(K); s.push_back(N); return s; }());
+  const Tensor<double> ae = a.expand([&] {
+    Shape s = batch;
+    s.push_back(M);
+    s.push_back(K);
+    return s;
+  }());
+  const Tensor<double> be = b.expand([&] {
+    Shape s = batch;
+    s.push_back(K);
+    s.push_back(N);
+    return s;
+  }());
   const auto av = ae.to_vector(), bv = be.to_vector();
   std::vector<double> c;
   for (int64_t p = 0; p < batch.numel(); ++p)
@@ -30,11 +40,14 @@ std::vector<double> naive_matmul(const Tensor<double>& a, const Tensor<double>& 
 TEST_CASE("matmul matches naive loops: 2-D, batched, broadcast batch, transposed operands") {
   tinylm::Generator g(1);
   auto r = [&](const Shape& s) { return Tensor<double>::randn(s, g); };
-  struct Case { Tensor<double> a, b; Shape out; };
+  struct Case {
+    Tensor<double> a, b;
+    Shape out;
+  };
   const std::vector<Case> cases = {
       {r({3, 5}), r({5, 7}), {3, 7}},
-      {r({4, 3, 5}), r({5, 7}), {4, 3, 7}},            // batch folded into rows
-      {r({2, 4, 3, 5}), r({4, 5, 2}), {2, 4, 3, 2}},   // broadcast batch dims
+      {r({4, 3, 5}), r({5, 7}), {4, 3, 7}},           // batch folded into rows
+      {r({2, 4, 3, 5}), r({4, 5, 2}), {2, 4, 3, 2}},  // broadcast batch dims
       {r({2, 1, 3, 5}), r({1, 4, 5, 2}), {2, 4, 3, 2}},
       {r({5, 3}).transpose(0, 1), r({7, 5}).transpose(0, 1), {3, 7}},
       {r({4, 5, 3}).transpose(1, 2), r({4, 2, 5}).transpose(1, 2), {4, 3, 2}},

@@ -46,7 +46,9 @@ TEST_CASE("softmax is stable for huge logits and handles -inf (masked) entries")
 TEST_CASE("gradcheck: softmax and log_softmax over several dims and layouts") {
   auto x = leaf({3, 5}, 1, -3, 3), x3 = leaf({2, 3, 4}, 2, -3, 3), one = leaf({4, 1}, 3);
   for (bool log : {false, true}) {
-    auto f = [log](const Tensor<double>& t, int64_t d) { return log ? tinylm::log_softmax(t, d) : tinylm::softmax(t, d); };
+    auto f = [log](const Tensor<double>& t, int64_t d) {
+      return log ? tinylm::log_softmax(t, d) : tinylm::softmax(t, d);
+    };
     th::check_grad([&](const TensorList& in) { return f(in[0], -1); }, {x});
     th::check_grad([&](const TensorList& in) { return f(in[0], 0); }, {x});
     th::check_grad([&](const TensorList& in) { return f(in[0].transpose(0, 1), 1); }, {x});

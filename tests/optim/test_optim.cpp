@@ -103,7 +103,8 @@ TEST_CASE("gradient accumulation over micro-batches equals one big batch") {
   for (int i = 0; i < 2; ++i)
     (b.forward(x.narrow(0, 2 * i, 2).contiguous(), y.narrow(0, 2 * i, 2).contiguous()).loss * 0.5).backward();
   const auto pa = a.parameters(), pb = b.parameters();
-  for (std::size_t i = 0; i < pa.size(); ++i) th::check_close(pa[i].grad().to_vector(), pb[i].grad().to_vector(), 1e-14);
+  for (std::size_t i = 0; i < pa.size(); ++i)
+    th::check_close(pa[i].grad().to_vector(), pb[i].grad().to_vector(), 1e-14);
 }
 
 TEST_CASE("grad_norms lists every parameter's gradient norm, 0 without a gradient") {

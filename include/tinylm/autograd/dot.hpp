@@ -41,7 +41,8 @@ std::string to_dot(const Tensor<T>& root, const std::vector<std::pair<std::strin
       auto n = names.find(impl);
       const bool param = n != names.end();
       out << "  " << id << " [shape=ellipse, fillcolor=\"" << (param ? "#d9f0d3" : "#e0e0e0") << "\", label=\""
-          << (param ? n->second : std::string("input")) << "\\n" << impl->shape << "\"];\n";
+          << (param ? n->second : std::string("input")) << "\\n"
+          << impl->shape << "\"];\n";
     }
     return id;
   };

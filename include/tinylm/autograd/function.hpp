@@ -113,9 +113,8 @@ struct Function {
     const std::size_t n = inputs.size();
     if constexpr (std::is_same_v<Out, Tensor<T>>) {
       out = fresh(out, inputs);
-      record(out, Derived::name, inputs, [ctx, n](const Tensor<T>& grad) {
-        return checked(Derived::backward(*ctx, grad), n);
-      });
+      record(out, Derived::name, inputs,
+             [ctx, n](const Tensor<T>& grad) { return checked(Derived::backward(*ctx, grad), n); });
     } else {
       std::vector<Shape> shapes;
       for (auto& o : out) {
@@ -138,9 +137,9 @@ struct Function {
   struct first_tensor;
   template <class A, class... Rest>
   struct first_tensor<A, Rest...> {
-    using type = std::conditional_t<std::is_same_v<A, Tensor<float>>, float,
-                                    std::conditional_t<std::is_same_v<A, Tensor<double>>, double,
-                                                       typename first_tensor<Rest...>::type>>;
+    using type = std::conditional_t<
+        std::is_same_v<A, Tensor<float>>, float,
+        std::conditional_t<std::is_same_v<A, Tensor<double>>, double, typename first_tensor<Rest...>::type>>;
   };
   template <class A>
   struct first_tensor<A> {
@@ -162,8 +161,8 @@ struct Function {
 
   template <class T>
   static std::vector<Tensor<T>> checked(std::vector<Tensor<T>> grads, std::size_t n) {
-    TINYLM_CHECK(grads.size() == n, Derived::name, ": backward returned ", grads.size(), " gradients, forward took ",
-                 n, " tensors");
+    TINYLM_CHECK(grads.size() == n, Derived::name, ": backward returned ", grads.size(), " gradients, forward took ", n,
+                 " tensors");
     return grads;
   }
 };

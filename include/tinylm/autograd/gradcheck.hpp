@@ -113,8 +113,8 @@ inline GradcheckResult gradcheck(const std::function<Tensor<double>(const std::v
           std::ostringstream os;
           os.precision(10);
           os << "input " << i << " element " << detail::unravel(static_cast<int64_t>(e), inputs[i].shape())
-             << ", output element " << detail::unravel(j, out.shape()) << ": analytic " << a[e] << ", numeric "
-             << num << " (|diff| " << err << ", tolerance " << tol << ")";
+             << ", output element " << detail::unravel(j, out.shape()) << ": analytic " << a[e] << ", numeric " << num
+             << " (|diff| " << err << ", tolerance " << tol << ")";
           result.worst = os.str();
         }
       }

@@ -33,8 +33,8 @@ class CachingAllocator {
   static constexpr std::size_t kAlignment = 64;
 
   struct Stats {
-    std::size_t bytes_in_use = 0;     // handed out and not yet returned
-    std::size_t bytes_cached = 0;     // returned, kept for reuse
+    std::size_t bytes_in_use = 0;  // handed out and not yet returned
+    std::size_t bytes_cached = 0;  // returned, kept for reuse
     std::size_t peak_bytes_in_use = 0;
     std::size_t system_allocations = 0;  // calls that reached the system allocator
   };

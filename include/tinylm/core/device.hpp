@@ -1,6 +1,9 @@
 #pragma once
-// Where a tensor's data lives. CPU always; CUDA only when tinylm is built
-// with -DTINYLM_CUDA=ON (which defines TINYLM_CUDA).
+// Where a tensor's data lives. This version of tinylm has only its CPU
+// backend: a CUDA device can be named and parsed, but asking for storage on
+// it throws check_device_supported's error. TINYLM_CUDA is the macro a
+// build with the CUDA backend will define; CMake refuses -DTINYLM_CUDA=ON
+// until that backend exists.
 
 #include <ostream>
 #include <string>
@@ -32,8 +35,7 @@ class Device {
   static Device parse(const std::string& s) {
     if (s == "cpu") return cpu();
     if (s == "cuda") return cuda(0);
-    if (s.rfind("cuda:", 0) == 0 && s.size() > 5 &&
-        s.find_first_not_of("0123456789", 5) == std::string::npos)
+    if (s.rfind("cuda:", 0) == 0 && s.size() > 5 && s.find_first_not_of("0123456789", 5) == std::string::npos)
       return cuda(std::stoi(s.substr(5)));
     throw Error("Device: unknown device '" + s + "' (expected cpu, cuda or cuda:N)");
   }

@@ -12,10 +12,9 @@
 namespace tinylm {
 
 template <class T>
-concept Element = std::is_same_v<T, float> || std::is_same_v<T, double> ||
-                  std::is_same_v<T, int64_t> || std::is_same_v<T, int32_t> ||
-                  std::is_same_v<T, int16_t> || std::is_same_v<T, uint16_t> ||
-                  std::is_same_v<T, uint8_t> || std::is_same_v<T, bool>;
+concept Element =
+    std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int64_t> || std::is_same_v<T, int32_t> ||
+    std::is_same_v<T, int16_t> || std::is_same_v<T, uint16_t> || std::is_same_v<T, uint8_t> || std::is_same_v<T, bool>;
 
 /// Types that carry gradients.
 template <class T>
@@ -23,9 +22,8 @@ concept FloatElement = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
 /// Integer types usable as token ids or gather indices.
 template <class T>
-concept IndexElement = std::is_same_v<T, int64_t> || std::is_same_v<T, int32_t> ||
-                       std::is_same_v<T, int16_t> || std::is_same_v<T, uint16_t> ||
-                       std::is_same_v<T, uint8_t>;
+concept IndexElement = std::is_same_v<T, int64_t> || std::is_same_v<T, int32_t> || std::is_same_v<T, int16_t> ||
+    std::is_same_v<T, uint16_t> || std::is_same_v<T, uint8_t>;
 
 /// The PyTorch-style name of an element type ("float32", "int64", ...).
 template <class T>

@@ -33,7 +33,7 @@ std::string str_cat(Args&&... args) {
 }  // namespace tinylm
 
 /// Throws tinylm::Error with the streamed message parts when `cond` is false.
-#define TINYLM_CHECK(cond, ...)                                         \
-  do {                                                                  \
+#define TINYLM_CHECK(cond, ...)                                                 \
+  do {                                                                          \
     if (!(cond)) throw ::tinylm::Error(::tinylm::detail::str_cat(__VA_ARGS__)); \
   } while (0)

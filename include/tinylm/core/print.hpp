@@ -91,8 +91,7 @@ void collect_shown(const Tensor<T>& t, const T* base, int d, int64_t off, bool s
   }
   const int64_t n = t.shape()[d];
   for (int64_t i = 0; i < n; ++i) {
-    if (summarize && n > 2 * PrintOptions::edgeitems && i == PrintOptions::edgeitems)
-      i = n - PrintOptions::edgeitems;
+    if (summarize && n > 2 * PrintOptions::edgeitems && i == PrintOptions::edgeitems) i = n - PrintOptions::edgeitems;
     const int64_t o = off + i * t.strides()[d];
     if (d + 1 == t.dim()) out.push_back(base[o]);
     else collect_shown(t, base, d + 1, o, summarize, out);
@@ -158,10 +157,12 @@ std::string to_string(const Tensor<T>& t) {
     std::vector<T> shown;
     detail::collect_shown(t, t.storage().data(), 0, t.offset(), summarize, shown);
     detail::ElementFormatter<T> fmt(shown);
-    body = t.dim() == 0 ? fmt(*t.data()) : detail::format_dim(t, t.storage().data(), 0, t.offset(), indent, summarize, fmt);
+    body = t.dim() == 0 ? fmt(*t.data())
+                        : detail::format_dim(t, t.storage().data(), 0, t.offset(), indent, summarize, fmt);
   }
   if (!t.device().is_cpu()) suffix.push_back("device='" + t.device().str() + "'");
-  if (!std::is_same_v<T, float> && !std::is_same_v<T, int64_t> && !std::is_same_v<T, bool>) suffix.push_back("dtype=" + std::string(dtype_name<T>()));
+  if (!std::is_same_v<T, float> && !std::is_same_v<T, int64_t> && !std::is_same_v<T, bool>)
+    suffix.push_back("dtype=" + std::string(dtype_name<T>()));
   if (t.grad_fn()) suffix.push_back("grad_fn=<" + t.grad_fn_name() + ">");
   else if (t.requires_grad()) suffix.push_back("requires_grad=True");
   std::string s = "tensor(" + body;

@@ -23,7 +23,9 @@ class Shape {
   Shape(std::initializer_list<int64_t> dims) { assign(dims.begin(), dims.end()); }
   explicit Shape(const std::vector<int64_t>& dims) { assign(dims.begin(), dims.end()); }
   template <class It>
-  Shape(It first, It last) { assign(first, last); }
+  Shape(It first, It last) {
+    assign(first, last);
+  }
 
   int size() const { return ndim_; }
   bool empty() const { return ndim_ == 0; }
@@ -101,8 +103,8 @@ inline Shape contiguous_strides(const Shape& shape) {
 
 /// Maps a possibly negative dim into [0, ndim); `op` names the caller in the error.
 inline int normalize_dim(int64_t dim, int ndim, const char* op) {
-  TINYLM_CHECK(dim >= -ndim && dim < std::max(ndim, 1), op, ": dim ", dim,
-               " is out of range for a tensor with ", ndim, " dimensions");
+  TINYLM_CHECK(dim >= -ndim && dim < std::max(ndim, 1), op, ": dim ", dim, " is out of range for a tensor with ", ndim,
+               " dimensions");
   return static_cast<int>(dim < 0 ? dim + ndim : dim);
 }
 
@@ -114,8 +116,8 @@ inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   for (int i = 0; i < n; ++i) {
     const int ia = a.size() - n + i, ib = b.size() - n + i;
     const int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
-    TINYLM_CHECK(da == db || da == 1 || db == 1, op, ": a is ", a, ", b is ", b,
-                 ": shapes cannot be broadcast (dim ", i - n, ": ", da, " vs ", db, ")");
+    TINYLM_CHECK(da == db || da == 1 || db == 1, op, ": a is ", a, ", b is ", b, ": shapes cannot be broadcast (dim ",
+                 i - n, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
   return out;

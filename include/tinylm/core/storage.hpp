@@ -33,18 +33,12 @@ class Storage {
   int64_t size() const { return size_; }
   Device device() const { return device_; }
 
-  /// Bumped by every in-place write through a tensor op, so autograd can tell
-  /// that a tensor it saved for backward was modified afterwards.
-  uint64_t version() const { return version_; }
-  void bump_version() { ++version_; }
-
  private:
   std::size_t bytes() const { return static_cast<std::size_t>(size_) * sizeof(T); }
 
   T* data_ = nullptr;
   int64_t size_ = 0;
   Device device_;
-  uint64_t version_ = 0;
 };
 
 }  // namespace tinylm

@@ -151,8 +151,8 @@ class Tensor {
 
   /// Copies `values` into a new tensor of `shape` (1-D when shape is omitted).
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
-    TINYLM_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ",
-                 values.size(), " values cannot fill shape ", shape, " (", shape.numel(), " elements)");
+    TINYLM_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ", values.size(),
+                 " values cannot fill shape ", shape, " (", shape.numel(), " elements)");
     Tensor t = empty(shape);
     std::copy(values.begin(), values.end(), t.data());
     return t;
@@ -162,17 +162,13 @@ class Tensor {
   }
 
   /// Standard normal samples from `gen`.
-  static Tensor randn(const Shape& shape, Generator& gen = default_generator())
-    requires FloatElement<T>
-  {
+  static Tensor randn(const Shape& shape, Generator& gen = default_generator()) requires FloatElement<T> {
     Tensor t = empty(shape);
     for (int64_t i = 0, n = t.numel(); i < n; ++i) t.data()[i] = static_cast<T>(gen.normal());
     return t;
   }
   /// Uniform samples in [0, 1) from `gen`.
-  static Tensor rand(const Shape& shape, Generator& gen = default_generator())
-    requires FloatElement<T>
-  {
+  static Tensor rand(const Shape& shape, Generator& gen = default_generator()) requires FloatElement<T> {
     Tensor t = empty(shape);
     for (int64_t i = 0, n = t.numel(); i < n; ++i) t.data()[i] = static_cast<T>(gen.uniform());
     return t;
@@ -233,8 +229,8 @@ class Tensor {
     int64_t off = m.offset;
     int d = 0;
     for (int64_t i : index) {
-      TINYLM_CHECK(i >= -m.shape[d] && i < m.shape[d], "Tensor::at: index ", i,
-                   " is out of range for dim ", d, " of shape ", m.shape);
+      TINYLM_CHECK(i >= -m.shape[d] && i < m.shape[d], "Tensor::at: index ", i, " is out of range for dim ", d,
+                   " of shape ", m.shape);
       off += (i < 0 ? i + m.shape[d] : i) * m.strides[d];
       ++d;
     }

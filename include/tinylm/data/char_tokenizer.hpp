@@ -57,8 +57,7 @@ class CharTokenizer {
 
   std::vector<int32_t> encode(std::string_view text, Unknown policy = Unknown::Error, int32_t replacement = 0) const {
     TINYLM_CHECK(policy != Unknown::Replace || (replacement >= 0 && replacement < vocab_size()),
-                 "CharTokenizer::encode: replacement id ", replacement, " is not in the vocabulary of ",
-                 vocab_size());
+                 "CharTokenizer::encode: replacement id ", replacement, " is not in the vocabulary of ", vocab_size());
     const std::vector<char32_t> cps = utf8_decode(text, "CharTokenizer::encode");
     std::vector<int32_t> ids;
     ids.reserve(cps.size());

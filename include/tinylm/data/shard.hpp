@@ -41,8 +41,8 @@ inline std::vector<uint16_t> read_shard(const std::string& path) {
   in.seekg(0);
   int32_t header[256];
   in.read(reinterpret_cast<char*>(header), sizeof header);
-  TINYLM_CHECK(header[0] == kShardMagic, "read_shard: '", path, "': magic number ", header[0],
-               " at byte 0, expected ", kShardMagic);
+  TINYLM_CHECK(header[0] == kShardMagic, "read_shard: '", path, "': magic number ", header[0], " at byte 0, expected ",
+               kShardMagic);
   TINYLM_CHECK(header[1] == kShardVersion, "read_shard: '", path, "': version ", header[1], " at byte 4, expected ",
                kShardVersion);
   TINYLM_CHECK(header[2] >= 0, "read_shard: '", path, "': negative token count ", header[2], " at byte 8");

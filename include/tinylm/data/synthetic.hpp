@@ -36,8 +36,8 @@ struct SyntheticCorpus {
 
   /// Nats per character over characters [begin, end).
   double entropy(std::size_t begin, std::size_t end) const {
-    TINYLM_CHECK(begin < end && end <= text.size(), "SyntheticCorpus::entropy: bad span [", begin, ", ", end,
-                 ") of ", text.size(), " characters");
+    TINYLM_CHECK(begin < end && end <= text.size(), "SyntheticCorpus::entropy: bad span [", begin, ", ", end, ") of ",
+                 text.size(), " characters");
     double s = 0;
     for (std::size_t i = begin; i < end; ++i) s += surprisal[i];
     return s / static_cast<double>(end - begin);
@@ -47,8 +47,27 @@ struct SyntheticCorpus {
 
 namespace detail {
 
-enum Role { kStart, kSubjDet, kSubjAdj, kSubjNoun, kSubjName, kVerbT, kVerbI, kObjDet, kObjAdj, kObjNoun, kObjName,
-            kAdverb, kPrep, kPrepDet, kPrepAdj, kPrepNoun, kConj, kEnd, kNumRoles };
+enum Role {
+  kStart,
+  kSubjDet,
+  kSubjAdj,
+  kSubjNoun,
+  kSubjName,
+  kVerbT,
+  kVerbI,
+  kObjDet,
+  kObjAdj,
+  kObjNoun,
+  kObjName,
+  kAdverb,
+  kPrep,
+  kPrepDet,
+  kPrepAdj,
+  kPrepNoun,
+  kConj,
+  kEnd,
+  kNumRoles
+};
 
 struct Transition {
   Role to;
@@ -67,22 +86,21 @@ struct Grammar {
  private:
   static Grammar make() {
     const std::vector<std::string> det = {"the", "a", "every", "this", "that", "some", "my", "our"};
-    const std::vector<std::string> adj = {"small", "old", "quiet", "red", "bright", "cold", "green", "heavy",
-                                          "soft", "dark", "little", "young", "strange", "warm", "tired", "happy",
-                                          "tall", "gentle", "wild", "empty"};
-    const std::vector<std::string> noun = {"cat", "dog", "river", "house", "child", "stone", "bird", "teacher",
-                                           "garden", "window", "road", "tree", "ship", "king", "friend", "letter",
-                                           "song", "city", "farmer", "lamp", "horse", "mountain", "book", "door",
-                                           "cloud", "baker", "field", "boat", "queen", "apple"};
-    const std::vector<std::string> name = {"Anna", "Tom", "Mira", "Leo", "Sam", "Ada", "Otto", "Nina", "Hugo",
-                                           "Eva"};
-    const std::vector<std::string> verb_t = {"saw", "found", "liked", "carried", "painted", "heard", "followed",
-                                             "built", "watched", "opened", "lost", "kept", "called", "visited",
-                                             "washed", "pushed"};
-    const std::vector<std::string> verb_i = {"slept", "ran", "waited", "laughed", "sang", "fell", "smiled",
-                                             "stayed", "danced", "cried", "listened", "returned"};
-    const std::vector<std::string> adverb = {"slowly", "quietly", "again", "today", "often", "never", "always",
-                                             "soon", "together", "outside"};
+    const std::vector<std::string> adj = {"small", "old",   "quiet", "red",    "bright", "cold",    "green",
+                                          "heavy", "soft",  "dark",  "little", "young",  "strange", "warm",
+                                          "tired", "happy", "tall",  "gentle", "wild",   "empty"};
+    const std::vector<std::string> noun = {
+        "cat",   "dog",      "river", "house", "child",  "stone",  "bird",  "teacher", "garden", "window",
+        "road",  "tree",     "ship",  "king",  "friend", "letter", "song",  "city",    "farmer", "lamp",
+        "horse", "mountain", "book",  "door",  "cloud",  "baker",  "field", "boat",    "queen",  "apple"};
+    const std::vector<std::string> name = {"Anna", "Tom", "Mira", "Leo", "Sam", "Ada", "Otto", "Nina", "Hugo", "Eva"};
+    const std::vector<std::string> verb_t = {"saw",      "found",   "liked",   "carried", "painted", "heard",
+                                             "followed", "built",   "watched", "opened",  "lost",    "kept",
+                                             "called",   "visited", "washed",  "pushed"};
+    const std::vector<std::string> verb_i = {"slept",  "ran",    "waited", "laughed", "sang",     "fell",
+                                             "smiled", "stayed", "danced", "cried",   "listened", "returned"};
+    const std::vector<std::string> adverb = {"slowly", "quietly", "again", "today",    "often",
+                                             "never",  "always",  "soon",  "together", "outside"};
     const std::vector<std::string> prep = {"near", "under", "behind", "with", "over", "beside", "across", "into"};
     const std::vector<std::string> conj = {"and", "but", "so", "while", "because"};
     Grammar g;

@@ -79,12 +79,9 @@ void save_gpt(const std::string& path, const nn::GPT<T>& model,
 template <FloatElement T>
 void load_gpt_weights(const SafetensorsFile& f, nn::GPT<T>& model) {
   const std::string prefix = "transformer.";
-  auto ends_with = [](const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
   nn::StateDict<T> state;
   for (const std::string& name : f.names()) {
-    if (ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias") || name == "lm_head.weight") continue;
+    if (name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias") || name == "lm_head.weight") continue;
     const std::string full = name.rfind(prefix, 0) == 0 ? name : prefix + name;
     state.emplace_back(full, f.get<T>(name));
   }
@@ -151,8 +148,8 @@ TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& 
       missing += (missing.empty() ? "" : ", ") + name;
       continue;
     }
-    TINYLM_CHECK(f.entry(name).shape == t.shape(), "training state '", path, "': '", name, "' is ",
-                 f.entry(name).shape, ", the optimizer's is ", t.shape());
+    TINYLM_CHECK(f.entry(name).shape == t.shape(), "training state '", path, "': '", name, "' is ", f.entry(name).shape,
+                 ", the optimizer's is ", t.shape());
   }
   TINYLM_CHECK(missing.empty(), "training state '", path, "' does not match the optimizer; missing: ", missing);
   TINYLM_CHECK(f.names().size() == buffers.size(), "training state '", path, "' holds ", f.names().size(),
@@ -168,8 +165,7 @@ TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& 
   for (const auto& [k, v] : f.metadata()) {
     if (k.rfind("tinylm.rng.", 0) == 0)
       st.generators[k.substr(11)] = generator_state_from_string(v, "training state '" + path + "'");
-    else if (k.rfind("tinylm.info.", 0) == 0)
-      st.info[k.substr(12)] = v;
+    else if (k.rfind("tinylm.info.", 0) == 0) st.info[k.substr(12)] = v;
   }
   return st;
 }

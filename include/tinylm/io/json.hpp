@@ -116,9 +116,7 @@ class Json {
     std::size_t pos;
     std::string_view what;
 
-    void expect(bool ok, const char* msg) const {
-      TINYLM_CHECK(ok, what, ": bad JSON at byte ", pos, ": ", msg);
-    }
+    void expect(bool ok, const char* msg) const { TINYLM_CHECK(ok, what, ": bad JSON at byte ", pos, ": ", msg); }
     void skip_ws() {
       while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r')) ++pos;
     }
@@ -222,8 +220,8 @@ class Json {
       const std::size_t start = pos;
       if (pos < s.size() && s[pos] == '-') ++pos;
       bool integral = true;
-      while (pos < s.size() && ((s[pos] >= '0' && s[pos] <= '9') || s[pos] == '.' || s[pos] == 'e' ||
-                                s[pos] == 'E' || s[pos] == '+' || s[pos] == '-')) {
+      while (pos < s.size() && ((s[pos] >= '0' && s[pos] <= '9') || s[pos] == '.' || s[pos] == 'e' || s[pos] == 'E' ||
+                                s[pos] == '+' || s[pos] == '-')) {
         if (s[pos] == '.' || s[pos] == 'e' || s[pos] == 'E') integral = false;
         ++pos;
       }

@@ -74,8 +74,8 @@ inline void write_line_chart_svg(const std::string& path, const std::string& tit
   for (double t : detail::ticks(x0, x1, 8)) {
     s += "<line x1=\"" + detail::fmt(px(t)) + "\" y1=\"" + detail::fmt(top) + "\" x2=\"" + detail::fmt(px(t)) +
          "\" y2=\"" + detail::fmt(H - bottom) + "\" stroke=\"#eee\"/>\n";
-    s += "<text x=\"" + detail::fmt(px(t)) + "\" y=\"" + detail::fmt(H - bottom + 16) +
-         "\" text-anchor=\"middle\">" + detail::fmt(t) + "</text>\n";
+    s += "<text x=\"" + detail::fmt(px(t)) + "\" y=\"" + detail::fmt(H - bottom + 16) + "\" text-anchor=\"middle\">" +
+         detail::fmt(t) + "</text>\n";
   }
   for (double t : detail::ticks(y0, y1, 6)) {
     s += "<line x1=\"" + detail::fmt(left) + "\" y1=\"" + detail::fmt(py(t)) + "\" x2=\"" + detail::fmt(W - right) +
@@ -100,8 +100,8 @@ inline void write_line_chart_svg(const std::string& path, const std::string& tit
     if (se.x.size() <= 60)  // sparse series (evaluations): mark each point
       for (std::size_t i = 0; i < se.x.size(); ++i)
         if (std::isfinite(se.y[i]))
-          s += "<circle cx=\"" + detail::fmt(px(se.x[i])) + "\" cy=\"" + detail::fmt(py(se.y[i])) + "\" r=\"3\" fill=\"" +
-               se.color + "\"/>\n";
+          s += "<circle cx=\"" + detail::fmt(px(se.x[i])) + "\" cy=\"" + detail::fmt(py(se.y[i])) +
+               "\" r=\"3\" fill=\"" + se.color + "\"/>\n";
   }
   double ly = top + 16;
   auto legend = [&](const std::string& name, const std::string& color, bool dashed) {
@@ -151,14 +151,16 @@ inline void write_heatmap_grid_svg(const std::string& path, const std::string& t
     }
     return o;
   };
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + detail::fmt(W) + "\" height=\"" +
-                  detail::fmt(H) + "\" font-family=\"monospace\" font-size=\"9\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  s += "<text x=\"" + detail::fmt(W / 2) + "\" y=\"20\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"14\">" +
-       esc(title) + "</text>\n";
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + detail::fmt(W) + "\" height=\"" + detail::fmt(H) +
+      "\" font-family=\"monospace\" font-size=\"9\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  s += "<text x=\"" + detail::fmt(W / 2) +
+       "\" y=\"20\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"14\">" + esc(title) + "</text>\n";
   for (std::size_t k = 0; k < maps.size(); ++k) {
-    const double x0 = pad + static_cast<double>(k % columns) * panel_w, y0 = 34 + static_cast<double>(k / columns) * panel_h;
-    s += "<text x=\"" + detail::fmt(x0 + label) + "\" y=\"" + detail::fmt(y0 + 10) + "\" font-family=\"sans-serif\" font-size=\"11\">" +
-         esc(maps[k].title) + "</text>\n";
+    const double x0 = pad + static_cast<double>(k % columns) * panel_w,
+                 y0 = 34 + static_cast<double>(k / columns) * panel_h;
+    s += "<text x=\"" + detail::fmt(x0 + label) + "\" y=\"" + detail::fmt(y0 + 10) +
+         "\" font-family=\"sans-serif\" font-size=\"11\">" + esc(maps[k].title) + "</text>\n";
     const double gx = x0 + label, gy = y0 + title_h + label;
     for (int64_t j = 0; j < C && j < static_cast<int64_t>(col_labels.size()); ++j)
       s += "<text x=\"" + detail::fmt(gx + j * cell + cell / 2) + "\" y=\"" + detail::fmt(gy - 3) +

@@ -15,8 +15,8 @@ void lstm_cell_forward(Device device, T* h, T* c, T* act, const T* gates, const 
 
 /// dh or dc may be null (a zero gradient).
 template <class T>
-void lstm_cell_backward(Device device, T* dgates, T* dc_prev, const T* dh, const T* dc, const T* act,
-                        const T* c_prev, const T* c, int64_t B, int64_t H) {
+void lstm_cell_backward(Device device, T* dgates, T* dc_prev, const T* dh, const T* dc, const T* act, const T* c_prev,
+                        const T* c, int64_t B, int64_t H) {
   dispatch(device, "lstm_cell_backward",
            [&] { cpu::lstm_cell_backward(dgates, dc_prev, dh, dc, act, c_prev, c, B, H); });
 }

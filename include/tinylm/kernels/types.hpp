@@ -22,7 +22,7 @@ struct GemmOperand {
 template <class T>
 struct GemmArgs {
   int64_t M = 0, N = 0, K = 0;
-  GemmOperand<T> a, b;
+  GemmOperand<T> a{}, b{};
   T* c = nullptr;
   int64_t ldc = 0;
   T alpha = T(1), beta = T(0);

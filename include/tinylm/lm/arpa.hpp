@@ -91,7 +91,8 @@ inline void write_arpa(const std::string& path, const NGramLM& m) {
     }
   }
   std::string head = "\\data\\\n";
-  for (int n = 1; n <= N; ++n) head += "ngram " + std::to_string(n) + "=" + std::to_string(counts[static_cast<std::size_t>(n - 1)]) + "\n";
+  for (int n = 1; n <= N; ++n)
+    head += "ngram " + std::to_string(n) + "=" + std::to_string(counts[static_cast<std::size_t>(n - 1)]) + "\n";
   write_file_atomic(path, {head, body, "\n\\end\\\n"});
 }
 
@@ -127,7 +128,8 @@ class ArpaLM {
       long long c = -1;
       if (eq == std::string::npos || std::sscanf(line.c_str() + 6, "%d", &n) != 1 ||
           std::sscanf(line.c_str() + eq + 1, "%lld", &c) != 1 || n != static_cast<int>(declared.size()) + 1 || c < 0)
-        fail("malformed count line '" + line + "' (expected 'ngram " + std::to_string(declared.size() + 1) + "=COUNT')");
+        fail("malformed count line '" + line + "' (expected 'ngram " + std::to_string(declared.size() + 1) +
+             "=COUNT')");
       declared.push_back(c);
     }
     if (declared.empty()) fail("\\data\\ declares no n-gram counts");
@@ -136,7 +138,8 @@ class ArpaLM {
     std::vector<std::vector<std::vector<std::string>>> raw(declared.size());
     std::vector<std::vector<std::pair<double, double>>> vals(declared.size());
     for (int n = 1; n <= m.order_; ++n) {
-      if (line != "\\" + std::to_string(n) + "-grams:") fail("expected \\" + std::to_string(n) + "-grams:, got '" + line + "'");
+      if (line != "\\" + std::to_string(n) + "-grams:")
+        fail("expected \\" + std::to_string(n) + "-grams:, got '" + line + "'");
       int64_t seen = 0;
       while (next() && line[0] != '\\') {
         std::istringstream fields(line);
@@ -145,15 +148,17 @@ class ArpaLM {
         if (f.size() != static_cast<std::size_t>(n + 1) && f.size() != static_cast<std::size_t>(n + 2))
           fail("expected " + std::to_string(n + 1) + " or " + std::to_string(n + 2) + " fields for a " +
                std::to_string(n) + "-gram, got " + std::to_string(f.size()));
-        const double lp = number(f[0], fail), bo = f.size() == static_cast<std::size_t>(n + 2) ? number(f.back(), fail) : 0.0;
-        if (n == m.order_ && f.size() == static_cast<std::size_t>(n + 2)) fail("a highest-order n-gram cannot have a backoff weight");
+        const double lp = number(f[0], fail),
+                     bo = f.size() == static_cast<std::size_t>(n + 2) ? number(f.back(), fail) : 0.0;
+        if (n == m.order_ && f.size() == static_cast<std::size_t>(n + 2))
+          fail("a highest-order n-gram cannot have a backoff weight");
         raw[static_cast<std::size_t>(n - 1)].emplace_back(f.begin() + 1, f.begin() + 1 + n);
         vals[static_cast<std::size_t>(n - 1)].emplace_back(lp, bo);
         ++seen;
       }
       if (seen != declared[static_cast<std::size_t>(n - 1)])
-        fail("the \\" + std::to_string(n) + "-grams: section lists " + std::to_string(seen) + " entries, \\data\\ declared " +
-             std::to_string(declared[static_cast<std::size_t>(n - 1)]));
+        fail("the \\" + std::to_string(n) + "-grams: section lists " + std::to_string(seen) +
+             " entries, \\data\\ declared " + std::to_string(declared[static_cast<std::size_t>(n - 1)]));
       if (in.eof() && line[0] != '\\') fail("unexpected end of file (no \\end\\)");
     }
     if (line != "\\end\\") fail("expected \\end\\, got '" + line + "'");

@@ -35,8 +35,8 @@ std::vector<int32_t> generate(nn::GPT<T>& model, std::vector<int32_t> tokens, in
   model.eval();
   nn::KVCache<T> cache;
   if (use_cache) cache = model.make_cache(1);
-  auto window_start = static_cast<int64_t>(tokens.size()) > block ? static_cast<int64_t>(tokens.size()) - block / 2
-                                                                   : int64_t{0};
+  auto window_start =
+      static_cast<int64_t>(tokens.size()) > block ? static_cast<int64_t>(tokens.size()) - block / 2 : int64_t{0};
   int64_t fed = window_start;  // tokens already in the cache
   for (int64_t step = 0; step < n; ++step) {
     const auto end = static_cast<int64_t>(tokens.size());

@@ -18,9 +18,9 @@
 namespace tinylm::lm {
 
 struct LMScore {
-  double nats = 0;      // sum of -ln p over scored tokens
-  int64_t tokens = 0;   // scored tokens
-  int64_t oov = 0;      // scored tokens that were <unk>
+  double nats = 0;     // sum of -ln p over scored tokens
+  int64_t tokens = 0;  // scored tokens
+  int64_t oov = 0;     // scored tokens that were <unk>
   double nats_per_token() const { return tokens ? nats / static_cast<double>(tokens) : 0.0; }
   double perplexity() const { return std::exp(nats_per_token()); }
 };

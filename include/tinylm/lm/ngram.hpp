@@ -132,8 +132,8 @@ class NGramLM {
     m.vocab_ = std::move(vocab);
     m.opt_ = opt;
     m.bits_ = std::max(1, static_cast<int>(std::bit_width(static_cast<uint64_t>(m.vocab_.size()))));
-    TINYLM_CHECK(m.bits_ * opt.order <= 128, "NGramLM: order ", opt.order, " over ", m.vocab_.size(),
-                 " tokens needs ", m.bits_ * opt.order, " bits per n-gram; at most 128 are supported");
+    TINYLM_CHECK(m.bits_ * opt.order <= 128, "NGramLM: order ", opt.order, " over ", m.vocab_.size(), " tokens needs ",
+                 m.bits_ * opt.order, " bits per n-gram; at most 128 are supported");
     int64_t total = 0;
     for (const auto& s : sequences) {
       for (std::size_t i = 0; i < s.size(); ++i)
@@ -191,8 +191,7 @@ class NGramLM {
   /// gamma(h): the weight of the lower order after context h (the ARPA
   /// backoff weight); 1 for a context never seen. Not defined for add-k.
   double backoff(const int32_t* h, int64_t len) const {
-    TINYLM_CHECK(len < opt_.order, "NGramLM::backoff: context of ", len, " tokens for an order-", opt_.order,
-                 " model");
+    TINYLM_CHECK(len < opt_.order, "NGramLM::backoff: context of ", len, " tokens for an order-", opt_.order, " model");
     const detail::Level& L = levels_[static_cast<std::size_t>(len)];
     const detail::ContextStats* c = L.context(pack(h, static_cast<int>(len)));
     if (!c || c->adj_total <= 0) return 1.0;

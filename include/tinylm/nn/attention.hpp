@@ -76,7 +76,8 @@ class CausalSelfAttention : public Module<Float> {
       y = scaled_dot_product_attention(q, k, v, true);  // (B, NH, T, HS), laid out as (B, T, NH, HS)
     } else {
       const int64_t Tk = k.size(2);
-      Tensor<Float> att = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(HS)));  // (B, NH, T, Tk)
+      Tensor<Float> att =
+          matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(HS)));  // (B, NH, T, Tk)
       att = masked_fill(att, causal_mask(T, Tk), -std::numeric_limits<Float>::infinity());
       att = softmax(att, -1);  // (B, NH, T, Tk): the attention weights
       if (record_attention) last_attention = att.detach();
@@ -100,7 +101,8 @@ class CausalSelfAttention : public Module<Float> {
  private:
   /// Writes k, v (B, NH, T, HS) after the cached positions; returns views of
   /// all cached positions.
-  std::pair<Tensor<Float>, Tensor<Float>> append(LayerCache<Float>& c, const Tensor<Float>& k, const Tensor<Float>& v) const {
+  std::pair<Tensor<Float>, Tensor<Float>> append(LayerCache<Float>& c, const Tensor<Float>& k,
+                                                 const Tensor<Float>& v) const {
     const int64_t T = k.size(2);
     TINYLM_CHECK(c.k.defined() && c.length + T <= c.k.size(2), "CausalSelfAttention: KV cache holds ",
                  c.k.defined() ? c.k.size(2) : 0, " positions; ", c.length, " used, ", T, " more do not fit");

@@ -35,8 +35,7 @@ struct GPTConfig {
     TINYLM_CHECK(vocab_size > 0 && block_size > 0 && n_layer > 0 && n_head > 0 && n_embd > 0,
                  "GPTConfig: sizes must be positive (vocab_size ", vocab_size, ", block_size ", block_size,
                  ", n_layer ", n_layer, ", n_head ", n_head, ", n_embd ", n_embd, ")");
-    TINYLM_CHECK(n_embd % n_head == 0, "GPTConfig: n_embd (", n_embd, ") must be a multiple of n_head (", n_head,
-                 ")");
+    TINYLM_CHECK(n_embd % n_head == 0, "GPTConfig: n_embd (", n_embd, ") must be a multiple of n_head (", n_head, ")");
     TINYLM_CHECK(dropout >= 0 && dropout < 1, "GPTConfig: dropout must be in [0, 1), got ", dropout);
   }
   friend bool operator==(const GPTConfig&, const GPTConfig&) = default;
@@ -103,7 +102,8 @@ class GPT : public Module<Float> {
     KVCache<Float> c;
     const int64_t NH = cfg_.n_head, HS = cfg_.n_embd / cfg_.n_head;
     for (int64_t i = 0; i < cfg_.n_layer; ++i)
-      c.layers.push_back({Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), 0});
+      c.layers.push_back(
+          {Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), 0});
     return c;
   }
 
@@ -162,16 +162,12 @@ class GPT : public Module<Float> {
     const double proj_std = 0.02 / std::sqrt(2.0 * static_cast<double>(cfg_.n_layer));
     for (auto& p : this->named_parameters()) {
       const std::string& n = p.name;
-      const auto ends_with = [&](const std::string& s) {
-        return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
-      };
       if (n.find("ln_") != std::string::npos) continue;  // LayerNorm keeps ones / zeros
-      if (ends_with(".bias")) init::constant_(p.tensor, Float(0));
-      else if (ends_with("c_proj.weight")) init::normal_(p.tensor, proj_std, init_gen_);
+      if (n.ends_with(".bias")) init::constant_(p.tensor, Float(0));
+      else if (n.ends_with("c_proj.weight")) init::normal_(p.tensor, proj_std, init_gen_);
       else init::normal_(p.tensor, 0.02, init_gen_);
     }
   }
-
 };
 
 }  // namespace tinylm::nn

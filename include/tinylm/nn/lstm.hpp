@@ -56,13 +56,15 @@ class LSTM : public Module<Float> {
  public:
   /// Initialized like PyTorch's nn.LSTM: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)).
   LSTM(int64_t input, int64_t hidden, int64_t layers, Generator& gen) : H_(hidden), L_(layers) {
-    TINYLM_CHECK(input > 0 && hidden > 0 && layers > 0, "LSTM: sizes must be positive, got input ", input,
-                 ", hidden ", hidden, ", layers ", layers);
+    TINYLM_CHECK(input > 0 && hidden > 0 && layers > 0, "LSTM: sizes must be positive, got input ", input, ", hidden ",
+                 hidden, ", layers ", layers);
     const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
     for (int64_t l = 0; l < layers; ++l) {
       const std::string s = std::to_string(l);
-      w_ih_.push_back(this->register_parameter("weight_ih_l" + s, Tensor<Float>::empty({l ? hidden : input, 4 * hidden}), Decay::Yes));
-      w_hh_.push_back(this->register_parameter("weight_hh_l" + s, Tensor<Float>::empty({hidden, 4 * hidden}), Decay::Yes));
+      w_ih_.push_back(this->register_parameter("weight_ih_l" + s,
+                                               Tensor<Float>::empty({l ? hidden : input, 4 * hidden}), Decay::Yes));
+      w_hh_.push_back(
+          this->register_parameter("weight_hh_l" + s, Tensor<Float>::empty({hidden, 4 * hidden}), Decay::Yes));
       b_ih_.push_back(this->register_parameter("bias_ih_l" + s, Tensor<Float>::empty({4 * hidden}), Decay::No));
       b_hh_.push_back(this->register_parameter("bias_hh_l" + s, Tensor<Float>::empty({4 * hidden}), Decay::No));
       for (auto* t : {&w_ih_.back(), &w_hh_.back(), &b_ih_.back(), &b_hh_.back()}) init::uniform_(*t, bound, gen);
@@ -121,7 +123,10 @@ template <FloatElement Float>
 class LSTMLM : public Module<Float> {
  public:
   LSTMLM(const LSTMLMConfig& cfg, uint64_t seed)
-      : cfg_(cfg), gen_(seed), wte(cfg.vocab_size, cfg.n_embd, gen_), lstm(cfg.n_embd, cfg.hidden, cfg.n_layer, gen_),
+      : cfg_(cfg),
+        gen_(seed),
+        wte(cfg.vocab_size, cfg.n_embd, gen_),
+        lstm(cfg.n_embd, cfg.hidden, cfg.n_layer, gen_),
         head(cfg.hidden, cfg.vocab_size, gen_) {
     this->register_module("wte", wte);
     this->register_module("lstm", lstm);

@@ -23,7 +23,7 @@ class MLP : public Module<Float> {
 
   Tensor<Float> forward(const Tensor<Float>& x) const {
     const Tensor<Float> h = gelu(c_fc.forward(x), GeluApprox::Tanh);  // (B, T, 4C)
-    return dropout.forward(c_proj.forward(h));                     // (B, T, C)
+    return dropout.forward(c_proj.forward(h));                        // (B, T, C)
   }
 
   Linear<Float> c_fc;

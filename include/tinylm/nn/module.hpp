@@ -98,8 +98,8 @@ class Module {
         missing += (missing.empty() ? "" : ", ") + p.name;
       } else {
         if (it->second.shape() != p.tensor.shape())
-          mismatched += (mismatched.empty() ? "" : ", ") + p.name + " (model " + p.tensor.shape().str() +
-                        ", given " + it->second.shape().str() + ")";
+          mismatched += (mismatched.empty() ? "" : ", ") + p.name + " (model " + p.tensor.shape().str() + ", given " +
+                        it->second.shape().str() + ")";
         given.erase(it);
       }
     }

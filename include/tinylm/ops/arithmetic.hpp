@@ -102,8 +102,7 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
       const bool ga = a.requires_grad(), gb = b.requires_grad();
       autograd::record(out, "div", {a, b}, [a = a.detach(), b = b.detach(), ga, gb](const Tensor<T>& g) {
         return std::vector{
-            detail::grad_if<T>(ga, [&] { return sum_to(div(g, b), a.shape()); }),
-            detail::grad_if<T>(gb, [&] {
+            detail::grad_if<T>(ga, [&] { return sum_to(div(g, b), a.shape()); }), detail::grad_if<T>(gb, [&] {
               const Tensor<T> q = detail::map_binary<T>(a, b, "div", [](T x, T y) { return -x / (y * y); });
               return sum_to(mul(g, q), b.shape());
             })};
@@ -166,9 +165,8 @@ Tensor<T> pow(const Tensor<T>& a, S p) {
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a)) {
       autograd::record(out, "pow_scalar", {a}, [a = a.detach(), e](const Tensor<T>& g) {
-        const Tensor<T> d = detail::map_unary<T>(a, [e](T x) {
-          return e == T(0) ? T(0) : e * static_cast<T>(std::pow(x, e - T(1)));
-        });
+        const Tensor<T> d =
+            detail::map_unary<T>(a, [e](T x) { return e == T(0) ? T(0) : e * static_cast<T>(std::pow(x, e - T(1))); });
         return std::vector{mul(g, d)};
       });
     }
@@ -184,22 +182,21 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   Tensor<T> out = detail::map_binary<T>(a, b, "pow", [](T x, T y) { return static_cast<T>(std::pow(x, y)); });
   if (autograd::needs_grad(a, b)) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
-    autograd::record(out, "pow", {a, b},
-                     [a = a.detach(), b = b.detach(), o = out.detach(), ga, gb](const Tensor<T>& g) {
-                       return std::vector{
-                           detail::grad_if<T>(ga, [&] {
-                             const Tensor<T> d = detail::map_binary<T>(a, b, "pow", [](T x, T y) {
-                               return y == T(0) ? T(0) : y * static_cast<T>(std::pow(x, y - T(1)));
-                             });
-                             return sum_to(mul(g, d), a.shape());
-                           }),
-                           detail::grad_if<T>(gb, [&] {
-                             const Tensor<T> d = detail::map_binary<T>(o, a, "pow", [](T y, T x) {
-                               return x == T(0) ? T(0) : y * std::log(x);
-                             });
-                             return sum_to(mul(g, d), b.shape());
-                           })};
-                     });
+    autograd::record(
+        out, "pow", {a, b}, [a = a.detach(), b = b.detach(), o = out.detach(), ga, gb](const Tensor<T>& g) {
+          return std::vector{detail::grad_if<T>(ga,
+                                                [&] {
+                                                  const Tensor<T> d = detail::map_binary<T>(a, b, "pow", [](T x, T y) {
+                                                    return y == T(0) ? T(0) : y * static_cast<T>(std::pow(x, y - T(1)));
+                                                  });
+                                                  return sum_to(mul(g, d), a.shape());
+                                                }),
+                             detail::grad_if<T>(gb, [&] {
+                               const Tensor<T> d = detail::map_binary<T>(
+                                   o, a, "pow", [](T y, T x) { return x == T(0) ? T(0) : y * std::log(x); });
+                               return sum_to(mul(g, d), b.shape());
+                             })};
+        });
   }
   return out;
 }
@@ -207,31 +204,57 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
 // ---- operators ---------------------------------------------------------
 
 template <class T>
-Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) { return add(a, b); }
+Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {
+  return add(a, b);
+}
 template <class T>
-Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) { return sub(a, b); }
+Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
+  return sub(a, b);
+}
 template <class T>
-Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) { return mul(a, b); }
+Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) {
+  return mul(a, b);
+}
 template <class T>
-Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) { return div(a, b); }
+Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
+  return div(a, b);
+}
 template <class T>
-Tensor<T> operator-(const Tensor<T>& a) { return neg(a); }
+Tensor<T> operator-(const Tensor<T>& a) {
+  return neg(a);
+}
 
 template <class T, Scalar S>
-Tensor<T> operator+(const Tensor<T>& a, S s) { return add(a, s); }
+Tensor<T> operator+(const Tensor<T>& a, S s) {
+  return add(a, s);
+}
 template <class T, Scalar S>
-Tensor<T> operator+(S s, const Tensor<T>& a) { return add(a, s); }
+Tensor<T> operator+(S s, const Tensor<T>& a) {
+  return add(a, s);
+}
 template <class T, Scalar S>
-Tensor<T> operator-(const Tensor<T>& a, S s) { return add(a, -static_cast<T>(s)); }
+Tensor<T> operator-(const Tensor<T>& a, S s) {
+  return add(a, -static_cast<T>(s));
+}
 template <class T, Scalar S>
-Tensor<T> operator-(S s, const Tensor<T>& a) { return add(neg(a), s); }
+Tensor<T> operator-(S s, const Tensor<T>& a) {
+  return add(neg(a), s);
+}
 template <class T, Scalar S>
-Tensor<T> operator*(const Tensor<T>& a, S s) { return mul(a, s); }
+Tensor<T> operator*(const Tensor<T>& a, S s) {
+  return mul(a, s);
+}
 template <class T, Scalar S>
-Tensor<T> operator*(S s, const Tensor<T>& a) { return mul(a, s); }
+Tensor<T> operator*(S s, const Tensor<T>& a) {
+  return mul(a, s);
+}
 template <FloatElement T, Scalar S>
-Tensor<T> operator/(const Tensor<T>& a, S s) { return mul(a, T(1) / static_cast<T>(s)); }
+Tensor<T> operator/(const Tensor<T>& a, S s) {
+  return mul(a, T(1) / static_cast<T>(s));
+}
 template <FloatElement T, Scalar S>
-Tensor<T> operator/(S s, const Tensor<T>& a) { return rdiv(s, a); }
+Tensor<T> operator/(S s, const Tensor<T>& a) {
+  return rdiv(s, a);
+}
 
 }  // namespace tinylm

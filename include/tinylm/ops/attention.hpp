@@ -43,8 +43,8 @@ void check_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
   check_defined(q, op, "q");
   check_defined(k, op, "k");
   check_defined(v, op, "v");
-  TINYLM_CHECK(q.dim() >= 2 && k.dim() == q.dim() && v.dim() == q.dim(), op, ": q is ", q.shape(), ", k is ",
-               k.shape(), ", v is ", v.shape(), ": expected [..., T, HS] with the same number of dims");
+  TINYLM_CHECK(q.dim() >= 2 && k.dim() == q.dim() && v.dim() == q.dim(), op, ": q is ", q.shape(), ", k is ", k.shape(),
+               ", v is ", v.shape(), ": expected [..., T, HS] with the same number of dims");
   bool ok = k.shape() == v.shape() && q.size(-1) == k.size(-1);
   for (int d = 0; ok && d + 2 < q.dim(); ++d) ok = q.shape()[d] == k.shape()[d];
   TINYLM_CHECK(ok, op, ": q is ", q.shape(), ", k is ", k.shape(), ", v is ", v.shape(),
@@ -83,12 +83,11 @@ Tensor<T> empty_heads_like(const Tensor<T>& x) {
 
 /// Fused attention (see the file comment).
 template <FloatElement T>
-Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
-                                       bool causal = true) {
+Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal = true) {
   detail::check_attention(q, k, v, "scaled_dot_product_attention");
   const int64_t Tq = q.size(-2), Tk = k.size(-2), HS = q.size(-1);
-  TINYLM_CHECK(!causal || Tq <= Tk, "scaled_dot_product_attention: causal attention needs Tq <= Tk, got ", Tq,
-               " > ", Tk);
+  TINYLM_CHECK(!causal || Tq <= Tk, "scaled_dot_product_attention: causal attention needs Tq <= Tk, got ", Tq, " > ",
+               Tk);
   const bool four_d = q.dim() == 4;
   const int64_t B = four_d ? q.size(0) : q.numel() / std::max<int64_t>(Tq * HS, 1), NH = four_d ? q.size(1) : 1;
   const kernels::AttentionShape shape{B, NH, Tq, Tk, HS, causal};
@@ -107,8 +106,8 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, c
                        const Tensor<T> gc = detail::attention_operand(g);
                        const Tensor<T> dq = detail::empty_heads_like(qc), dk = detail::empty_heads_like(kc),
                                        dv = detail::empty_heads_like(vc);
-                       kernels::attention_backward(gc.device(), inout(dq), inout(dk), inout(dv), in(gc), in(qc),
-                                                   in(kc), in(vc), in(o), lse.data(), shape, scale);
+                       kernels::attention_backward(gc.device(), inout(dq), inout(dk), inout(dv), in(gc), in(qc), in(kc),
+                                                   in(vc), in(o), lse.data(), shape, scale);
                        return std::vector{dq, dk, dv};
                      });
   }
@@ -150,9 +149,9 @@ Tensor<T> packed_qkv_attention(const Tensor<T>& qkv, int64_t n_head, bool causal
                        T* d = dx.data();
                        if (dx.numel() > 0)
                          kernels::attention_backward(gc.device(), packed(d, 0), packed(d, 1), packed(d, 2),
-                                                     rows(static_cast<const T*>(gc.data())), packed(x, 0),
-                                                     packed(x, 1), packed(x, 2), rows(static_cast<const T*>(o.data())),
-                                                     lse.data(), shape, scale);
+                                                     rows(static_cast<const T*>(gc.data())), packed(x, 0), packed(x, 1),
+                                                     packed(x, 2), rows(static_cast<const T*>(o.data())), lse.data(),
+                                                     shape, scale);
                        return std::vector{dx};
                      });
   }

@@ -23,17 +23,17 @@
 
 namespace tinylm {
 
-#define TINYLM_COMPARISON(name, expr)                                                       \
-  template <class T>                                                                         \
-  Tensor<bool> name(const Tensor<T>& a, const Tensor<T>& b) {                                \
-    detail::check_defined(a, #name, "a");                                                    \
-    detail::check_defined(b, #name, "b");                                                    \
-    return detail::map_binary<bool>(a, b, #name, [](T x, T y) { return expr; });             \
-  }                                                                                          \
-  template <class T, Scalar S>                                                               \
-  Tensor<bool> name(const Tensor<T>& a, S s) {                                               \
-    detail::check_defined(a, #name, "a");                                                    \
-    return detail::map_unary<bool>(a, [y = static_cast<T>(s)](T x) { return expr; });        \
+#define TINYLM_COMPARISON(name, expr)                                                 \
+  template <class T>                                                                  \
+  Tensor<bool> name(const Tensor<T>& a, const Tensor<T>& b) {                         \
+    detail::check_defined(a, #name, "a");                                             \
+    detail::check_defined(b, #name, "b");                                             \
+    return detail::map_binary<bool>(a, b, #name, [](T x, T y) { return expr; });      \
+  }                                                                                   \
+  template <class T, Scalar S>                                                        \
+  Tensor<bool> name(const Tensor<T>& a, S s) {                                        \
+    detail::check_defined(a, #name, "a");                                             \
+    return detail::map_unary<bool>(a, [y = static_cast<T>(s)](T x) { return expr; }); \
   }
 
 TINYLM_COMPARISON(eq, x == y)
@@ -60,7 +60,7 @@ Tensor<T> select_kernel(const Tensor<bool>& cond, const Tensor<T>& a, const Tens
   const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
   const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
   kernels::ternary_strided(a.device(), out.data(), cond.data(), sc.data(), a.data(), sa.data(), b.data(), sb.data(),
-                                shape.data(), shape.size(), [](bool c, T x, T y) { return c ? x : y; });
+                           shape.data(), shape.size(), [](bool c, T x, T y) { return c ? x : y; });
   return out;
 }
 
@@ -90,8 +90,8 @@ Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<bool>& mask, S value) {
   detail::check_defined(x, "masked_fill", "x");
   detail::check_defined(mask, "masked_fill", "mask");
   const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
-  TINYLM_CHECK(shape == x.shape(), "masked_fill: mask of shape ", mask.shape(),
-               " does not broadcast to x's shape ", x.shape());
+  TINYLM_CHECK(shape == x.shape(), "masked_fill: mask of shape ", mask.shape(), " does not broadcast to x's shape ",
+               x.shape());
   const T v = static_cast<T>(value);
   Tensor<T> out = detail::map_binary<T>(x, mask, "masked_fill", [v](T a, bool m) { return m ? v : a; });
   if constexpr (FloatElement<T>) {

@@ -67,7 +67,6 @@ Tensor<T>& fill_(Tensor<T>& x, T value) {
     zero.resize(x.dim(), 0);
     kernels::copy_strided(x.device(), x.data(), x.strides().data(), &value, zero.data(), x.shape().data(), x.dim());
   }
-  x.storage().bump_version();
   return x;
 }
 
@@ -84,7 +83,6 @@ Tensor<T>& copy_(Tensor<T>& x, const Tensor<T>& src) {
   }
   const Shape ss = broadcast_strides(src.shape(), src.strides(), x.shape());
   kernels::copy_strided(x.device(), x.data(), x.strides().data(), src.data(), ss.data(), x.shape().data(), x.dim());
-  x.storage().bump_version();
   return x;
 }
 

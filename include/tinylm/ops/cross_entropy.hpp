@@ -16,9 +16,9 @@
 #include "tinylm/autograd/node.hpp"
 #include "tinylm/kernels/cross_entropy.hpp"
 #include "tinylm/kernels/index.hpp"
+#include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/compare.hpp"
 #include "tinylm/ops/copy.hpp"
-#include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/gather.hpp"
 #include "tinylm/ops/reduce.hpp"
@@ -35,11 +35,10 @@ std::pair<int64_t, int64_t> check_cross_entropy(const Tensor<T>& logits, const T
                                                 int64_t ignore_index) {
   check_defined(logits, "cross_entropy", "logits");
   check_defined(targets, "cross_entropy", "targets");
-  TINYLM_CHECK(logits.dim() >= 2, "cross_entropy: logits are ", logits.shape(),
-               ": expected [N, V] (or [..., V])");
+  TINYLM_CHECK(logits.dim() >= 2, "cross_entropy: logits are ", logits.shape(), ": expected [N, V] (or [..., V])");
   const Shape lead(logits.shape().begin(), logits.shape().end() - 1);
-  TINYLM_CHECK(targets.shape() == lead, "cross_entropy: logits are ", logits.shape(), ", targets are ",
-               targets.shape(), ": targets must be logits.shape[:-1] = ", lead);
+  TINYLM_CHECK(targets.shape() == lead, "cross_entropy: logits are ", logits.shape(), ", targets are ", targets.shape(),
+               ": targets must be logits.shape[:-1] = ", lead);
   const int64_t V = logits.size(-1), N = lead.numel();
   const Tensor<I> tc = contiguous_data(targets);
   const int64_t bad = kernels::find_invalid_index(tc.device(), tc.data(), N, V, ignore_index);
@@ -52,13 +51,16 @@ std::pair<int64_t, int64_t> check_cross_entropy(const Tensor<T>& logits, const T
 
 template <FloatElement T, IndexElement I>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& targets, int64_t ignore_index = -100) {
-  const auto [N, V] = detail::check_cross_entropy(logits, targets, ignore_index);
+  const std::pair<int64_t, int64_t> nv = detail::check_cross_entropy(logits, targets, ignore_index);
+  const int64_t N = nv.first, V = nv.second;  // (plain names: the closure below captures them)
   const Tensor<T> x = detail::contiguous_data(logits);
   const Tensor<I> t = detail::contiguous_data(targets);
   Tensor<T> lse = Tensor<T>::empty({N}, x.device());
   Tensor<T> rows = Tensor<T>::empty({N}, x.device());
-  const auto [total, count] =
+  const std::pair<T, int64_t> sum =
       kernels::cross_entropy_forward(x.device(), rows.data(), lse.data(), x.data(), t.data(), N, V, ignore_index);
+  const T total = sum.first;
+  const int64_t count = sum.second;
   Tensor<T> out = Tensor<T>::scalar(count ? total / static_cast<T>(count) : std::numeric_limits<T>::quiet_NaN());
   if (autograd::needs_grad(logits)) {
     autograd::record(out, "cross_entropy", {logits},
@@ -77,12 +79,12 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& targets, int64
 template <FloatElement T, IndexElement I>
 Tensor<T> cross_entropy_reference(const Tensor<T>& logits, const Tensor<I>& targets, int64_t ignore_index = -100) {
   const auto [N, V] = detail::check_cross_entropy(logits, targets, ignore_index);
-  const Tensor<T> logp = log_softmax(logits.reshape({N, V}), -1);             // (N, V)
-  const Tensor<int64_t> t = cast<int64_t>(targets.reshape({N, 1}));             // (N, 1)
-  const Tensor<bool> kept = ne(t, ignore_index);                                 // (N, 1)
-  const Tensor<int64_t> safe = where(kept, t, Tensor<int64_t>::zeros({}));       // ignored rows read class 0...
-  const Tensor<T> keep = cast<T>(kept);                                          // ...and are masked out here
-  const Tensor<T> picked = gather(logp, 1, safe);                                // (N, 1)
+  const Tensor<T> logp = log_softmax(logits.reshape({N, V}), -1);           // (N, V)
+  const Tensor<int64_t> t = cast<int64_t>(targets.reshape({N, 1}));         // (N, 1)
+  const Tensor<bool> kept = ne(t, ignore_index);                            // (N, 1)
+  const Tensor<int64_t> safe = where(kept, t, Tensor<int64_t>::zeros({}));  // ignored rows read class 0...
+  const Tensor<T> keep = cast<T>(kept);                                     // ...and are masked out here
+  const Tensor<T> picked = gather(logp, 1, safe);                           // (N, 1)
   return neg(sum(picked * keep)) / sum(keep);
 }
 

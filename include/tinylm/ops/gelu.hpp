@@ -35,8 +35,7 @@ Tensor<T> gelu(const Tensor<T>& x, GeluApprox approx = GeluApprox::None) {
                        Tensor<T> dx = Tensor<T>::empty(xc.shape(), dev);
                        if (approx == GeluApprox::Tanh)
                          kernels::gelu_tanh_backward(dev, dx.data(), gc.data(), xc.data(), xc.numel());
-                       else
-                         kernels::gelu_erf_backward(dev, dx.data(), gc.data(), xc.data(), xc.numel());
+                       else kernels::gelu_erf_backward(dev, dx.data(), gc.data(), xc.data(), xc.numel());
                        return std::vector{dx};
                      });
   }

@@ -27,8 +27,8 @@ Tensor<T> cat(const std::vector<Tensor<T>>& xs, int64_t dim) {
     const Shape& s = xs[i].shape();
     bool same = s.size() == first.dim();
     for (int j = 0; same && j < s.size(); ++j) same = j == d || s[j] == first.shape()[j];
-    TINYLM_CHECK(same, "cat: tensor 0 is ", first.shape(), ", tensor ", i, " is ", s,
-                 ": all sizes but dim ", d, " must match");
+    TINYLM_CHECK(same, "cat: tensor 0 is ", first.shape(), ", tensor ", i, " is ", s, ": all sizes but dim ", d,
+                 " must match");
     out_shape[d] += s[d];
   }
   Tensor<T> out = Tensor<T>::empty(out_shape, first.device());

@@ -44,30 +44,28 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T
   Tensor<T> mean = Tensor<T>::empty({N}, dev);
   Tensor<T> rstd = Tensor<T>::empty({N}, dev);
   kernels::layernorm_forward(dev, out.data(), mean.data(), rstd.data(), xc.data(), wc.defined() ? wc.data() : nullptr,
-                                  bc.defined() ? bc.data() : nullptr, N, C, static_cast<T>(eps));
+                             bc.defined() ? bc.data() : nullptr, N, C, static_cast<T>(eps));
   if (autograd::needs_grad(x, weight, bias)) {
     const bool gw = weight.requires_grad(), gb = bias.requires_grad();
-    autograd::record(out, "layer_norm", {x, weight, bias},
-                     [xc = xc.detach(), wc = wc.defined() ? wc.detach() : wc, mean, rstd, N, C, gw,
-                      gb](const Tensor<T>& g) {
-                       const Tensor<T> gc = detail::contiguous_data(g);
-                       const Device dev = xc.device();
-                       Tensor<T> dx = Tensor<T>::empty(xc.shape(), dev);
-                       Tensor<T> dw = gw ? Tensor<T>::empty({C}, dev) : Tensor<T>();
-                       Tensor<T> db = gb ? Tensor<T>::empty({C}, dev) : Tensor<T>();
-                       kernels::layernorm_backward(dev, dx.data(), gw ? dw.data() : nullptr, gb ? db.data() : nullptr,
-                                                   gc.data(), xc.data(), mean.data(), rstd.data(),
-                                                   wc.defined() ? wc.data() : nullptr, N, C);
-                       return std::vector{dx, dw, db};
-                     });
+    autograd::record(
+        out, "layer_norm", {x, weight, bias},
+        [xc = xc.detach(), wc = wc.defined() ? wc.detach() : wc, mean, rstd, N, C, gw, gb](const Tensor<T>& g) {
+          const Tensor<T> gc = detail::contiguous_data(g);
+          const Device dev = xc.device();
+          Tensor<T> dx = Tensor<T>::empty(xc.shape(), dev);
+          Tensor<T> dw = gw ? Tensor<T>::empty({C}, dev) : Tensor<T>();
+          Tensor<T> db = gb ? Tensor<T>::empty({C}, dev) : Tensor<T>();
+          kernels::layernorm_backward(dev, dx.data(), gw ? dw.data() : nullptr, gb ? db.data() : nullptr, gc.data(),
+                                      xc.data(), mean.data(), rstd.data(), wc.defined() ? wc.data() : nullptr, N, C);
+          return std::vector{dx, dw, db};
+        });
   }
   return out;
 }
 
 /// (x - mean) / sqrt(var + eps) * weight + bias, from primitive ops.
 template <FloatElement T>
-Tensor<T> layer_norm_reference(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias,
-                               double eps = 1e-5) {
+Tensor<T> layer_norm_reference(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias, double eps = 1e-5) {
   detail::check_layer_norm(x, weight, bias);
   const Tensor<T> mu = mean(x, {-1}, true);
   const Tensor<T> xc = x - mu;

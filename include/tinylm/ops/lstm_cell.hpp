@@ -35,9 +35,9 @@ template <FloatElement T>
 LSTMCellOutput<T> lstm_cell(const Tensor<T>& gates, const Tensor<T>& c_prev) {
   detail::check_defined(gates, "lstm_cell", "gates");
   detail::check_defined(c_prev, "lstm_cell", "c_prev");
-  TINYLM_CHECK(c_prev.dim() == 2 && gates.dim() == 2 && gates.size(0) == c_prev.size(0) &&
-                   gates.size(1) == 4 * c_prev.size(1),
-               "lstm_cell: gates are ", gates.shape(), ", c_prev is ", c_prev.shape(), ": expected [B, 4H] and [B, H]");
+  TINYLM_CHECK(
+      c_prev.dim() == 2 && gates.dim() == 2 && gates.size(0) == c_prev.size(0) && gates.size(1) == 4 * c_prev.size(1),
+      "lstm_cell: gates are ", gates.shape(), ", c_prev is ", c_prev.shape(), ": expected [B, 4H] and [B, H]");
   const int64_t B = c_prev.size(0), H = c_prev.size(1);
   const Device dev = gates.device();
   const Tensor<T> a = detail::contiguous_data(gates), cp = detail::contiguous_data(c_prev);

@@ -92,12 +92,12 @@ Tensor<T> matmul_kernel(Tensor<T> a, Tensor<T> b) {
     }
   }
   const kernels::GemmArgs<T> product{.M = M,
-                                      .N = N,
-                                      .K = K,
-                                      .a = {.data = a.data(), .ld = la.ld, .transposed = la.trans},
-                                      .b = {.data = b.data(), .ld = lb.ld, .transposed = lb.trans},
-                                      .c = out.data(),
-                                      .ldc = N};
+                                     .N = N,
+                                     .K = K,
+                                     .a = {.data = a.data(), .ld = la.ld, .transposed = la.trans},
+                                     .b = {.data = b.data(), .ld = lb.ld, .transposed = lb.trans},
+                                     .c = out.data(),
+                                     .ldc = N};
   if (nmat == 1 || (b_shared && a_stacked)) {  // one GEMM of nmat * M rows
     kernels::GemmArgs<T> folded = product;
     folded.M = nmat * M;
@@ -121,11 +121,10 @@ Tensor<T> matmul_kernel(Tensor<T> a, Tensor<T> b) {
       idx[d] = 0;
     }
   }
-  kernels::gemm_batched(a.device(), kernels::GemmBatchArgs<T>{.gemm = product,
-                                                           .batch = nmat,
-                                                           .a_offsets = a_off.data(),
-                                                           .b_offsets = b_off.data(),
-                                                           .c_stride = M * N});
+  kernels::gemm_batched(
+      a.device(),
+      kernels::GemmBatchArgs<T>{
+          .gemm = product, .batch = nmat, .a_offsets = a_off.data(), .b_offsets = b_off.data(), .c_stride = M * N});
   return out;
 }
 

@@ -54,7 +54,6 @@ inline Shape reduced_shape(const Shape& in, const std::vector<int>& dims, bool k
   return out;
 }
 
-
 /// sum (scale 1) or mean (scale 1/count) over dims, recorded as `name`.
 template <class T>
 Tensor<T> scaled_sum(const Tensor<T>& x, const Shape& dims, bool keepdim, bool is_mean, const char* name) {
@@ -152,7 +151,9 @@ template <class T>
 MaxResult<T> max(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
   detail::check_defined(x, "max", "x");
   const int d = normalize_dim(dim, x.dim(), "max");
-  auto [values, idx] = detail::max_kernel(x, d, "max");
+  const auto kernel_out = detail::max_kernel(x, d, "max");
+  const Tensor<T>& values = kernel_out.first;
+  const Tensor<int64_t> idx = kernel_out.second;  // a plain name: the closure below captures it
   Shape out_shape = values.shape();
   if (!keepdim && x.dim() > 0) out_shape.erase(d);
   Tensor<T> out = values.alias(out_shape, contiguous_strides(out_shape), 0);

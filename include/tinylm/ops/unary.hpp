@@ -38,22 +38,26 @@ Tensor<T> unary_op(const Tensor<T>& x, const char* name, F f, D dfdsaved, bool s
 
 template <FloatElement T>
 Tensor<T> exp(const Tensor<T>& x) {
-  return detail::unary_op(x, "exp", [](T v) { return std::exp(v); }, [](T y) { return y; }, true);
+  return detail::unary_op(
+      x, "exp", [](T v) { return std::exp(v); }, [](T y) { return y; }, true);
 }
 
 template <FloatElement T>
 Tensor<T> log(const Tensor<T>& x) {
-  return detail::unary_op(x, "log", [](T v) { return std::log(v); }, [](T v) { return T(1) / v; }, false);
+  return detail::unary_op(
+      x, "log", [](T v) { return std::log(v); }, [](T v) { return T(1) / v; }, false);
 }
 
 template <FloatElement T>
 Tensor<T> sqrt(const Tensor<T>& x) {
-  return detail::unary_op(x, "sqrt", [](T v) { return std::sqrt(v); }, [](T y) { return T(0.5) / y; }, true);
+  return detail::unary_op(
+      x, "sqrt", [](T v) { return std::sqrt(v); }, [](T y) { return T(0.5) / y; }, true);
 }
 
 template <FloatElement T>
 Tensor<T> tanh(const Tensor<T>& x) {
-  return detail::unary_op(x, "tanh", [](T v) { return std::tanh(v); }, [](T y) { return T(1) - y * y; }, true);
+  return detail::unary_op(
+      x, "tanh", [](T v) { return std::tanh(v); }, [](T y) { return T(1) - y * y; }, true);
 }
 
 template <FloatElement T>

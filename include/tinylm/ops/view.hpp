@@ -32,12 +32,11 @@ inline Shape infer_shape(const Shape& in, Shape req, const char* op) {
   }
   const int64_t n = in.numel();
   if (infer >= 0) {
-    TINYLM_CHECK(known != 0 && n % known == 0, op, ": shape ", req, " is invalid for input of shape ", in, " (",
-                 n, " elements)");
+    TINYLM_CHECK(known != 0 && n % known == 0, op, ": shape ", req, " is invalid for input of shape ", in, " (", n,
+                 " elements)");
     req[infer] = n / known;
   }
-  TINYLM_CHECK(req.numel() == n, op, ": shape ", req, " is invalid for input of shape ", in, " (", n,
-               " elements)");
+  TINYLM_CHECK(req.numel() == n, op, ": shape ", req, " is invalid for input of shape ", in, " (", n, " elements)");
   return req;
 }
 
@@ -58,8 +57,8 @@ Tensor<T> scatter_view_grad(const Tensor<T>& g, const Shape& in_shape, const Sha
                             int64_t view_offset) {
   Tensor<T> gin = Tensor<T>::empty(in_shape, g.device());
   kernels::fill(g.device(), gin.data(), T(0), gin.numel());
-  kernels::copy_strided(g.device(), gin.data() + view_offset, view_strides_in_input.data(), g.data(), g.strides().data(),
-                             g.shape().data(), g.dim());
+  kernels::copy_strided(g.device(), gin.data() + view_offset, view_strides_in_input.data(), g.data(),
+                        g.strides().data(), g.shape().data(), g.dim());
   return gin;
 }
 
@@ -144,10 +143,10 @@ Tensor<T> slice(const Tensor<T>& x, int64_t dim, int64_t start, int64_t end, int
   Shape in_strides_of_view = contiguous_strides(in_shape);
   const int64_t rel = start * in_strides_of_view[d];
   in_strides_of_view[d] *= step;
-  Tensor<T> out = detail::make_view(x, shape, strides, offset, "slice",
-                                    [in_shape, in_strides_of_view, rel](const Tensor<T>& g) {
-                                      return std::vector{detail::scatter_view_grad(g, in_shape, in_strides_of_view, rel)};
-                                    });
+  Tensor<T> out =
+      detail::make_view(x, shape, strides, offset, "slice", [in_shape, in_strides_of_view, rel](const Tensor<T>& g) {
+        return std::vector{detail::scatter_view_grad(g, in_shape, in_strides_of_view, rel)};
+      });
   if constexpr (FloatElement<T>) {
     if (out.grad_fn()) out.grad_fn()->set_region({in_strides_of_view, rel});
   }
@@ -202,8 +201,8 @@ Tensor<T> expand(const Tensor<T>& x, const Shape& shape) {
     }
     const int64_t have = x.shape()[j];
     const int64_t want = shape[i] == -1 ? have : shape[i];
-    TINYLM_CHECK(have == want || have == 1, "expand: cannot expand shape ", x.shape(), " to ", shape, " (dim ", i,
-                 ": ", have, " vs ", want, ")");
+    TINYLM_CHECK(have == want || have == 1, "expand: cannot expand shape ", x.shape(), " to ", shape, " (dim ", i, ": ",
+                 have, " vs ", want, ")");
     out_shape[i] = want;
     strides[i] = have == want ? x.strides()[j] : 0;
   }

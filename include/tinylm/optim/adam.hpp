@@ -26,8 +26,7 @@ template <FloatElement T>
 class Adam : public Optimizer<T> {
  public:
   /// One group per entry of `groups` (their lr and weight_decay override opt's).
-  Adam(std::vector<ParamGroup<T>> groups, AdamOptions opt, bool decoupled = false)
-      : opt_(opt), decoupled_(decoupled) {
+  Adam(std::vector<ParamGroup<T>> groups, AdamOptions opt, bool decoupled = false) : opt_(opt), decoupled_(decoupled) {
     TINYLM_CHECK(opt.lr >= 0 && opt.eps >= 0 && opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 && opt.beta2 < 1,
                  "Adam: invalid options (lr ", opt.lr, ", betas ", opt.beta1, ", ", opt.beta2, ", eps ", opt.eps, ")");
     this->groups_ = std::move(groups);
@@ -47,9 +46,9 @@ class Adam : public Optimizer<T> {
     this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
       const Tensor<T> grad = this->grad_of(p, "Adam");
       if (!grad.defined()) return;
-      kernels::adam_update(p.tensor.device(), p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(), p.tensor.numel(), g.lr,
-                                opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_, this->steps_);
-      p.tensor.storage().bump_version();
+      kernels::adam_update(p.tensor.device(), p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(),
+                           p.tensor.numel(), g.lr, opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_,
+                           this->steps_);
     });
   }
 

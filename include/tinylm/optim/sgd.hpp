@@ -39,8 +39,7 @@ class SGD : public Optimizer<T> {
       const Tensor<T> grad = this->grad_of(p, "SGD");
       if (!grad.defined()) return;
       kernels::sgd_update(p.tensor.device(), p.tensor.data(), grad.data(), buf_[k].defined() ? buf_[k].data() : nullptr,
-                               p.tensor.numel(), g.lr, opt_.momentum, g.weight_decay, opt_.nesterov);
-      p.tensor.storage().bump_version();
+                          p.tensor.numel(), g.lr, opt_.momentum, g.weight_decay, opt_.nesterov);
     });
   }
 

@@ -99,8 +99,14 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
           for (int64_t r = 0; r < nb; ++r) lse[h * Tq + i0 + r] = -std::numeric_limits<T>::infinity();
           continue;
         }
-        gemm<T>({.M = nb, .N = kn, .K = HS, .a = {qh + i0 * HS, HS}, .b = {.data = kh, .ld = HS, .transposed = true},
-                 .c = s.data(), .ldc = kn, .alpha = scale});  // S = scale Q K^T
+        gemm<T>({.M = nb,
+                 .N = kn,
+                 .K = HS,
+                 .a = {qh + i0 * HS, HS},
+                 .b = {.data = kh, .ld = HS, .transposed = true},
+                 .c = s.data(),
+                 .ldc = kn,
+                 .alpha = scale});  // S = scale Q K^T
         for (int64_t r = 0; r < nb; ++r) {
           T* row = s.data() + r * kn;
           const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
@@ -156,10 +162,21 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
           detail::fill_rows(dqblk, nb, dq.row, HS, T(0));
           continue;
         }
-        gemm<T>({.M = nb, .N = kn, .K = HS, .a = {qblk, HS}, .b = {.data = kh, .ld = HS, .transposed = true},
-                 .c = p.data(), .ldc = kn, .alpha = scale});  // S again
-        gemm<T>({.M = nb, .N = kn, .K = HS, .a = {doblk, HS}, .b = {.data = vh, .ld = HS, .transposed = true},
-                 .c = ds.data(), .ldc = kn});  // dP = dO V^T
+        gemm<T>({.M = nb,
+                 .N = kn,
+                 .K = HS,
+                 .a = {qblk, HS},
+                 .b = {.data = kh, .ld = HS, .transposed = true},
+                 .c = p.data(),
+                 .ldc = kn,
+                 .alpha = scale});  // S again
+        gemm<T>({.M = nb,
+                 .N = kn,
+                 .K = HS,
+                 .a = {doblk, HS},
+                 .b = {.data = vh, .ld = HS, .transposed = true},
+                 .c = ds.data(),
+                 .ldc = kn});  // dP = dO V^T
         for (int64_t r = 0; r < nb; ++r) {
           T* prow = p.data() + r * kn;
           T* drow = ds.data() + r * kn;
@@ -169,17 +186,30 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
           for (int64_t c = 0; c < HS; ++c) D += doblk[r * HS + c] * oblk[r * out.row + c];
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) {
-            prow[j] = vexp(prow[j] - L);                 // P
-            drow[j] = prow[j] * (drow[j] - D) * scale;   // dS
+            prow[j] = vexp(prow[j] - L);                // P
+            drow[j] = prow[j] * (drow[j] - D) * scale;  // dS
           }
           std::fill(prow + n, prow + kn, T(0));  // masked: no probability, no gradient
           std::fill(drow + n, drow + kn, T(0));
         }
-        gemm<T>({.M = nb, .N = HS, .K = kn, .a = {ds.data(), kn}, .b = {kh, HS}, .c = dqblk, .ldc = dq.row});  // dQ = dS K
-        gemm<T>({.M = kn, .N = HS, .K = nb, .a = {.data = ds.data(), .ld = kn, .transposed = true}, .b = {qblk, HS},
-                 .c = dkh, .ldc = HS, .beta = T(1)});  // dK += dS^T Q
-        gemm<T>({.M = kn, .N = HS, .K = nb, .a = {.data = p.data(), .ld = kn, .transposed = true}, .b = {doblk, HS},
-                 .c = dvh, .ldc = HS, .beta = T(1)});  // dV += P^T dO
+        gemm<T>(
+            {.M = nb, .N = HS, .K = kn, .a = {ds.data(), kn}, .b = {kh, HS}, .c = dqblk, .ldc = dq.row});  // dQ = dS K
+        gemm<T>({.M = kn,
+                 .N = HS,
+                 .K = nb,
+                 .a = {.data = ds.data(), .ld = kn, .transposed = true},
+                 .b = {qblk, HS},
+                 .c = dkh,
+                 .ldc = HS,
+                 .beta = T(1)});  // dK += dS^T Q
+        gemm<T>({.M = kn,
+                 .N = HS,
+                 .K = nb,
+                 .a = {.data = p.data(), .ld = kn, .transposed = true},
+                 .b = {doblk, HS},
+                 .c = dvh,
+                 .ldc = HS,
+                 .beta = T(1)});  // dV += P^T dO
       }
       detail::scatter_rows(dk.at(h, NH), Tk, dk.row, HS, dkh);
       detail::scatter_rows(dv.at(h, NH), Tk, dv.row, HS, dvh);

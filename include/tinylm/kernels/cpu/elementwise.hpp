@@ -54,8 +54,7 @@ struct Walk {
     for (int d = 0; d < nd; ++d) {
       if (shape[d] == 1) continue;  // size-1 dims contribute nothing
       bool merge = ndim > 0;
-      for (int k = 0; k < K && merge; ++k)
-        merge = stride[k][ndim - 1] == strides[k][d] * shape[d];
+      for (int k = 0; k < K && merge; ++k) merge = stride[k][ndim - 1] == strides[k][d] * shape[d];
       if (merge) {
         size[ndim - 1] *= shape[d];
         for (int k = 0; k < K; ++k) stride[k][ndim - 1] = strides[k][d];
@@ -138,8 +137,8 @@ void binary_strided(To* out, const Ta* a, const int64_t* a_strides, const Tb* b,
 
 /// out (contiguous, `shape`) = op(a, b, c), all read through strides.
 template <class To, class Ta, class Tb, class Tc, class Op>
-void ternary_strided(To* out, const Ta* a, const int64_t* a_strides, const Tb* b, const int64_t* b_strides,
-                     const Tc* c, const int64_t* c_strides, const int64_t* shape, int ndim, Op op) {
+void ternary_strided(To* out, const Ta* a, const int64_t* a_strides, const Tb* b, const int64_t* b_strides, const Tc* c,
+                     const int64_t* c_strides, const int64_t* shape, int ndim, Op op) {
   int64_t out_strides[detail::kMaxWalkDims];
   int64_t s = 1;
   for (int d = ndim - 1; d >= 0; --d) {
@@ -161,8 +160,8 @@ namespace detail {
 
 /// dst[i] = op(dst[i], src[i]) over two strided layouts of `shape`.
 template <class T, class Op>
-void update_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
-                    const int64_t* shape, int ndim, Op op) {
+void update_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides, const int64_t* shape,
+                    int ndim, Op op) {
   const int64_t* strides[2] = {dst_strides, src_strides};
   Walk<2> w(shape, ndim, strides);
   walk_rows(w, [&](const int64_t* off, int64_t n, const int64_t* st) {
@@ -181,15 +180,15 @@ void update_strided(T* dst, const int64_t* dst_strides, const T* src, const int6
 
 /// dst (strided) = src (strided), both of `shape`.
 template <class T>
-void copy_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
-                  const int64_t* shape, int ndim) {
+void copy_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides, const int64_t* shape,
+                  int ndim) {
   detail::update_strided(dst, dst_strides, src, src_strides, shape, ndim, [](T, T s) { return s; });
 }
 
 /// dst (strided) += src (strided), both of `shape`. dst must not overlap itself.
 template <class T>
-void add_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
-                 const int64_t* shape, int ndim) {
+void add_strided(T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides, const int64_t* shape,
+                 int ndim) {
   detail::update_strided(dst, dst_strides, src, src_strides, shape, ndim, [](T d, T s) { return d + s; });
 }
 

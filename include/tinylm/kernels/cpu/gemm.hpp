@@ -34,8 +34,8 @@ namespace detail {
 
 /// C^T (column-major, N x M, ld ldc) += alpha * op(B)^T op(A)^T, one thread.
 template <class T, int BOrder, int AOrder>
-void gemm_block(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
-                int64_t ldc, T alpha) {
+void gemm_block(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc,
+                T alpha) {
   using Eigen::Index;
   Eigen::internal::gemm_blocking_space<Eigen::ColMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic> blocking(
       N, M, K, 1, true);
@@ -44,8 +44,8 @@ void gemm_block(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, i
 }
 
 template <class T>
-void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
-                 int64_t lda, int64_t ldb, int64_t ldc, T alpha) {
+void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b, int64_t lda,
+                 int64_t ldb, int64_t ldc, T alpha) {
   // A row-major [M, K] buffer is a column-major K x M matrix, i.e. op(A)^T;
   // a transposed A (stored [K, M]) is the row-major K x M op(A)^T. Same for B.
   constexpr int Col = Eigen::ColMajor, Row = Eigen::RowMajor;
@@ -111,8 +111,8 @@ void gemm_few_rows(const GemmArgs<T>& g) {
     parallel_for(chunks, M * N * K / chunks, [&](int64_t c0, int64_t c1) {
       for (int64_t ch = c0; ch < c1; ++ch)
         for (int64_t i = 0; i < M; ++i)
-          accumulate_rows(part.data() + (ch * M + i) * N, b, ldb, K * ch / chunks, K * (ch + 1) / chunks, int64_t{0},
-                          N, [&](int64_t k) { return A(i, k); });
+          accumulate_rows(part.data() + (ch * M + i) * N, b, ldb, K * ch / chunks, K * (ch + 1) / chunks, int64_t{0}, N,
+                          [&](int64_t k) { return A(i, k); });
     });
     for (int64_t i = 0; i < M; ++i)
       for (int64_t n = 0; n < N; ++n) {
