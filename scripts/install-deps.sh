@@ -2,14 +2,32 @@
 # Installs the Debian/Ubuntu packages tinylm's build, tests, examples and
 # benchmarks need. Idempotent: installs only what is missing. Uses sudo when
 # not run as root.
+#
+#   scripts/install-deps.sh          the build, the examples, the tests with g++
+#   scripts/install-deps.sh --test   also what scripts/test.sh adds: Clang 14
+#                                    (Debian 12's default) and the newest Clang
+#                                    the package index has, and clang-format
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++          # build
-  libeigen3-dev                  # the library: Eigen 3.4 (GEMM)
-  doctest-dev                    # tests
+  cmake ninja-build g++             # build
+  libeigen3-dev                     # the library: Eigen 3.4 (GEMM)
+  doctest-dev                       # tests
   libbenchmark-dev libopenblas-dev  # benchmarks (OpenBLAS is the GEMM peak to compare against)
 )
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+if [ "${1:-}" = "--test" ]; then
+  newest=$(apt-cache search --names-only '^clang-[0-9]+$' 2>/dev/null | cut -d' ' -f1 | sort -V | tail -n 1)
+  if [ -z "$newest" ]; then
+    $sudo apt-get update -qq
+    newest=$(apt-cache search --names-only '^clang-[0-9]+$' | cut -d' ' -f1 | sort -V | tail -n 1)
+  fi
+  packages+=(clang-14 clang-format "$newest")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,9 +38,6 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
