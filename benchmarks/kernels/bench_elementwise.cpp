@@ -4,7 +4,8 @@
 // squares of gradient clipping, a head-splitting strided copy,
 // cross-entropy, embedding, the AdamW and SGD updates, at the sizes of a
 // char-small GPT step (B*T = 2048, C = 384, 10.7M parameters; and the
-// GPT-2 vocabulary for cross-entropy). GEMM and attention have their own
+// GPT-2 vocabulary for cross-entropy); the LSTM cell at lm_zoo's size
+// (B = 16, H = 256) and a large batch, gather of one class per row. GEMM and attention have their own
 // programs (FLOP/s).
 //
 //   build/release/benchmarks/bench_elementwise
@@ -212,6 +213,45 @@ void BM_sgd(benchmark::State& state) {
 
 }  // namespace
 
+void BM_lstm_cell_fwd(benchmark::State& state) {
+  const int64_t B = state.range(0), H = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto gates = random_vec(B * 4 * H, 1), cp = random_vec(B * H, 2);
+  std::vector<float> h(B * H), c(B * H), act(B * 4 * H);
+  for (auto _ : state) {
+    k::lstm_cell_forward(h.data(), c.data(), act.data(), gates.data(), cp.data(), B, H);
+    benchmark::DoNotOptimize(h.data());
+  }
+  set_bytes(state, (4 + 1 + 2 + 4) * B * H * 4);
+}
+
+void BM_lstm_cell_bwd(benchmark::State& state) {
+  const int64_t B = state.range(0), H = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto act = random_vec(B * 4 * H, 1), cp = random_vec(B * H, 2), c = random_vec(B * H, 3), dh = random_vec(B * H, 4),
+       dc = random_vec(B * H, 5);
+  std::vector<float> dg(B * 4 * H), dcp(B * H);
+  for (auto _ : state) {
+    k::lstm_cell_backward(dg.data(), dcp.data(), dh.data(), dc.data(), act.data(), cp.data(), c.data(), B, H);
+    benchmark::DoNotOptimize(dg.data());
+  }
+  set_bytes(state, (4 + 1 + 1 + 2 + 4 + 1) * B * H * 4);
+}
+
+void BM_gather_bwd(benchmark::State& state) {
+  const int64_t N = state.range(0), V = state.range(1);
+  tinylm::set_num_threads(int(state.range(2)));
+  auto g = random_vec(N, 1);
+  std::vector<int64_t> idx(N);
+  for (int64_t i = 0; i < N; ++i) idx[i] = (i * 7919) % V;
+  std::vector<float> dx(N * V);
+  for (auto _ : state) {
+    k::gather_backward(dx.data(), g.data(), idx.data(), N, V, int64_t{1}, int64_t{1});
+    benchmark::DoNotOptimize(dx.data());
+  }
+  set_bytes(state, N * V * 4 + N * 12);
+}
+
 BENCHMARK(BM_add_fwd)->ArgsProduct({{2048 * 384}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 BENCHMARK(BM_gelu_fwd)->ArgsProduct({{2048 * 1536}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
 BENCHMARK(BM_gelu_bwd)->ArgsProduct({{2048 * 1536}, {1, 2}})->ArgNames({"n", "threads"})->UseRealTime();
@@ -242,5 +282,9 @@ BENCHMARK(BM_embedding)
     ->ArgsProduct({{2048}, {384}, {1, 2}, {0, 1}})
     ->ArgNames({"N", "C", "threads", "backward"})
     ->UseRealTime();
+
+BENCHMARK(BM_lstm_cell_fwd)->ArgsProduct({{16, 1024}, {256}, {1, 2}})->ArgNames({"B", "H", "threads"})->UseRealTime();
+BENCHMARK(BM_lstm_cell_bwd)->ArgsProduct({{16, 1024}, {256}, {1, 2}})->ArgNames({"B", "H", "threads"})->UseRealTime();
+BENCHMARK(BM_gather_bwd)->ArgsProduct({{2048}, {65, 50257}, {1, 2}})->ArgNames({"N", "V", "threads"})->UseRealTime();
 
 BENCHMARK_MAIN();
