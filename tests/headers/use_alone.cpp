@@ -83,7 +83,7 @@ void use() {
   tinylm::kernels::GemmArgs<float> g{.M = 1, .N = 1, .K = 1};
   (void)g;
 #elif defined(TINYLM_USE_tinylm_kernels_dispatch_hpp)
-  tinylm::kernels::dispatch(tinylm::Device::cpu(), "use", [] {});
+  tinylm::kernels::require_cpu(tinylm::Device::cpu(), "use");
 #elif defined(TINYLM_USE_tinylm_kernels_copy_hpp)
   auto t = tinylm::Tensor<float>::ones({2, 3});
   auto d = tinylm::kernels::dense_copy(t.alias({3, 2}, {1, 3}, 0));

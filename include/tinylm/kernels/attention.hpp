@@ -12,7 +12,8 @@ namespace tinylm::kernels {
 template <class T>
 void attention_forward(Device device, HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadLayout<const T*> k,
                        HeadLayout<const T*> v, const AttentionShape& shape, T scale) {
-  dispatch(device, "attention_forward", [&] { cpu::attention_forward(out, lse, q, k, v, shape, scale); });
+  require_cpu(device, "attention_forward");
+  cpu::attention_forward(out, lse, q, k, v, shape, scale);
 }
 
 /// Overwrites dq (as q), dk and dv (as k and v).
@@ -21,8 +22,8 @@ void attention_backward(Device device, HeadLayout<T*> dq, HeadLayout<T*> dk, Hea
                         HeadLayout<const T*> dout, HeadLayout<const T*> q, HeadLayout<const T*> k,
                         HeadLayout<const T*> v, HeadLayout<const T*> out, const T* lse, const AttentionShape& shape,
                         T scale) {
-  dispatch(device, "attention_backward",
-           [&] { cpu::attention_backward(dq, dk, dv, dout, q, k, v, out, lse, shape, scale); });
+  require_cpu(device, "attention_backward");
+  cpu::attention_backward(dq, dk, dv, dout, q, k, v, out, lse, shape, scale);
 }
 
 }  // namespace tinylm::kernels

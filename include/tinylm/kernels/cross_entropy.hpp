@@ -13,15 +13,15 @@ namespace tinylm::kernels {
 template <class T, class I>
 std::pair<T, int64_t> cross_entropy_forward(Device device, T* loss, T* lse, const T* x, const I* targets, int64_t N,
                                             int64_t V, int64_t ignore_index) {
-  return dispatch(device, "cross_entropy_forward",
-                  [&] { return cpu::cross_entropy_forward(loss, lse, x, targets, N, V, ignore_index); });
+  require_cpu(device, "cross_entropy_forward");
+  return cpu::cross_entropy_forward(loss, lse, x, targets, N, V, ignore_index);
 }
 
 template <class T, class I>
 void cross_entropy_backward(Device device, T* dx, const T* x, const T* lse, const I* targets, int64_t N, int64_t V,
                             int64_t ignore_index, T scale) {
-  dispatch(device, "cross_entropy_backward",
-           [&] { cpu::cross_entropy_backward(dx, x, lse, targets, N, V, ignore_index, scale); });
+  require_cpu(device, "cross_entropy_backward");
+  cpu::cross_entropy_backward(dx, x, lse, targets, N, V, ignore_index, scale);
 }
 
 }  // namespace tinylm::kernels

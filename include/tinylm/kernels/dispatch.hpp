@@ -1,18 +1,20 @@
 #pragma once
 // The device-neutral kernel layer: ops call kernels::<kernel>(device, ...),
-// which forwards to the implementation for that device. This header holds
-// the one mechanism every entry point uses; the entry points themselves sit
-// in kernels/<area>.hpp, one function per kernel, beside nothing else:
+// which forwards to the implementation for that device. The entry points
+// sit in kernels/<area>.hpp, one function per kernel, each the one place
+// where that kernel's device is looked at:
 //
 //   template <class T>
 //   void softmax_forward(Device device, T* out, const T* in, ...) {
-//     dispatch(device, "softmax_forward", [&] { cpu::softmax_forward(out, in, ...); });
+//     require_cpu(device, "softmax_forward");
+//     cpu::softmax_forward(out, in, ...);
 //   }
 //
-// A backend adds its implementation as a further callable at that call, and
-// only there: no op and no central table changes. Today every tensor lives
-// on the CPU (a CPU-only build refuses CUDA storage), so any other device
-// reaching a kernel is an error that names the kernel and the device.
+// A backend adds one line there, `if (device.is_cuda()) return
+// cuda::softmax_forward(out, in, ...);`, above require_cpu, and nothing else
+// changes: no op, no central table. Today every tensor lives on the CPU (a
+// CPU-only build refuses CUDA storage), so any other device reaching a
+// kernel is an error that names the kernel and the device.
 
 #include "tinylm/core/device.hpp"
 #include "tinylm/core/error.hpp"
@@ -25,11 +27,11 @@ namespace tinylm::kernels {
                                       " in this build of tinylm"));
 }
 
-/// Runs `cpu()` when `device` is the CPU; otherwise throws no_kernel.
-template <class Cpu>
-decltype(auto) dispatch(const Device& device, const char* kernel, Cpu&& cpu) {
-  if (device.is_cpu()) return cpu();
-  no_kernel(device, kernel);
+/// Returns when `device` is the CPU; otherwise throws no_kernel. (A plain
+/// check rather than a callable per kernel: one copy in a program, not one
+/// per kernel call, which matters for compile time.)
+inline void require_cpu(const Device& device, const char* kernel) {
+  if (!device.is_cpu()) no_kernel(device, kernel);
 }
 
 }  // namespace tinylm::kernels

@@ -11,7 +11,8 @@ namespace tinylm::kernels {
 
 template <class T>
 void dropout_mask(Device device, T* mask, int64_t n, double p, Generator& gen) {
-  dispatch(device, "dropout_mask", [&] { cpu::dropout_mask(mask, n, p, gen); });
+  require_cpu(device, "dropout_mask");
+  cpu::dropout_mask(mask, n, p, gen);
 }
 
 }  // namespace tinylm::kernels

@@ -12,25 +12,29 @@ namespace tinylm::kernels {
 /// out[i] = op(in[i]) for i < n.
 template <class To, class Ti, class Op>
 void map(Device device, To* out, const Ti* in, int64_t n, Op op) {
-  dispatch(device, "map", [&] { cpu::map(out, in, n, op); });
+  require_cpu(device, "map");
+  cpu::map(out, in, n, op);
 }
 
 /// out[i] = op(a[i], b[i]) for i < n.
 template <class To, class Ta, class Tb, class Op>
 void map2(Device device, To* out, const Ta* a, const Tb* b, int64_t n, Op op) {
-  dispatch(device, "map2", [&] { cpu::map2(out, a, b, n, op); });
+  require_cpu(device, "map2");
+  cpu::map2(out, a, b, n, op);
 }
 
 template <class T>
 void fill(Device device, T* out, T value, int64_t n) {
-  dispatch(device, "fill", [&] { cpu::fill(out, value, n); });
+  require_cpu(device, "fill");
+  cpu::fill(out, value, n);
 }
 
 /// out (contiguous, `shape`) = op(a, b), a and b read through strides (0 broadcasts).
 template <class To, class Ta, class Tb, class Op>
 void binary_strided(Device device, To* out, const Ta* a, const int64_t* a_strides, const Tb* b,
                     const int64_t* b_strides, const int64_t* shape, int ndim, Op op) {
-  dispatch(device, "binary_strided", [&] { cpu::binary_strided(out, a, a_strides, b, b_strides, shape, ndim, op); });
+  require_cpu(device, "binary_strided");
+  cpu::binary_strided(out, a, a_strides, b, b_strides, shape, ndim, op);
 }
 
 /// out (contiguous, `shape`) = op(a, b, c), all read through strides.
@@ -38,22 +42,24 @@ template <class To, class Ta, class Tb, class Tc, class Op>
 void ternary_strided(Device device, To* out, const Ta* a, const int64_t* a_strides, const Tb* b,
                      const int64_t* b_strides, const Tc* c, const int64_t* c_strides, const int64_t* shape, int ndim,
                      Op op) {
-  dispatch(device, "ternary_strided",
-           [&] { cpu::ternary_strided(out, a, a_strides, b, b_strides, c, c_strides, shape, ndim, op); });
+  require_cpu(device, "ternary_strided");
+  cpu::ternary_strided(out, a, a_strides, b, b_strides, c, c_strides, shape, ndim, op);
 }
 
 /// dst (strided) = src (strided), both of `shape`.
 template <class T>
 void copy_strided(Device device, T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
                   const int64_t* shape, int ndim) {
-  dispatch(device, "copy_strided", [&] { cpu::copy_strided(dst, dst_strides, src, src_strides, shape, ndim); });
+  require_cpu(device, "copy_strided");
+  cpu::copy_strided(dst, dst_strides, src, src_strides, shape, ndim);
 }
 
 /// dst (strided) += src (strided), both of `shape`; dst must not overlap itself.
 template <class T>
 void add_strided(Device device, T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
                  const int64_t* shape, int ndim) {
-  dispatch(device, "add_strided", [&] { cpu::add_strided(dst, dst_strides, src, src_strides, shape, ndim); });
+  require_cpu(device, "add_strided");
+  cpu::add_strided(dst, dst_strides, src, src_strides, shape, ndim);
 }
 
 }  // namespace tinylm::kernels

@@ -11,13 +11,15 @@ namespace tinylm::kernels {
 
 template <class T, class I>
 void embedding_forward(Device device, T* out, const T* weight, const I* idx, int64_t N, int64_t C) {
-  dispatch(device, "embedding_forward", [&] { cpu::embedding_forward(out, weight, idx, N, C); });
+  require_cpu(device, "embedding_forward");
+  cpu::embedding_forward(out, weight, idx, N, C);
 }
 
 /// Accumulates into dweight.
 template <class T, class I>
 void embedding_backward(Device device, T* dweight, const T* dout, const I* idx, int64_t N, int64_t C) {
-  dispatch(device, "embedding_backward", [&] { cpu::embedding_backward(dweight, dout, idx, N, C); });
+  require_cpu(device, "embedding_backward");
+  cpu::embedding_backward(dweight, dout, idx, N, C);
 }
 
 }  // namespace tinylm::kernels

@@ -12,14 +12,16 @@ namespace tinylm::kernels {
 template <class T, class I>
 void gather_forward(Device device, T* out, const T* x, const I* index, int64_t outer, int64_t n, int64_t m,
                     int64_t inner) {
-  dispatch(device, "gather_forward", [&] { cpu::gather_forward(out, x, index, outer, n, m, inner); });
+  require_cpu(device, "gather_forward");
+  cpu::gather_forward(out, x, index, outer, n, m, inner);
 }
 
 /// Overwrites dx.
 template <class T, class I>
 void gather_backward(Device device, T* dx, const T* dout, const I* index, int64_t outer, int64_t n, int64_t m,
                      int64_t inner) {
-  dispatch(device, "gather_backward", [&] { cpu::gather_backward(dx, dout, index, outer, n, m, inner); });
+  require_cpu(device, "gather_backward");
+  cpu::gather_backward(dx, dout, index, outer, n, m, inner);
 }
 
 }  // namespace tinylm::kernels

@@ -9,12 +9,14 @@ namespace tinylm::kernels {
 
 template <class T>
 void gemm(Device device, const GemmArgs<T>& args) {
-  dispatch(device, "gemm", [&] { cpu::gemm(args); });
+  require_cpu(device, "gemm");
+  cpu::gemm(args);
 }
 
 template <class T>
 void gemm_batched(Device device, const GemmBatchArgs<T>& args) {
-  dispatch(device, "gemm_batched", [&] { cpu::gemm_batched(args); });
+  require_cpu(device, "gemm_batched");
+  cpu::gemm_batched(args);
 }
 
 }  // namespace tinylm::kernels

@@ -14,7 +14,8 @@ namespace tinylm::kernels {
 template <class I>
 int64_t find_invalid_index(Device device, const I* index, int64_t n, int64_t limit,
                            std::optional<int64_t> allowed = std::nullopt) {
-  return dispatch(device, "find_invalid_index", [&] { return cpu::find_invalid_index(index, n, limit, allowed); });
+  require_cpu(device, "find_invalid_index");
+  return cpu::find_invalid_index(index, n, limit, allowed);
 }
 
 }  // namespace tinylm::kernels

@@ -11,13 +11,15 @@ namespace tinylm::kernels {
 template <class T>
 void layernorm_forward(Device device, T* out, T* mean, T* rstd, const T* x, const T* w, const T* b, int64_t N,
                        int64_t C, T eps) {
-  dispatch(device, "layernorm_forward", [&] { cpu::layernorm_forward(out, mean, rstd, x, w, b, N, C, eps); });
+  require_cpu(device, "layernorm_forward");
+  cpu::layernorm_forward(out, mean, rstd, x, w, b, N, C, eps);
 }
 
 template <class T>
 void layernorm_backward(Device device, T* dx, T* dw, T* db, const T* dy, const T* x, const T* mean, const T* rstd,
                         const T* w, int64_t N, int64_t C) {
-  dispatch(device, "layernorm_backward", [&] { cpu::layernorm_backward(dx, dw, db, dy, x, mean, rstd, w, N, C); });
+  require_cpu(device, "layernorm_backward");
+  cpu::layernorm_backward(dx, dw, db, dy, x, mean, rstd, w, N, C);
 }
 
 }  // namespace tinylm::kernels

@@ -11,14 +11,15 @@ namespace tinylm::kernels {
 template <class T>
 void adam_update(Device device, T* p, const T* g, T* m, T* v, int64_t n, double lr, double beta1, double beta2,
                  double eps, double weight_decay, bool decoupled, int64_t step) {
-  dispatch(device, "adam_update",
-           [&] { cpu::adam_update(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step); });
+  require_cpu(device, "adam_update");
+  cpu::adam_update(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step);
 }
 
 template <class T>
 void sgd_update(Device device, T* p, const T* g, T* buf, int64_t n, double lr, double momentum, double weight_decay,
                 bool nesterov) {
-  dispatch(device, "sgd_update", [&] { cpu::sgd_update(p, g, buf, n, lr, momentum, weight_decay, nesterov); });
+  require_cpu(device, "sgd_update");
+  cpu::sgd_update(p, g, buf, n, lr, momentum, weight_decay, nesterov);
 }
 
 }  // namespace tinylm::kernels

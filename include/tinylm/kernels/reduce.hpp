@@ -11,23 +11,27 @@ namespace tinylm::kernels {
 
 template <class T>
 void sum_axis(Device device, T* out, const T* in, int64_t outer, int64_t n, int64_t inner) {
-  dispatch(device, "sum_axis", [&] { cpu::sum_axis(out, in, outer, n, inner); });
+  require_cpu(device, "sum_axis");
+  cpu::sum_axis(out, in, outer, n, inner);
 }
 
 template <class T, class I>
 void max_axis(Device device, T* out, I* arg, const T* in, int64_t outer, int64_t n, int64_t inner) {
-  dispatch(device, "max_axis", [&] { cpu::max_axis(out, arg, in, outer, n, inner); });
+  require_cpu(device, "max_axis");
+  cpu::max_axis(out, arg, in, outer, n, inner);
 }
 
 template <class T, class I>
 void max_axis_backward(Device device, T* dx, const T* dout, const I* arg, int64_t outer, int64_t n, int64_t inner) {
-  dispatch(device, "max_axis_backward", [&] { cpu::max_axis_backward(dx, dout, arg, outer, n, inner); });
+  require_cpu(device, "max_axis_backward");
+  cpu::max_axis_backward(dx, dout, arg, outer, n, inner);
 }
 
 /// sum of x_i^2 in double, the same bits for a given thread count.
 template <class T>
 double sum_squares(Device device, const T* x, int64_t n) {
-  return dispatch(device, "sum_squares", [&] { return cpu::sum_squares(x, n); });
+  require_cpu(device, "sum_squares");
+  return cpu::sum_squares(x, n);
 }
 
 }  // namespace tinylm::kernels

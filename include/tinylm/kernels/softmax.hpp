@@ -10,13 +10,15 @@ namespace tinylm::kernels {
 
 template <class T>
 void softmax_forward(Device device, T* out, const T* in, int64_t outer, int64_t n, int64_t inner, bool log) {
-  dispatch(device, "softmax_forward", [&] { cpu::softmax_forward(out, in, outer, n, inner, log); });
+  require_cpu(device, "softmax_forward");
+  cpu::softmax_forward(out, in, outer, n, inner, log);
 }
 
 template <class T>
 void softmax_backward(Device device, T* dx, const T* dy, const T* y, int64_t outer, int64_t n, int64_t inner,
                       bool log) {
-  dispatch(device, "softmax_backward", [&] { cpu::softmax_backward(dx, dy, y, outer, n, inner, log); });
+  require_cpu(device, "softmax_backward");
+  cpu::softmax_backward(dx, dy, y, outer, n, inner, log);
 }
 
 }  // namespace tinylm::kernels

@@ -108,16 +108,23 @@ class ThreadPool {
   /// exception a chunk throws is rethrown here, after every chunk ended.
   template <class F>
   void run(int64_t chunks, F& f) {
+    run(
+        chunks, [](void* ctx, int64_t i) { (*static_cast<F*>(ctx))(i); }, &f);
+  }
+
+  /// The same with the chunk function type-erased: one copy of the
+  /// machinery per program, not one per kernel (compile time).
+  void run(int64_t chunks, void (*fn)(void*, int64_t), void* ctx) {
     if (chunks <= 0) return;
     auto serial = [&] {
-      for (int64_t i = 0; i < chunks; ++i) f(i);
+      for (int64_t i = 0; i < chunks; ++i) fn(ctx, i);
     };
     if (chunks == 1 || detail::in_parallel_region()) return serial();  // one chunk, or a kernel inside a kernel
     std::unique_lock<std::mutex> lock(run_mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return serial();  // another thread's job is in flight
     start_workers();
-    job_fn_ = [](void* ctx, int64_t i) { (*static_cast<F*>(ctx))(i); };
-    job_ctx_ = &f;
+    job_fn_ = fn;
+    job_ctx_ = ctx;
     job_chunks_ = chunks;
     next_.store(0, std::memory_order_relaxed);
     error_ = nullptr;
@@ -131,7 +138,7 @@ class ThreadPool {
     // Every chunk is claimed. Close the job to newcomers, then wait for the
     // workers still inside (each is finishing a chunk it claimed).
     uint32_t s = state_.fetch_and(~kOpen, std::memory_order_acq_rel) & ~kOpen;
-    wait_while(s, [](uint32_t v) { return (v & kCountMask) != 0; });
+    wait_while(s, Wait::WorkersInside, 0);
     if (failed_.load(std::memory_order_acquire)) std::rethrow_exception(error_);
   }
 
@@ -159,19 +166,27 @@ class ThreadPool {
     detail::in_parallel_region() = was_inside;
   }
 
-  /// Re-reads state_ into s while keep_waiting(s): spins for kSpin, then sleeps.
-  template <class Pred>
-  void wait_while(uint32_t& s, Pred keep_waiting) {
+  enum class Wait { WorkersInside, NoJob };
+
+  /// While the caller waits for the workers to leave, or a worker for a job
+  /// it may join (or for stop_).
+  bool keep_waiting(uint32_t s, Wait what, uint32_t seen) const {
+    if (what == Wait::WorkersInside) return (s & kCountMask) != 0;
+    return !stop_.load(std::memory_order_relaxed) && !joinable(s, seen);
+  }
+
+  /// Re-reads state_ into s while keep_waiting: spins for kSpin, then sleeps.
+  void wait_while(uint32_t& s, Wait what, uint32_t seen) {
     s = state_.load(std::memory_order_acquire);
-    if (!keep_waiting(s)) return;
+    if (!keep_waiting(s, what, seen)) return;
     const auto until = std::chrono::steady_clock::now() + kSpin;
     for (int n = 1;; ++n) {
       detail::cpu_relax();
       s = state_.load(std::memory_order_acquire);
-      if (!keep_waiting(s)) return;
+      if (!keep_waiting(s, what, seen)) return;
       if (n % 64 == 0 && std::chrono::steady_clock::now() >= until) break;
     }
-    while (keep_waiting(s)) {
+    while (keep_waiting(s, what, seen)) {
       state_.wait(s, std::memory_order_acquire);
       s = state_.load(std::memory_order_acquire);
     }
@@ -181,7 +196,7 @@ class ThreadPool {
   void worker_loop(uint32_t seen) {
     for (;;) {
       uint32_t s;
-      wait_while(s, [&](uint32_t v) { return !stop_.load(std::memory_order_relaxed) && !joinable(v, seen); });
+      wait_while(s, Wait::NoJob, seen);
       if (stop_.load(std::memory_order_relaxed)) return;
       if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       seen = epoch_of(s);
