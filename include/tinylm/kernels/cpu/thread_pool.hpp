@@ -108,8 +108,7 @@ class ThreadPool {
   /// exception a chunk throws is rethrown here, after every chunk ended.
   template <class F>
   void run(int64_t chunks, F& f) {
-    run(
-        chunks, [](void* ctx, int64_t i) { (*static_cast<F*>(ctx))(i); }, &f);
+    run(chunks, &call_chunk<F>, &f);
   }
 
   /// The same with the chunk function type-erased: one copy of the
@@ -164,6 +163,11 @@ class ThreadPool {
       }
     }
     detail::in_parallel_region() = was_inside;
+  }
+
+  template <class F>
+  static void call_chunk(void* f, int64_t i) {
+    (*static_cast<F*>(f))(i);
   }
 
   enum class Wait { WorkersInside, NoJob };
