@@ -44,15 +44,14 @@ void parallel_for(int64_t n, int64_t cost, F&& f) {
   const int64_t work = n * std::max<int64_t>(cost, 1);
   int64_t threads = std::min<int64_t>(num_threads(), n);
   threads = std::min<int64_t>(threads, std::max<int64_t>(1, work / kParallelGrain));
-  if (threads <= 1 || detail::in_parallel_region()) {
-    f(int64_t{0}, n);
-    return;
-  }
+  if (detail::in_parallel_region()) threads = 1;  // a kernel inside a kernel's chunk: one chunk, this thread
   const int64_t chunk = (n + threads - 1) / threads;
   auto run_chunk = [&](int64_t t) {
     const int64_t begin = t * chunk, end = std::min(n, begin + chunk);
     if (begin < end) f(begin, end);
   };
+  // One chunk runs on this thread, through the same call as the parallel
+  // case: the compiler then builds each kernel's body once, not twice.
   ThreadPool::instance().run(threads, run_chunk);
 }
 
