@@ -53,3 +53,14 @@ TEST_CASE("generation with the KV cache gives the same tokens as generation with
   CHECK_THROWS_WITH_AS(lm::generate(m, {13}, 3, {}, g),
                        "generate: prompt token 13 at position 0 is out of range for a vocabulary of 13", tinylm::Error);
 }
+
+TEST_CASE("top-k keeps the largest logits, ties in index order, and a NaN logit is never kept") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> logits{1, 3, nan, 3, 2};
+  tinylm::lm::SamplingOptions opt;
+  opt.top_k = 2;
+  const auto p = tinylm::lm::sampling_distribution(logits.data(), 5, opt);
+  CHECK(p == std::vector<double>{0, 0.5, 0, 0.5, 0});
+  opt.top_k = 1;  // of the two 3s, the first
+  CHECK(tinylm::lm::sampling_distribution(logits.data(), 5, opt) == std::vector<double>{0, 1, 0, 0, 0});
+}

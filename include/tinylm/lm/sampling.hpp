@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -42,7 +43,14 @@ std::vector<double> sampling_distribution(const T* logits, int64_t V, const Samp
   }
   std::vector<int64_t> order(static_cast<std::size_t>(V));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+  // Largest first, ties in index order (what a stable sort gives); a NaN
+  // sorts as -inf, so the order is total and std::sort well defined.
+  auto key = [&](int64_t i) {
+    const T v = logits[i];
+    return v == v ? v : -std::numeric_limits<T>::infinity();
+  };
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });
   const int64_t keep = opt.top_k > 0 ? std::min(opt.top_k, V) : V;
   const double m = static_cast<double>(logits[order[0]]) / opt.temperature;
   double total = 0;
