@@ -324,7 +324,7 @@ int run(int argc, char** argv) {
   const auto groups = tinylm::optim::decay_groups(model.named_parameters(), o.lr, o.weight_decay);
   if (o.optimizer == "adamw")
     opt = std::make_unique<tinylm::optim::AdamW<float>>(
-        groups, tinylm::optim::AdamOptions{o.lr, 0.9, 0.95, 1e-8, o.weight_decay});
+        groups, tinylm::optim::AdamWOptions{o.lr, 0.9, 0.95, 1e-8, o.weight_decay});
   else
     opt = std::make_unique<tinylm::optim::SGD<float>>(
         groups, tinylm::optim::SGDOptions{o.lr, o.momentum, o.weight_decay, false});

@@ -4,7 +4,8 @@
 //   #include <tinylm/tinylm.hpp>
 //
 // Layers, each including only those above it: core -> kernels -> autograd
-// -> ops -> nn -> optim -> data -> lm -> io. See docs/ and DESIGN.md.
+// -> ops -> nn -> optim -> data -> lm -> io. The README's "Layout" table says
+// what each folder holds; docs/ has the guides.
 
 #include "tinylm/core/allocator.hpp"
 #include "tinylm/core/atomic_file.hpp"

@@ -30,6 +30,14 @@ TEST_CASE("where, masked_fill, tril and the causal mask (known values)") {
   CHECK(tinylm::tril(Tensor<int64_t>::ones({2, 3}), 1).to_vector() == std::vector<int64_t>{1, 1, 0, 1, 1, 1});
   CHECK_THROWS_WITH_AS(tinylm::masked_fill(Tensor<double>::ones({3}), tinylm::causal_mask(3), 0.0),
                        "masked_fill: mask of shape [3, 3] does not broadcast to x's shape [3]", tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::masked_fill(Tensor<double>::ones({3, 4}), Tensor<bool>::ones({2, 4}), 0.0),
+                       "masked_fill: x is [3, 4], mask is [2, 4]: shapes cannot be broadcast (dim -2: 3 vs 2)",
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::where(Tensor<bool>::ones({2}), Tensor<double>::ones({3}), Tensor<double>::ones({2})),
+                       "where: cond is [2], a is [3]: shapes cannot be broadcast (dim -1: 2 vs 3)", tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::where(Tensor<bool>::ones({2}), Tensor<double>::ones({2}), Tensor<double>::ones({3})),
+                       "where: cond with a is [2], b is [3]: shapes cannot be broadcast (dim -1: 2 vs 3)",
+                       tinylm::Error);
 }
 
 TEST_CASE("gradcheck: where, masked_fill, tril") {

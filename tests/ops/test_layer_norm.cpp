@@ -52,5 +52,9 @@ TEST_CASE("fused layer_norm equals its reference composition in value and gradie
 TEST_CASE("layer_norm errors") {
   const auto x = Tensor<float>::zeros({2, 8});
   CHECK_THROWS_WITH_AS(tinylm::layer_norm(x, Tensor<float>::ones({7}), Tensor<float>()),
-                       "layer_norm: x is [2, 8], weight is [7]: weight must be [8]", tinylm::Error);
+                       "layer_norm: x is [2, 8], weight is [7]: weight must be one vector of x.shape[-1] = 8 values",
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::layer_norm(x, Tensor<float>::ones({8}), Tensor<float>::ones({2, 4})),
+                       "layer_norm: x is [2, 8], bias is [2, 4]: bias must be one vector of x.shape[-1] = 8 values",
+                       tinylm::Error);
 }

@@ -116,3 +116,19 @@ TEST_CASE("grad_norms lists every parameter's gradient norm, 0 without a gradien
   CHECK(norms[0].second == doctest::Approx(5.0));
   CHECK(norms[1].second == 0.0);
 }
+
+TEST_CASE("AdamW's defaults are torch.optim.AdamW's: lr 1e-3, betas 0.9 / 0.999, eps 1e-8, weight decay 0.01") {
+  const optim::AdamWOptions o;
+  CHECK(o.lr == 1e-3);
+  CHECK(o.beta1 == 0.9);
+  CHECK(o.beta2 == 0.999);
+  CHECK(o.eps == 1e-8);
+  CHECK(o.weight_decay == 0.01);
+  CHECK(optim::AdamOptions{}.weight_decay == 0.0);  // Adam's, as in PyTorch
+  // One step with only lr given: p = 1 * (1 - 1e-3 * 0.01) - 1e-3 (the first step moves by lr).
+  Scalar w;
+  optim::AdamW<double> adamw(w.params(), {1e-3});
+  w.set_grad(2.0);
+  adamw.step();
+  CHECK(w.p.item() == doctest::Approx(1.0 - 1e-5 - 1e-3).epsilon(1e-9));
+}

@@ -109,15 +109,17 @@ inline int normalize_dim(int64_t dim, int ndim, const char* op) {
 }
 
 /// NumPy broadcasting: align trailing dims; each pair must be equal or 1.
-inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+/// `a_name` and `b_name` are the op's names for its arguments, for the message.
+inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op, const char* a_name = "a",
+                              const char* b_name = "b") {
   const int n = std::max(a.size(), b.size());
   Shape out;
   out.resize(n);
   for (int i = 0; i < n; ++i) {
     const int ia = a.size() - n + i, ib = b.size() - n + i;
     const int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
-    TINYLM_CHECK(da == db || da == 1 || db == 1, op, ": a is ", a, ", b is ", b, ": shapes cannot be broadcast (dim ",
-                 i - n, ": ", da, " vs ", db, ")");
+    TINYLM_CHECK(da == db || da == 1 || db == 1, op, ": ", a_name, " is ", a, ", ", b_name, " is ", b,
+                 ": shapes cannot be broadcast (dim ", i - n, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
   return out;

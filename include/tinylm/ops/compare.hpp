@@ -54,7 +54,8 @@ namespace detail {
 /// out = cond ? a : b over the broadcast of all three shapes.
 template <class T>
 Tensor<T> select_kernel(const Tensor<bool>& cond, const Tensor<T>& a, const Tensor<T>& b, const char* op) {
-  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), op), b.shape(), op);
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), op, "cond", "a"), b.shape(), op, "cond with a", "b");
   Tensor<T> out = Tensor<T>::empty(shape, a.device());
   const Shape sc = broadcast_strides(cond.shape(), cond.strides(), shape);
   const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
@@ -89,7 +90,7 @@ template <class T, Scalar S>
 Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<bool>& mask, S value) {
   detail::check_defined(x, "masked_fill", "x");
   detail::check_defined(mask, "masked_fill", "mask");
-  const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
+  const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill", "x", "mask");
   TINYLM_CHECK(shape == x.shape(), "masked_fill: mask of shape ", mask.shape(), " does not broadcast to x's shape ",
                x.shape());
   const T v = static_cast<T>(value);

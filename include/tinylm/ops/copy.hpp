@@ -75,7 +75,7 @@ template <class T>
 Tensor<T>& copy_(Tensor<T>& x, const Tensor<T>& src) {
   detail::check_inplace(x, "copy_");
   detail::check_defined(src, "copy_", "src");
-  const Shape target = broadcast_shapes(x.shape(), src.shape(), "copy_");
+  const Shape target = broadcast_shapes(x.shape(), src.shape(), "copy_", "self", "src");
   TINYLM_CHECK(target == x.shape(), "copy_: src of shape ", src.shape(), " cannot be broadcast to ", x.shape());
   if (src.storage_ptr() == x.storage_ptr()) {  // overlapping source: go through a copy
     const Tensor<T> tmp = kernels::dense_copy(src);

@@ -24,10 +24,10 @@ void check_layer_norm(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b
   check_defined(x, "layer_norm", "x");
   TINYLM_CHECK(x.dim() >= 1, "layer_norm: x is a 0-d tensor; it needs a last dim to normalize over");
   const int64_t C = x.size(-1);
-  TINYLM_CHECK(!w.defined() || w.shape() == Shape{C}, "layer_norm: x is ", x.shape(), ", weight is ", w.shape(),
-               ": weight must be [", C, "]");
-  TINYLM_CHECK(!b.defined() || b.shape() == Shape{C}, "layer_norm: x is ", x.shape(), ", bias is ", b.shape(),
-               ": bias must be [", C, "]");
+  TINYLM_CHECK(!w.defined() || (w.dim() == 1 && w.size(0) == C), "layer_norm: x is ", x.shape(), ", weight is ",
+               w.shape(), ": weight must be one vector of x.shape[-1] = ", C, " values");
+  TINYLM_CHECK(!b.defined() || (b.dim() == 1 && b.size(0) == C), "layer_norm: x is ", x.shape(), ", bias is ",
+               b.shape(), ": bias must be one vector of x.shape[-1] = ", C, " values");
 }
 
 }  // namespace detail

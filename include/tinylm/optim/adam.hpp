@@ -14,12 +14,23 @@
 
 namespace tinylm::optim {
 
+/// torch.optim.Adam's defaults.
 struct AdamOptions {
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 0.0;
+};
+
+/// torch.optim.AdamW's defaults: the same, but weight decay 0.01. (With
+/// parameter groups, each group's own weight_decay is used instead.)
+struct AdamWOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.01;
 };
 
 template <FloatElement T>
@@ -71,8 +82,11 @@ class Adam : public Optimizer<T> {
 template <FloatElement T>
 class AdamW : public Adam<T> {
  public:
-  AdamW(std::vector<ParamGroup<T>> groups, AdamOptions opt) : Adam<T>(std::move(groups), opt, true) {}
-  AdamW(const std::vector<nn::Parameter<T>>& params, AdamOptions opt) : Adam<T>(params, opt, true) {}
+  AdamW(std::vector<ParamGroup<T>> groups, AdamWOptions opt = {}) : Adam<T>(std::move(groups), adam(opt), true) {}
+  AdamW(const std::vector<nn::Parameter<T>>& params, AdamWOptions opt = {}) : Adam<T>(params, adam(opt), true) {}
+
+ private:
+  static AdamOptions adam(const AdamWOptions& o) { return {o.lr, o.beta1, o.beta2, o.eps, o.weight_decay}; }
 };
 
 }  // namespace tinylm::optim
