@@ -29,6 +29,7 @@
 
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/attention.hpp"
+#include "tinylm/ops/clamp.hpp"
 #include "tinylm/ops/compare.hpp"
 #include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/cross_entropy.hpp"
@@ -42,7 +43,10 @@
 #include "tinylm/ops/lstm_cell.hpp"
 #include "tinylm/ops/matmul.hpp"
 #include "tinylm/ops/reduce.hpp"
+#include "tinylm/ops/scatter.hpp"
 #include "tinylm/ops/softmax.hpp"
+#include "tinylm/ops/sort.hpp"
+#include "tinylm/ops/statistics.hpp"
 #include "tinylm/ops/unary.hpp"
 #include "tinylm/ops/view.hpp"
 

@@ -229,6 +229,14 @@ void use() {
 #else
   (void)tinylm::kernels::cpu::find_invalid_index(idx.data(), 3, 4);
 #endif
+#elif defined(TINYLM_USE_tinylm_kernels_sort_hpp) || defined(TINYLM_USE_tinylm_kernels_cpu_sort_hpp)
+  std::vector<float> x{3, 1, 2};
+  std::vector<int64_t> idx(2);
+#if defined(TINYLM_USE_tinylm_kernels_sort_hpp)
+  tinylm::kernels::argsort(tinylm::Device::cpu(), idx.data(), x.data(), 1, 3, 1, 2, true);
+#else
+  tinylm::kernels::cpu::argsort(idx.data(), x.data(), 1, 3, 1, 2, true);
+#endif
 #elif defined(TINYLM_USE_tinylm_kernels_cpu_math_hpp)
   float x[16], y[16];
   for (int i = 0; i < 16; ++i) x[i] = float(i);
@@ -315,12 +323,14 @@ void use() {
   auto x = tinylm::Tensor<double>::ones({3, 3});
   (void)where(gt(x, 0.5), x, tinylm::tril(x));
   (void)masked_fill(x, tinylm::causal_mask(3), -1.0);
-  (void)tinylm::logical_not(eq(x, x));
+  (void)tinylm::logical_not(tinylm::logical_or(eq(x, x), tinylm::logical_and(lt(x, 0.0), ge(x, 1.0))));
+  (void)where(gt(x, 0.5), x, 0.0);
 #elif defined(TINYLM_USE_tinylm_ops_unary_hpp)
   auto x = tinylm::Tensor<double>::ones({3});
   x.requires_grad_();
   tinylm::relu(tinylm::sigmoid(tinylm::tanh(tinylm::sqrt(tinylm::log(tinylm::exp(x))))))
       .backward(tinylm::Tensor<double>::ones({3}));
+  tinylm::silu(tinylm::abs(tinylm::cos(tinylm::sin(x)))).backward(tinylm::Tensor<double>::ones({3}));
 #elif defined(TINYLM_USE_tinylm_ops_softmax_hpp)
   auto x = tinylm::Tensor<double>::ones({2, 3});
   x.requires_grad_();
@@ -362,6 +372,29 @@ void use() {
   auto x = tinylm::Tensor<double>::ones({4});
   x.requires_grad_();
   (tinylm::gelu(x) + tinylm::gelu(x, tinylm::GeluApprox::Tanh) + tinylm::gelu_tanh_reference(x)).sum().backward();
+#elif defined(TINYLM_USE_tinylm_ops_clamp_hpp)
+  auto a = tinylm::Tensor<double>::randn({2, 3}), b = tinylm::Tensor<double>::randn({3});
+  a.requires_grad_();
+  tinylm::clamp(tinylm::minimum(a, b), -0.5, std::nullopt).backward(tinylm::Tensor<double>::ones({2, 3}));
+  (void)tinylm::maximum(a, b);
+#elif defined(TINYLM_USE_tinylm_ops_scatter_hpp)
+  auto x = tinylm::Tensor<double>::zeros({2, 4}), src = tinylm::Tensor<double>::ones({2, 2});
+  src.requires_grad_();
+  const auto idx = tinylm::Tensor<int64_t>::from_vector({0, 3, 1, 1}, {2, 2});
+  tinylm::scatter_add(x, 1, idx, src).backward(tinylm::Tensor<double>::ones({2, 4}));
+  (void)tinylm::scatter(x, 1, idx, src);
+#elif defined(TINYLM_USE_tinylm_ops_sort_hpp)
+  auto x = tinylm::Tensor<double>::randn({2, 5});
+  x.requires_grad_();
+  auto top = tinylm::topk(x, 2);
+  top.values.backward(tinylm::Tensor<double>::ones({2, 2}));
+  (void)tinylm::sort(x, 0, true).indices;
+  (void)tinylm::argsort(x);
+#elif defined(TINYLM_USE_tinylm_ops_statistics_hpp)
+  auto x = tinylm::Tensor<double>::randn({3, 4});
+  x.requires_grad_();
+  tinylm::std(x, {1}).backward(tinylm::Tensor<double>::ones({3}));
+  (void)tinylm::var(x, {}, 0);
 #elif defined(TINYLM_USE_tinylm_ops_join_hpp)
   auto x = tinylm::Tensor<double>::ones({2, 3});
   x.requires_grad_();

@@ -1,10 +1,13 @@
-// Kernels that ops used to compute inline: gather, max backward, index
-// validation, the LSTM cell, triangular masks, the dropout mask. Each
+// Kernels that ops used to compute inline (gather, max backward, index
+// validation, the LSTM cell, triangular masks, the dropout mask) and the
+// ones of sort and scatter. Each
 // against a plain loop, at sizes with remainders, and with 1 and 2 threads
 // (the same bits both ways).
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <numeric>
 
 #include "helpers.hpp"
 
@@ -183,4 +186,55 @@ TEST_CASE("cross_entropy_forward returns the kept rows' loss sum and count") {
   CHECK(count == 3);
   CHECK(total == doctest::Approx(want).epsilon(1e-13));
   CHECK(loss[1] == 0.0);
+}
+
+TEST_CASE("argsort equals a stable sort of every row, partial or full, with 1 and 2 threads") {
+  for (auto size : {std::array<int64_t, 3>{3, 50, 7}, {1, 1, 1}, {500, 9, 2}}) {
+    const int64_t outer = size[0], n = size[1], inner = size[2];
+    tinylm::Generator g(13);
+    std::vector<float> x(static_cast<std::size_t>(outer * n * inner));
+    for (auto& v : x) v = float(g.below(5));  // many ties
+    for (bool desc : {false, true})
+      for (int64_t k : {n, std::min<int64_t>(n, 3)}) {
+        std::vector<int64_t> want(static_cast<std::size_t>(outer * k * inner));
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t i = 0; i < inner; ++i) {
+            std::vector<int64_t> ord(static_cast<std::size_t>(n));
+            std::iota(ord.begin(), ord.end(), 0);
+            auto at = [&](int64_t j) { return x[(o * n + j) * inner + i]; };
+            std::stable_sort(ord.begin(), ord.end(),
+                             [&](int64_t a, int64_t b) { return desc ? at(a) > at(b) : at(a) < at(b); });
+            for (int64_t j = 0; j < k; ++j) want[(o * k + j) * inner + i] = ord[j];
+          }
+        INFO("outer " << outer << " n " << n << " inner " << inner << " k " << k << " desc " << desc);
+        on_1_and_2_threads([&] {
+          std::vector<int64_t> idx(want.size(), -1);
+          k::argsort(idx.data(), x.data(), outer, n, inner, k, desc);
+          CHECK(idx == want);
+        });
+      }
+  }
+}
+
+TEST_CASE("scatter writes or adds src at the indices and leaves the rest; the same with 1 and 2 threads") {
+  const int64_t outer = 900, n = 4, m = 6, inner = 3;
+  const auto base = uniform(outer * n * inner, 14), src = uniform(outer * m * inner, 15);
+  tinylm::Generator g(16);
+  std::vector<int32_t> idx(static_cast<std::size_t>(outer * m * inner));
+  for (auto& v : idx) v = static_cast<int32_t>(g.below(n));
+  for (bool add : {false, true}) {
+    auto want = base;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t i = 0; i < inner; ++i) {
+          const int64_t r = (o * m + j) * inner + i;
+          double& dst = want[(o * n + idx[r]) * inner + i];
+          dst = add ? dst + src[r] : src[r];
+        }
+    on_1_and_2_threads([&] {
+      auto out = base;
+      k::scatter(out.data(), src.data(), idx.data(), outer, n, m, inner, add);
+      CHECK(out == want);
+    });
+  }
 }

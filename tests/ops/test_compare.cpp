@@ -48,3 +48,21 @@ TEST_CASE("gradcheck: where, masked_fill, tril") {
   th::check_grad([&](const TensorList& in) { return tinylm::masked_fill(in[0].expand({2, 4, 4}) * 1.0, m, 0.0); }, {b});
   th::check_grad([&](const TensorList& in) { return tinylm::tril(in[0].transpose(0, 1)); }, {a});
 }
+
+TEST_CASE("logical_and and logical_or broadcast over masks; where takes a number for either branch") {
+  const auto m = Tensor<bool>::from_vector({true, false, true, false}, {2, 2});
+  const auto row = Tensor<bool>::from_vector({true, false});
+  CHECK(tinylm::logical_and(m, row).to_vector() == std::vector<bool>{true, false, true, false});
+  CHECK(tinylm::logical_or(m, row).to_vector() == std::vector<bool>{true, false, true, false});
+  CHECK(tinylm::logical_or(m, tinylm::logical_not(row)).to_vector() == std::vector<bool>{true, true, true, true});
+  CHECK_THROWS_WITH_AS(tinylm::logical_and(m, Tensor<bool>::ones({3})),
+                       "logical_and: a is [2, 2], b is [3]: shapes cannot be broadcast (dim -1: 2 vs 3)",
+                       tinylm::Error);
+  auto x = Tensor<double>::from_vector({1, -2, 3, -4});
+  x.requires_grad_();
+  const auto pos = tinylm::gt(x, 0.0);
+  CHECK(tinylm::where(pos, x, 0.0).to_vector() == std::vector<double>{1, 0, 3, 0});
+  CHECK(tinylm::where(pos, 9.0, x).to_vector() == std::vector<double>{9, -2, 9, -4});
+  (tinylm::where(pos, x, 0.0) * 2.0).sum().backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{2, 0, 2, 0});
+}

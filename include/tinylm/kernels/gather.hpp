@@ -1,6 +1,5 @@
 #pragma once
-// gather along an axis and its scatter-add backward, device-neutral
-// (kernels/cpu/gather.hpp).
+// gather and scatter along an axis, device-neutral (kernels/cpu/gather.hpp).
 
 #include <cstdint>
 
@@ -22,6 +21,14 @@ void gather_backward(Device device, T* dx, const T* dout, const I* index, int64_
                      int64_t inner) {
   require_cpu(device, "gather_backward");
   cpu::gather_backward(dx, dout, index, outer, n, m, inner);
+}
+
+/// Writes (or adds) src into out at `index`; out keeps its other values.
+template <class T, class I>
+void scatter(Device device, T* out, const T* src, const I* index, int64_t outer, int64_t n, int64_t m, int64_t inner,
+             bool add) {
+  require_cpu(device, "scatter");
+  cpu::scatter(out, src, index, outer, n, m, inner, add);
 }
 
 }  // namespace tinylm::kernels

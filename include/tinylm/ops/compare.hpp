@@ -2,7 +2,7 @@
 // Comparisons, selection and masks.
 //
 //   eq, ne, lt, le, gt, ge (tensor or scalar)  -> Tensor<bool>, not differentiable
-//   logical_not(mask)
+//   logical_not(mask), logical_and(a, b), logical_or(a, b)   masks, broadcast
 //   where(cond, a, b)       out = cond ? a : b (all broadcast)
 //                           da = sum_to(g where cond), db = sum_to(g where !cond)
 //   masked_fill(x, mask, v) out = mask ? v : x (mask broadcasts to x)
@@ -49,6 +49,18 @@ inline Tensor<bool> logical_not(const Tensor<bool>& m) {
   return detail::map_unary<bool>(m, [](bool v) { return !v; });
 }
 
+inline Tensor<bool> logical_and(const Tensor<bool>& a, const Tensor<bool>& b) {
+  detail::check_defined(a, "logical_and", "a");
+  detail::check_defined(b, "logical_and", "b");
+  return detail::map_binary<bool>(a, b, "logical_and", [](bool x, bool y) { return x && y; });
+}
+
+inline Tensor<bool> logical_or(const Tensor<bool>& a, const Tensor<bool>& b) {
+  detail::check_defined(a, "logical_or", "a");
+  detail::check_defined(b, "logical_or", "b");
+  return detail::map_binary<bool>(a, b, "logical_or", [](bool x, bool y) { return x || y; });
+}
+
 namespace detail {
 
 /// out = cond ? a : b over the broadcast of all three shapes.
@@ -83,6 +95,20 @@ Tensor<T> where(const Tensor<bool>& cond, const Tensor<T>& a, const Tensor<T>& b
     }
   }
   return out;
+}
+
+/// cond ? a : value, where `value` is a number.
+template <class T, Scalar S>
+Tensor<T> where(const Tensor<bool>& cond, const Tensor<T>& a, S value) {
+  detail::check_defined(a, "where", "a");
+  return where(cond, a, Tensor<T>::full({}, static_cast<T>(value)));
+}
+
+/// cond ? value : b, where `value` is a number.
+template <class T, Scalar S>
+Tensor<T> where(const Tensor<bool>& cond, S value, const Tensor<T>& b) {
+  detail::check_defined(b, "where", "b");
+  return where(cond, Tensor<T>::full({}, static_cast<T>(value)), b);
 }
 
 /// x with `value` wherever mask is true; mask broadcasts to x's shape.

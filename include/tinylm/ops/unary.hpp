@@ -7,6 +7,10 @@
 //   tanh:     y = tanh x               dx = g * (1 - y^2)
 //   sigmoid:  y = 1 / (1 + e^-x)       dx = g * y * (1 - y)
 //   relu:     y = max(x, 0)            dx = g * [x > 0]
+//   sin:      y = sin x                dx = g * cos x
+//   cos:      y = cos x                dx = -g * sin x
+//   abs:      y = |x|                  dx = g * sign(x)          (0 at x = 0, as PyTorch)
+//   silu:     y = x * sigmoid(x)       dx = g * s * (1 + x (1 - s)),  s = sigmoid(x)
 //
 // Ops whose derivative is a function of y save y, not x.
 
@@ -75,6 +79,39 @@ template <FloatElement T>
 Tensor<T> relu(const Tensor<T>& x) {
   return detail::unary_op(
       x, "relu", [](T v) { return v > T(0) ? v : T(0); }, [](T v) { return v > T(0) ? T(1) : T(0); }, false);
+}
+
+template <FloatElement T>
+Tensor<T> sin(const Tensor<T>& x) {
+  return detail::unary_op(
+      x, "sin", [](T v) { return std::sin(v); }, [](T v) { return std::cos(v); }, false);
+}
+
+template <FloatElement T>
+Tensor<T> cos(const Tensor<T>& x) {
+  return detail::unary_op(
+      x, "cos", [](T v) { return std::cos(v); }, [](T v) { return -std::sin(v); }, false);
+}
+
+template <FloatElement T>
+Tensor<T> abs(const Tensor<T>& x) {
+  return detail::unary_op(
+      x, "abs", [](T v) { return std::fabs(v); }, [](T v) { return v > T(0)   ? T(1)
+                                                                   : v < T(0) ? T(-1)
+                                                                              : T(0); }, false);
+}
+
+/// SiLU (swish): x * sigmoid(x), the activation of SwiGLU and LLaMA's MLP.
+template <FloatElement T>
+Tensor<T> silu(const Tensor<T>& x) {
+  auto sig = [](T v) { return v >= T(0) ? T(1) / (T(1) + std::exp(-v)) : std::exp(v) / (T(1) + std::exp(v)); };
+  return detail::unary_op(
+      x, "silu", [sig](T v) { return v * sig(v); },
+      [sig](T v) {
+        const T s = sig(v);
+        return s * (T(1) + v * (T(1) - s));
+      },
+      false);
 }
 
 }  // namespace tinylm

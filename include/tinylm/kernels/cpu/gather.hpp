@@ -1,13 +1,15 @@
 #pragma once
-// gather along the middle axis of [outer, n, inner], and its backward:
+// gather and scatter along the middle axis of [outer, n, inner]:
 //
-//   out[o, j, i] = x[o, index[o, j, i], i]          for j < m
-//   dx[o, index[o, j, i], i] += dout[o, j, i]        (dx zeroed first)
+//   gather:       out[o, j, i] = x[o, index[o, j, i], i]          for j < m
+//   scatter:      out[o, index[o, j, i], i] = src[o, j, i]        (in order of j: the last write wins)
+//   scatter add:  out[o, index[o, j, i], i] += src[o, j, i]
+//   gather's backward is a scatter add into zeros.
 //
-// Indices must lie in [0, n) (the op checks them). Backward splits the
-// outer rows among threads: two indices that collide always belong to the
-// same row o, which one thread sums in order of j, so the result is the
-// same for every thread count.
+// Indices must lie in [0, n) (the ops check them). Scatters split the outer
+// rows among threads: two indices that collide always belong to the same
+// row o, which one thread handles in order of j, so the result is the same
+// for every thread count.
 
 #include <algorithm>
 #include <cstdint>
@@ -28,17 +30,36 @@ void gather_forward(T* out, const T* x, const I* index, int64_t outer, int64_t n
   });
 }
 
+namespace detail {
+
+template <class T, class I>
+void scatter_rows(T* out, const T* src, const I* index, int64_t o, int64_t n, int64_t m, int64_t inner, bool add) {
+  for (int64_t j = 0; j < m; ++j) {
+    const int64_t r = o * m + j;
+    for (int64_t i = 0; i < inner; ++i) {
+      T& dst = out[(o * n + static_cast<int64_t>(index[r * inner + i])) * inner + i];
+      dst = add ? dst + src[r * inner + i] : src[r * inner + i];
+    }
+  }
+}
+
+}  // namespace detail
+
+/// Writes (or, with `add`, adds) src [outer, m, inner] into out [outer, n,
+/// inner] at the positions `index` names; out keeps its other values.
+template <class T, class I>
+void scatter(T* out, const T* src, const I* index, int64_t outer, int64_t n, int64_t m, int64_t inner, bool add) {
+  parallel_for(outer, m * inner, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) detail::scatter_rows(out, src, index, o, n, m, inner, add);
+  });
+}
+
 /// Overwrites dx [outer, n, inner].
 template <class T, class I>
 void gather_backward(T* dx, const T* dout, const I* index, int64_t outer, int64_t n, int64_t m, int64_t inner) {
   parallel_for(outer, (n + m) * inner, [&](int64_t begin, int64_t end) {
     std::fill(dx + begin * n * inner, dx + end * n * inner, T(0));
-    for (int64_t o = begin; o < end; ++o)
-      for (int64_t j = 0; j < m; ++j) {
-        const int64_t r = o * m + j;
-        for (int64_t i = 0; i < inner; ++i)
-          dx[(o * n + static_cast<int64_t>(index[r * inner + i])) * inner + i] += dout[r * inner + i];
-      }
+    for (int64_t o = begin; o < end; ++o) detail::scatter_rows(dx, dout, index, o, n, m, inner, true);
   });
 }
 
