@@ -427,6 +427,11 @@ void use() {
   tinylm::nn::init::normal_(t, 0.02, gen);
   tinylm::nn::init::uniform_(t, 0.1, gen);
   tinylm::nn::init::constant_(t, 1.0f);
+  tinylm::nn::init::zeros_(t);
+  struct One : tinylm::nn::Module<float> {
+    tinylm::Tensor<float> w = register_parameter("w", tinylm::Tensor<float>::ones({2, 2}), tinylm::nn::Decay::Yes);
+  } one;
+  tinylm::nn::init::gpt2_(one, 1, gen);
 #elif defined(TINYLM_USE_tinylm_nn_linear_hpp)
   tinylm::Generator gen(1);
   tinylm::nn::Linear<float> lin(3, 2, gen);
@@ -440,12 +445,15 @@ void use() {
   ln.forward(tinylm::Tensor<float>::ones({2, 3})).sum().backward();
 #elif defined(TINYLM_USE_tinylm_nn_dropout_hpp)
   tinylm::Generator gen(1);
-  tinylm::nn::Dropout<float> drop(0.5, gen);
+  tinylm::nn::Dropout<float> drop(0.5, gen), plain;
   (void)drop.forward(tinylm::Tensor<float>::ones({4}));
+  (void)plain.forward(tinylm::Tensor<float>::ones({4}));
 #elif defined(TINYLM_USE_tinylm_nn_mlp_hpp)
   tinylm::Generator a(1), b(2);
   tinylm::nn::MLP<float> mlp(4, 0.0, a, b);
   mlp.forward(tinylm::Tensor<float>::ones({2, 4})).sum().backward();
+  tinylm::nn::MLP<float> swiglu(4, {.activation = tinylm::nn::Activation::Silu, .gated = true}, a);
+  (void)swiglu.forward(tinylm::Tensor<float>::ones({2, 4}));
 #elif defined(TINYLM_USE_tinylm_nn_attention_hpp)
   tinylm::Generator a(1), b(2);
   tinylm::nn::CausalSelfAttention<float> att(4, 2, 0.0, a, b);

@@ -1,6 +1,7 @@
 #pragma once
 // nn::Embedding: a [V, C] table of vectors looked up by integer id.
-// Initialized N(0, 1) like PyTorch's nn.Embedding.
+// Initialized N(0, std^2), std 1 by default like PyTorch's nn.Embedding
+// (GPT-2 uses 0.02; init::gpt2_ applies it to a whole model).
 
 #include "tinylm/nn/init.hpp"
 #include "tinylm/nn/module.hpp"
@@ -11,10 +12,10 @@ namespace tinylm::nn {
 template <FloatElement Float>
 class Embedding : public Module<Float> {
  public:
-  Embedding(int64_t num, int64_t dim, Generator& gen) {
+  Embedding(int64_t num, int64_t dim, Generator& gen, double std = 1.0) {
     TINYLM_CHECK(num > 0 && dim > 0, "Embedding: sizes must be positive, got ", num, " x ", dim);
     weight = this->register_parameter("weight", Tensor<Float>::empty({num, dim}), Decay::No);
-    init::normal_(weight, 1.0, gen);
+    init::normal_(weight, std, gen);
   }
 
   /// (...) ids -> (..., C)

@@ -51,13 +51,21 @@ struct KVCache {
   }
 };
 
-template <FloatElement Float>
-class GPT : public Module<Float> {
-  // Declared first: the layers below are built from these.
+namespace detail {
+
+/// GPT's configuration and generators. A base class, because bases are
+/// built before any member: the layers can draw from these whatever order
+/// the members are declared in (see nn/module.hpp).
+struct GPTState {
   GPTConfig cfg_;
   Generator init_gen_;
   Generator dropout_gen_;
+};
 
+}  // namespace detail
+
+template <FloatElement Float>
+class GPT : private detail::GPTState, public Module<Float> {
  public:
   struct Output {
     Tensor<Float> logits;  // (B, T, V)
@@ -140,9 +148,7 @@ class GPT : public Module<Float> {
 
  private:
   GPT(const GPTConfig& cfg, uint64_t seed, Generator init_gen)
-      : cfg_(cfg),
-        init_gen_(std::move(init_gen)),
-        dropout_gen_(seed ^ 0x5DEECE66Dull),
+      : detail::GPTState{cfg, std::move(init_gen), Generator(seed ^ 0x5DEECE66Dull)},
         wte(cfg.vocab_size, cfg.n_embd, init_gen_),
         wpe(cfg.block_size, cfg.n_embd, init_gen_),
         drop(cfg.dropout, dropout_gen_),
@@ -155,18 +161,7 @@ class GPT : public Module<Float> {
       this->register_module("transformer.h." + std::to_string(i), *h.back());
     }
     this->register_module("transformer.ln_f", ln_f);
-    init_weights();
-  }
-
-  void init_weights() {
-    const double proj_std = 0.02 / std::sqrt(2.0 * static_cast<double>(cfg_.n_layer));
-    for (auto& p : this->named_parameters()) {
-      const std::string& n = p.name;
-      if (n.find("ln_") != std::string::npos) continue;  // LayerNorm keeps ones / zeros
-      if (n.ends_with(".bias")) init::constant_(p.tensor, Float(0));
-      else if (n.ends_with("c_proj.weight")) init::normal_(p.tensor, proj_std, init_gen_);
-      else init::normal_(p.tensor, 0.02, init_gen_);
-    }
+    init::gpt2_(*this, cfg.n_layer, init_gen_);
   }
 };
 

@@ -1,12 +1,25 @@
 #pragma once
-// In-place initializers for parameters, drawing from a Generator so that a
-// seed fixes a model's initial weights.
+// Initializers: in-place fills of parameters, drawing from a Generator so
+// that a seed fixes a model's initial weights, and GPT-2's scheme for a
+// whole module.
+//
+//   normal_(t, std, gen)     N(0, std^2)          (nn.init.normal_)
+//   uniform_(t, bound, gen)  U(-bound, bound)     (nn.init.uniform_)
+//   constant_(t, v), zeros_(t), ones_(t)
+//   gpt2_(module, n_layer, gen)   GPT-2's initialisation (see below)
+//
+// Layers start as PyTorch's do (Linear: U(-1/sqrt(in), 1/sqrt(in)),
+// Embedding: N(0, 1), LayerNorm: ones and zeros); nn::GPT then applies
+// gpt2_ to itself. Apply any of these to your own modules after
+// constructing them.
 
+#include <algorithm>
 #include <cmath>
 
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/core/tensor.hpp"
+#include "tinylm/nn/module.hpp"
 
 namespace tinylm::nn::init {
 
@@ -30,6 +43,35 @@ template <FloatElement Float>
 void constant_(const Tensor<Float>& t, Float value) {
   TINYLM_CHECK(t.is_contiguous(), "init::constant_: tensor must be contiguous");
   std::fill(t.data(), t.data() + t.numel(), value);
+}
+
+template <FloatElement Float>
+void zeros_(const Tensor<Float>& t) {
+  constant_(t, Float(0));
+}
+
+template <FloatElement Float>
+void ones_(const Tensor<Float>& t) {
+  constant_(t, Float(1));
+}
+
+/// GPT-2's initialisation of every parameter of `m`, in named_parameters()
+/// order: biases (names ending ".bias") 0; other 1-D parameters (LayerNorm
+/// gains) left as they are; matrices and embeddings N(0, 0.02^2), except the
+/// projections into the residual stream (names ending "c_proj.weight"),
+/// N(0, (0.02 / sqrt(2 n_layer))^2), so that the residual stream's variance
+/// does not grow with depth.
+template <FloatElement Float>
+void gpt2_(const Module<Float>& m, int64_t n_layer, Generator& gen) {
+  TINYLM_CHECK(n_layer > 0, "init::gpt2_: n_layer must be positive, got ", n_layer);
+  const double proj_std = 0.02 / std::sqrt(2.0 * static_cast<double>(n_layer));
+  NoGradGuard no_grad;
+  for (const auto& p : m.named_parameters()) {
+    if (p.name.ends_with(".bias") || p.name == "bias") zeros_(p.tensor);
+    else if (p.tensor.dim() < 2) continue;
+    else if (p.name.ends_with("c_proj.weight")) normal_(p.tensor, proj_std, gen);
+    else normal_(p.tensor, 0.02, gen);
+  }
 }
 
 }  // namespace tinylm::nn::init

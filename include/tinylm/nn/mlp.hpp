@@ -1,34 +1,91 @@
 #pragma once
-// nn::MLP: the transformer's feed-forward block,
+// nn::MLP: the transformer's feed-forward block.
 //
-//   x (B, T, C) -> c_fc -> GELU (tanh form, as GPT-2) -> c_proj -> dropout -> (B, T, C)
+//   plain:  x (B, T, C) -> c_fc -> act -> c_proj -> dropout -> (B, T, C)
+//   gated:  x -> act(c_gate(x)) * c_fc(x) -> c_proj -> dropout   (GLU; SwiGLU with act = SiLU)
 //
-// with a hidden width of 4C.
+// The hidden width is MLPConfig::hidden (4C when 0), the activation GELU in
+// its tanh form (GPT-2's), exact GELU, SiLU or ReLU. Dropout needs a
+// Generator only when its probability is above 0 (else none is used).
+// MLP(C, dropout, init_gen, dropout_gen) is GPT-2's: 4C, GELU tanh, biases.
+
+#include <memory>
 
 #include "tinylm/nn/dropout.hpp"
 #include "tinylm/nn/linear.hpp"
 #include "tinylm/ops/gelu.hpp"
+#include "tinylm/ops/unary.hpp"
 
 namespace tinylm::nn {
 
+enum class Activation { GeluTanh, Gelu, Silu, Relu };
+
+/// act(x) for one of the activations MLP offers.
+template <FloatElement Float>
+Tensor<Float> activate(const Tensor<Float>& x, Activation act) {
+  switch (act) {
+    case Activation::GeluTanh: return gelu(x, GeluApprox::Tanh);
+    case Activation::Gelu: return gelu(x);
+    case Activation::Silu: return silu(x);
+    case Activation::Relu: return relu(x);
+  }
+  throw Error("activate: unknown activation");
+}
+
+struct MLPConfig {
+  int64_t hidden = 0;  // hidden width; 0 means 4 * C
+  Activation activation = Activation::GeluTanh;
+  bool gated = false;  // act(c_gate(x)) * c_fc(x) (SwiGLU with Silu), as LLaMA's MLP
+  double dropout = 0.0;
+  bool bias = true;
+};
+
 template <FloatElement Float>
 class MLP : public Module<Float> {
+  MLPConfig cfg_;  // declared first: members are built in declaration order, and the layers use it
+
  public:
-  MLP(int64_t C, double dropout_p, Generator& init_gen, Generator& dropout_gen)
-      : c_fc(C, 4 * C, init_gen), c_proj(4 * C, C, init_gen), dropout(dropout_p, dropout_gen) {
+  /// `dropout_gen` is needed only when cfg.dropout > 0 (else it may be null).
+  MLP(int64_t C, const MLPConfig& cfg, Generator& init_gen, Generator* dropout_gen = nullptr)
+      : cfg_(checked(C, cfg, dropout_gen)),
+        c_fc(C, hidden(), init_gen, cfg.bias),
+        c_proj(hidden(), C, init_gen, cfg.bias),
+        dropout(dropout_gen ? Dropout<Float>(cfg.dropout, *dropout_gen) : Dropout<Float>(0.0)) {
     this->register_module("c_fc", c_fc);
+    if (cfg.gated) {
+      c_gate = std::make_unique<Linear<Float>>(C, hidden(), init_gen, cfg.bias);
+      this->register_module("c_gate", *c_gate);
+    }
     this->register_module("c_proj", c_proj);
     this->register_module("dropout", dropout);
   }
+  /// GPT-2's: hidden 4C, GELU (tanh), biases, dropout p.
+  MLP(int64_t C, double dropout_p, Generator& init_gen, Generator& dropout_gen)
+      : MLP(C, MLPConfig{0, Activation::GeluTanh, false, dropout_p, true}, init_gen, &dropout_gen) {}
 
   Tensor<Float> forward(const Tensor<Float>& x) const {
-    const Tensor<Float> h = gelu(c_fc.forward(x), GeluApprox::Tanh);  // (B, T, 4C)
-    return dropout.forward(c_proj.forward(h));                        // (B, T, C)
+    Tensor<Float> h = activate(cfg_.gated ? c_gate->forward(x) : c_fc.forward(x), cfg_.activation);  // (B, T, H)
+    if (cfg_.gated) h = h * c_fc.forward(x);
+    return dropout.forward(c_proj.forward(h));  // (B, T, C)
   }
+
+  const MLPConfig& config() const { return cfg_; }
+  int64_t hidden() const { return cfg_.hidden; }
 
   Linear<Float> c_fc;
   Linear<Float> c_proj;
+  std::unique_ptr<Linear<Float>> c_gate;  // only when gated
   Dropout<Float> dropout;
+
+ private:
+  static MLPConfig checked(int64_t C, MLPConfig cfg, const Generator* dropout_gen) {
+    TINYLM_CHECK(C > 0 && cfg.hidden >= 0, "MLP: C must be positive and hidden >= 0, got C = ", C,
+                 ", hidden = ", cfg.hidden);
+    TINYLM_CHECK(cfg.dropout == 0.0 || dropout_gen, "MLP: dropout ", cfg.dropout,
+                 " needs a generator to draw its masks from (pass one, or use dropout 0)");
+    if (cfg.hidden == 0) cfg.hidden = 4 * C;
+    return cfg;
+  }
 };
 
 }  // namespace tinylm::nn

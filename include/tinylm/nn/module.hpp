@@ -14,6 +14,16 @@
 // loading a state dict copies values into the same storage the layer and
 // any optimizer already hold. Modules are not copyable: children are held by
 // address.
+//
+// One rule of C++ to know when writing a module: members are built in the
+// order they are declared, not the order of the constructor's initializer
+// list. A child whose constructor uses another member (a Generator it
+// draws its initial weights from, a config) must be declared after it.
+// Registration order is a separate thing: it is the order of the
+// register_* calls, which is the order of named_parameters() and of
+// checkpoints. nn::GPT holds its config and generators in a base class
+// (bases are built before all members), so no declaration order matters
+// there; MLP declares its config first.
 
 #include <cstdint>
 #include <map>
