@@ -51,7 +51,8 @@ TEST_CASE("generation with the KV cache gives the same tokens as generation with
   CHECK_THROWS_WITH_AS(lm::generate(m, {}, 3, {}, g), "generate: the prompt is empty; give at least one token",
                        tinylm::Error);
   CHECK_THROWS_WITH_AS(lm::generate(m, {13}, 3, {}, g),
-                       "generate: prompt token 13 at position 0 is out of range for a vocabulary of 13", tinylm::Error);
+                       "generate: prompt 0 token 13 at position 0 is out of range for a vocabulary of 13",
+                       tinylm::Error);
 }
 
 TEST_CASE("top-k keeps the largest logits, ties in index order, and a NaN logit is never kept") {
@@ -63,4 +64,127 @@ TEST_CASE("top-k keeps the largest logits, ties in index order, and a NaN logit 
   CHECK(p == std::vector<double>{0, 0.5, 0, 0.5, 0});
   opt.top_k = 1;  // of the two 3s, the first
   CHECK(tinylm::lm::sampling_distribution(logits.data(), 5, opt) == std::vector<double>{0, 1, 0, 0, 0});
+}
+
+namespace {
+
+// A decoder of the user's own: a bigram table, logits = table[last token].
+// Its cache is nothing at all; the concept asks only for the calls.
+struct Bigram : nn::Module<double> {
+  struct Cache {
+    void clear() {}
+  };
+  Tensor<double> table = Tensor<double>::zeros({4, 4});
+  Bigram() {
+    for (int i = 0; i < 4; ++i) table.at({i, (i + 1) % 4}) = 5.0;  // 0 -> 1 -> 2 -> 3 -> 0
+  }
+  Cache make_cache(int64_t) const { return {}; }
+  int64_t vocab_size() const { return 4; }
+  int64_t max_length() const { return 0; }
+  Tensor<double> forward(const Tensor<int32_t>& ids, Cache*) const {
+    const int64_t B = ids.size(0), t = ids.size(1);
+    auto out = Tensor<double>::empty({B, t, 4});
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < t; ++j)
+        for (int64_t v = 0; v < 4; ++v) out.at({b, j, v}) = table.at({ids.at({b, j}), v});
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("generate drives any CausalLM: GPT, the LSTM LM and a user's own decoder") {
+  static_assert(lm::CausalLM<nn::GPT<float>>);
+  static_assert(lm::CausalLM<nn::LSTMLM<double>>);
+  static_assert(lm::CausalLM<Bigram>);
+  Bigram bigram;
+  lm::GenerateOptions greedy;
+  greedy.max_new_tokens = 6;
+  greedy.sampling.temperature = 0;
+  const auto g = lm::generate(bigram, {{2}, {0, 1}}, greedy);
+  CHECK(g[0].tokens == std::vector<int32_t>{3, 0, 1, 2, 3, 0});
+  CHECK(g[1].tokens == std::vector<int32_t>{2, 3, 0, 1, 2, 3});
+  CHECK(g[0].finish == lm::FinishReason::Length);
+  nn::LSTMLM<double> lstm({9, 4, 6, 1}, 2);
+  for (auto temp : {0.0, 1.0}) {
+    lm::GenerateOptions o;
+    o.max_new_tokens = 12;
+    o.sampling.temperature = temp;
+    o.seed = 3;
+    const auto a = lm::generate(lstm, {{1, 2, 3}, {4, 5, 6}}, o);
+    o.use_cache = false;
+    const auto b = lm::generate(lstm, {{1, 2, 3}, {4, 5, 6}}, o);
+    INFO("temperature " << temp);
+    CHECK(a[0].tokens == b[0].tokens);
+    CHECK(a[1].tokens == b[1].tokens);
+    CHECK(a[0].tokens.size() == 12);
+  }
+}
+
+TEST_CASE("a batch of prompts of different lengths: each output is what that prompt alone gives") {
+  nn::GPT<double> m({13, 10, 2, 2, 8, 0.0}, 3);
+  const std::vector<std::vector<int32_t>> prompts{{4}, {1, 2, 3}, {5, 6, 7}, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 12}};
+  for (auto temp : {0.0, 0.9}) {
+    lm::GenerateOptions o;
+    o.max_new_tokens = 25;  // past block_size 10: the window restarts
+    o.sampling.temperature = temp;
+    o.seed = 11;
+    const auto batch = lm::generate(m, prompts, o);
+    o.use_cache = false;
+    const auto uncached = lm::generate(m, prompts, o);
+    INFO("temperature " << temp);
+    for (std::size_t p = 0; p < prompts.size(); ++p) {
+      CHECK(batch[p].tokens.size() == 25);
+      CHECK(batch[p].tokens == uncached[p].tokens);
+    }
+    // Another prompt in the batch changes nothing for prompt 1 (its generator is its own).
+    auto changed = prompts;
+    changed[2] = {10, 10, 10};
+    o.use_cache = true;
+    CHECK(lm::generate(m, changed, o)[1].tokens == batch[1].tokens);
+    if (temp == 0) {
+      for (std::size_t p = 0; p < prompts.size(); ++p) {
+        lm::GenerateOptions one = o;
+        CHECK(lm::generate(m, {prompts[p]}, one)[0].tokens == batch[p].tokens);  // greedy: the same alone
+      }
+    }
+  }
+}
+
+TEST_CASE("generation stops at a stop token or a stop string, and streams every token to the callback") {
+  Bigram bigram;  // greedy: 0 1 2 3 0 1 ...
+  lm::GenerateOptions o;
+  o.max_new_tokens = 20;
+  o.sampling.temperature = 0;
+  o.stop_tokens = {3};
+  std::vector<std::pair<int64_t, int32_t>> streamed;
+  o.on_token = [&](int64_t p, int32_t t) { streamed.emplace_back(p, t); };
+  auto g = lm::generate(bigram, {{0}, {2}}, o);
+  CHECK(g[0].tokens == std::vector<int32_t>{1, 2});  // the stop token is not in the output
+  CHECK(g[0].finish == lm::FinishReason::StopToken);
+  CHECK(g[1].tokens.empty());
+  CHECK(g[1].finish == lm::FinishReason::StopToken);
+  CHECK(streamed == std::vector<std::pair<int64_t, int32_t>>{{0, 1}, {0, 2}});
+  lm::GenerateOptions s;
+  s.max_new_tokens = 20;
+  s.sampling.temperature = 0;
+  s.decode = [](const std::vector<int32_t>& ids) {
+    std::string t;
+    for (int32_t i : ids) t += "abcd"[i];
+    return t;
+  };
+  s.stop_strings = {"da"};  // 3 then 0
+  g = lm::generate(bigram, {{1}}, s);
+  CHECK(g[0].tokens == std::vector<int32_t>{2, 3, 0});  // through the token that completed "da"
+  CHECK(g[0].finish == lm::FinishReason::StopString);
+  lm::GenerateOptions bad;
+  bad.stop_strings = {"x"};
+  CHECK_THROWS_WITH_AS(lm::generate(bigram, {{1}}, bad), "generate: stop_strings need a decode function",
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(lm::generate(bigram, {{1}, {}}), "generate: prompt 1 is empty; give at least one token",
+                       tinylm::Error);
+  bad = {};
+  bad.max_new_tokens = -1;
+  CHECK_THROWS_WITH_AS(lm::generate(bigram, {{1}}, bad), "generate: max_new_tokens must be >= 0, got -1",
+                       tinylm::Error);
 }

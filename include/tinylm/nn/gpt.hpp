@@ -75,6 +75,11 @@ class GPT : private detail::GPTState, public Module<Float> {
   GPT(const GPTConfig& cfg, uint64_t seed) : GPT(cfg, seed, (cfg.validate(), Generator(seed))) {}
 
   const GPTConfig& config() const { return cfg_; }
+
+  // As an lm::CausalLM (lm/generate.hpp):
+  using Cache = KVCache<Float>;
+  int64_t vocab_size() const { return cfg_.vocab_size; }
+  int64_t max_length() const { return cfg_.block_size; }
   /// The stream dropout masks are drawn from (saved in checkpoints).
   Generator& dropout_generator() { return dropout_gen_; }
 

@@ -42,6 +42,11 @@ template <FloatElement Float>
 struct LSTMState {
   std::vector<Tensor<Float>> h, c;  // per layer, (B, H)
   bool empty() const { return h.empty(); }
+  /// Back to the start (zeros), as generation's cache.
+  void clear() {
+    h.clear();
+    c.clear();
+  }
   /// The same values without their history: truncates backpropagation through time.
   LSTMState detach() const {
     LSTMState s;
@@ -134,6 +139,19 @@ class LSTMLM : public Module<Float> {
   }
 
   const LSTMLMConfig& config() const { return cfg_; }
+
+  // As an lm::CausalLM: the state is the cache, and there is no context limit.
+  using Cache = LSTMState<Float>;
+  Cache make_cache(int64_t) const { return {}; }
+  int64_t vocab_size() const { return cfg_.vocab_size; }
+  int64_t max_length() const { return 0; }
+  /// idx (B, t) -> logits (B, t, V), continuing from (and advancing) *cache; a null cache starts from zeros.
+  template <IndexElement I>
+  Tensor<Float> forward(const Tensor<I>& idx, Cache* cache) const {
+    Output out = forward(idx, cache ? *cache : Cache{});
+    if (cache) *cache = std::move(out.state);
+    return out.logits;
+  }
 
   struct Output {
     Tensor<Float> logits;  // (B, T, V)
