@@ -309,7 +309,7 @@ int run(int argc, char** argv) {
   data.train.check_fits(cfg.block_size);
   data.val.check_fits(cfg.block_size);
   if (ckpt && data.tokenizer) {
-    auto it = ckpt->metadata().find("tinylm.tokenizer");
+    auto it = ckpt->metadata().find(tinylm::io::kTokenizerKey);
     TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->to_string(), "checkpoint '", ckpt_path,
                  "' was trained on a different vocabulary than ", data.description);
   }
@@ -355,8 +355,8 @@ int run(int argc, char** argv) {
 
   std::map<std::string, std::string> meta;
   if (data.tokenizer) {
-    meta["tinylm.tokenizer"] = data.tokenizer->to_string();
-    meta["tinylm.tokenizer_kind"] = "char";
+    meta[tinylm::io::kTokenizerKey] = data.tokenizer->to_string();
+    meta[tinylm::io::kTokenizerKindKey] = "char";
   }
   auto save_checkpoint = [&](int64_t step) {
     tinylm::io::save_gpt(save_path, model, meta);

@@ -419,6 +419,10 @@ void use() {
     tinylm::Tensor<float> w = this->register_parameter("w", tinylm::Tensor<float>::ones({2}), tinylm::nn::Decay::Yes);
   } m;
   m.load_state_dict(m.state_dict());
+  (void)m.load_state_dict({}, false).missing;
+  m.freeze("w");
+  (void)m.summary();
+  (void)m.trainable_parameters();
   (void)m.named_parameters();
   (void)m.num_parameters();
 #elif defined(TINYLM_USE_tinylm_nn_init_hpp)
@@ -466,6 +470,7 @@ void use() {
   tinylm::nn::GPT<float> model({16, 8, 1, 2, 8, 0.0}, 1);
   auto x = tinylm::Tensor<int32_t>::zeros({1, 8});
   model.forward(x, x).loss.backward();
+  model.resize_token_embeddings(18);
   auto cache = model.make_cache(1);
   (void)model.forward(tinylm::Tensor<int32_t>::zeros({1, 1}), &cache);
   (void)model.attention_maps(x);
@@ -504,8 +509,9 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_data_text_hpp)
   (void)tinylm::data::utf8_decode("h\xc3\xa9");
 #elif defined(TINYLM_USE_tinylm_data_char_tokenizer_hpp)
-  const auto tok = tinylm::data::CharTokenizer::from_text("hello");
+  auto tok = tinylm::data::CharTokenizer::from_text("hello");
   (void)tok.decode(tok.encode("hole"));
+  (void)tok.add_tokens("w");
   (void)tinylm::data::CharTokenizer::from_string(tok.to_string());
 #elif defined(TINYLM_USE_tinylm_data_word_tokenizer_hpp)
   const auto tok = tinylm::data::WordTokenizer::from_text("a b\nb c\n");
@@ -532,6 +538,9 @@ void use() {
   tinylm::nn::GPT<float> model({16, 8, 1, 2, 8, 0.0}, 1);
   tinylm::Generator gen(1);
   (void)tinylm::lm::generate(model, {1, 2}, 4, tinylm::lm::SamplingOptions{}, gen);
+  tinylm::lm::GenerateOptions opt;
+  opt.stop_tokens = {0};
+  (void)tinylm::lm::generate(model, {{1, 2}, {3}}, opt);
 #elif defined(TINYLM_USE_tinylm_lm_lm_eval_hpp)
   struct Uniform {
     double prob(const int32_t*, int64_t, int32_t) const { return 0.5; }
@@ -565,6 +574,9 @@ void use() {
   const auto f = tinylm::io::SafetensorsFile::read(temp_path("gpt.safetensors"));
   tinylm::nn::GPT<float> again(tinylm::io::read_gpt_config(f), 2);
   tinylm::io::load_gpt_weights(f, again);
+  (void)tinylm::io::load_gpt(temp_path("gpt.safetensors"))->config();
+  tinylm::io::save_module(temp_path("gpt.safetensors"), again);
+  (void)tinylm::io::load_module(temp_path("gpt.safetensors"), again);
   std::remove(temp_path("gpt.safetensors").c_str());
 #elif defined(TINYLM_USE_tinylm_io_plot_hpp)
   tinylm::io::write_line_chart_svg(temp_path("plot.svg"), "t", "x", "y", {{"s", {0, 1}, {1, 2}, "#000"}});

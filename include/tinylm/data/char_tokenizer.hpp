@@ -1,7 +1,9 @@
 #pragma once
 // CharTokenizer: one token per Unicode code point that occurs in the
 // training text, ids in code-point order (for ASCII text this is the
-// tokenizer of nanoGPT's shakespeare_char).
+// tokenizer of nanoGPT's shakespeare_char). add_tokens() appends new
+// characters after the existing ids, so a trained model's ids stay valid
+// (grow its embedding with GPT::resize_token_embeddings).
 //
 // A character the vocabulary lacks gets the policy the caller chooses:
 // Unknown::Error (the default; the message names the character and its
@@ -36,9 +38,21 @@ class CharTokenizer {
   static CharTokenizer from_string(std::string_view vocab) {
     std::vector<char32_t> cps = utf8_decode(vocab, "CharTokenizer vocabulary");
     TINYLM_CHECK(!cps.empty(), "CharTokenizer: empty vocabulary");
-    for (std::size_t i = 1; i < cps.size(); ++i)
-      TINYLM_CHECK(cps[i - 1] < cps[i], "CharTokenizer: vocabulary is not sorted and unique at character ", i);
-    return CharTokenizer(std::move(cps));
+    CharTokenizer t(std::move(cps));
+    TINYLM_CHECK(t.index_.size() == t.chars_.size(), "CharTokenizer: vocabulary has a repeated character");
+    return t;
+  }
+
+  /// Appends each character of `chars` that the vocabulary lacks, in order,
+  /// with the next ids; existing ids do not change. Returns how many it added.
+  int64_t add_tokens(std::string_view chars) {
+    int64_t added = 0;
+    for (char32_t c : utf8_decode(chars, "CharTokenizer::add_tokens"))
+      if (index_.emplace(c, static_cast<int32_t>(chars_.size())).second) {
+        chars_.push_back(c);
+        ++added;
+      }
+    return added;
   }
 
   std::string to_string() const {

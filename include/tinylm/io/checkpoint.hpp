@@ -9,6 +9,13 @@
 // GPT-2's non-parameter buffers (attn.bias, attn.masked_bias) and the tied
 // lm_head.weight, so Hugging Face GPT-2 files load too.
 //
+// The tokenizer a model was trained with goes into the same metadata, under
+// kTokenizerKey (its saved form, e.g. CharTokenizer::to_string()) and
+// kTokenizerKindKey ("char"); gpt_train writes both and --init checks them.
+//
+// Any other module (an LSTMLM, a user's own) saves and loads its
+// state_dict() by name the same way: save_module / load_module.
+//
 // Training-state file: the optimizer's buffers by name (exp_avg.<param>, ...),
 // the step, and the states of the random generators, in a second
 // safetensors file beside the model file, so a run resumes exactly.
@@ -17,6 +24,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "tinylm/core/rng.hpp"
@@ -25,6 +33,10 @@
 #include "tinylm/optim/optimizer.hpp"
 
 namespace tinylm::io {
+
+/// Metadata keys of the tokenizer saved beside a model's weights.
+inline constexpr const char* kTokenizerKey = "tinylm.tokenizer";
+inline constexpr const char* kTokenizerKindKey = "tinylm.tokenizer_kind";
 
 inline Json to_json(const nn::GPTConfig& c) {
   Json j = Json::object();
@@ -89,6 +101,49 @@ void load_gpt_weights(const SafetensorsFile& f, nn::GPT<T>& model) {
     model.load_state_dict(state);
   } catch (const Error& e) {
     throw Error(tinylm::detail::str_cat("checkpoint '", f.path(), "': ", e.what()));
+  }
+}
+
+/// Builds the GPT a model file describes (its config) and loads its
+/// weights. The model is built without drawing initial weights first
+/// (nn::init::NoInitGuard); `seed` seeds only its dropout stream.
+template <FloatElement T = float>
+std::unique_ptr<nn::GPT<T>> load_gpt(const std::string& path, uint64_t seed = 0) {
+  const SafetensorsFile f = SafetensorsFile::read(path);
+  std::unique_ptr<nn::GPT<T>> model;
+  {
+    nn::init::NoInitGuard no_init;
+    model = std::make_unique<nn::GPT<T>>(read_gpt_config(f), seed);
+  }
+  load_gpt_weights(f, *model);
+  return model;
+}
+
+/// Writes any module's parameters by name, with `metadata` (atomically).
+template <FloatElement T>
+void save_module(const std::string& path, const nn::Module<T>& module,
+                 const std::map<std::string, std::string>& metadata = {}) {
+  SafetensorsWriter w;
+  for (const auto& p : module.named_parameters()) w.add(p.name, p.tensor);
+  w.set_metadata("format", "pt");
+  for (const auto& [k, v] : metadata) w.set_metadata(k, v);
+  w.save(path);
+}
+
+/// Loads parameters by name into `module` (see Module::load_state_dict for
+/// `strict` and the report); returns the report and leaves the file's
+/// metadata in *metadata when asked.
+template <FloatElement T>
+typename nn::Module<T>::LoadReport load_module(const std::string& path, nn::Module<T>& module, bool strict = true,
+                                               std::map<std::string, std::string>* metadata = nullptr) {
+  const SafetensorsFile f = SafetensorsFile::read(path);
+  nn::StateDict<T> state;
+  for (const std::string& name : f.names()) state.emplace_back(name, f.get<T>(name));
+  if (metadata) *metadata = f.metadata();
+  try {
+    return module.load_state_dict(state, strict);
+  } catch (const Error& e) {
+    throw Error(tinylm::detail::str_cat("checkpoint '", path, "': ", e.what()));
   }
 }
 

@@ -3,6 +3,8 @@
 // Initialized N(0, std^2), std 1 by default like PyTorch's nn.Embedding
 // (GPT-2 uses 0.02; init::gpt2_ applies it to a whole model).
 
+#include <algorithm>
+
 #include "tinylm/nn/init.hpp"
 #include "tinylm/nn/module.hpp"
 #include "tinylm/ops/embedding.hpp"
@@ -22,6 +24,22 @@ class Embedding : public Module<Float> {
   template <IndexElement I>
   Tensor<Float> forward(const Tensor<I>& idx) const {
     return embedding(weight, idx);
+  }
+
+  /// Grows (or shrinks) the table to `num` rows: the first rows keep their
+  /// values, new rows are drawn from N(0, std^2). Build optimizers after.
+  void resize(int64_t num, Generator& gen, double std) {
+    TINYLM_CHECK(num > 0, "Embedding::resize: the number of rows must be positive, got ", num);
+    const int64_t old = weight.size(0), C = weight.size(1), keep = std::min(old, num);
+    Tensor<Float> w = Tensor<Float>::empty({num, C});
+    std::copy(weight.data(), weight.data() + keep * C, w.data());
+    if (num > old) {
+      Tensor<Float> fresh = Tensor<Float>::empty({num - old, C});
+      init::normal_(fresh, std, gen);
+      std::copy(fresh.data(), fresh.data() + fresh.numel(), w.data() + old * C);
+    }
+    this->replace_parameter("weight", w);
+    weight = w;
   }
 
   Tensor<Float> weight;  // (V, C)

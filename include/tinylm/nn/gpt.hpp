@@ -110,6 +110,18 @@ class GPT : private detail::GPTState, public Module<Float> {
     return out;
   }
 
+  /// Changes the vocabulary to n tokens (for added tokens): the embedding
+  /// (and the output head, tied to it) keeps its first rows, and new rows
+  /// are drawn N(0, 0.02^2) from `gen`, as GPT-2 initialises them.
+  /// Optimizers built before hold the old table: build them after.
+  void resize_token_embeddings(int64_t n, Generator& gen) {
+    TINYLM_CHECK(n > 0, "GPT::resize_token_embeddings: the vocabulary must have at least one token, got ", n);
+    wte.resize(n, gen, 0.02);
+    cfg_.vocab_size = n;
+  }
+  /// The same, drawing the new rows from the model's own initialisation generator.
+  void resize_token_embeddings(int64_t n) { resize_token_embeddings(n, init_gen_); }
+
   /// An empty cache for batches of B sequences up to block_size long.
   KVCache<Float> make_cache(int64_t B) const {
     KVCache<Float> c;

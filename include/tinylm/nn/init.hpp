@@ -23,10 +23,30 @@
 
 namespace tinylm::nn::init {
 
+/// While one is alive (on this thread), normal_, uniform_ and constant_ do
+/// nothing: a model is built without drawing initial weights it is about to
+/// overwrite (io::load_gpt uses it; like transformers' no_init_weights).
+/// The parameters then hold whatever memory they got until loaded.
+class NoInitGuard {
+ public:
+  NoInitGuard() : prev_(active()) { active() = true; }
+  ~NoInitGuard() { active() = prev_; }
+  NoInitGuard(const NoInitGuard&) = delete;
+  NoInitGuard& operator=(const NoInitGuard&) = delete;
+  static bool& active() {
+    thread_local bool on = false;
+    return on;
+  }
+
+ private:
+  bool prev_;
+};
+
 /// Fills t with samples of N(0, std^2).
 template <FloatElement Float>
 void normal_(const Tensor<Float>& t, double std, Generator& gen) {
   TINYLM_CHECK(t.is_contiguous(), "init::normal_: tensor must be contiguous");
+  if (NoInitGuard::active()) return;
   Float* p = t.data();
   for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = static_cast<Float>(gen.normal() * std);
 }
@@ -35,6 +55,7 @@ void normal_(const Tensor<Float>& t, double std, Generator& gen) {
 template <FloatElement Float>
 void uniform_(const Tensor<Float>& t, double bound, Generator& gen) {
   TINYLM_CHECK(t.is_contiguous(), "init::uniform_: tensor must be contiguous");
+  if (NoInitGuard::active()) return;
   Float* p = t.data();
   for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = static_cast<Float>((2.0 * gen.uniform() - 1.0) * bound);
 }
@@ -42,6 +63,7 @@ void uniform_(const Tensor<Float>& t, double bound, Generator& gen) {
 template <FloatElement Float>
 void constant_(const Tensor<Float>& t, Float value) {
   TINYLM_CHECK(t.is_contiguous(), "init::constant_: tensor must be contiguous");
+  if (NoInitGuard::active()) return;
   std::fill(t.data(), t.data() + t.numel(), value);
 }
 

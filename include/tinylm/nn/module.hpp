@@ -94,37 +94,94 @@ class Module {
     return out;
   }
 
-  /// Copies values into the parameters, by name. Every parameter must be
-  /// present with its shape, and nothing else may be (strict), or the error
-  /// lists what is missing, unexpected or mis-shaped. Nothing is modified
-  /// unless everything matches.
-  void load_state_dict(const StateDict<Float>& state) {
-    std::map<std::string, Tensor<Float>> given(state.begin(), state.end());
-    std::string missing, unexpected, mismatched;
+  /// What a non-strict load_state_dict left out: model parameters the state
+  /// did not have (they keep their values) and names the model does not have.
+  struct LoadReport {
+    std::vector<std::string> missing, unexpected;
+  };
+
+  /// Copies values into the parameters, by name. Strict (the default): every
+  /// parameter must be present with its shape, and nothing else may be, or
+  /// the error lists what is missing, unexpected or mis-shaped. Not strict:
+  /// what is present is loaded, and the report lists the rest; a tensor of
+  /// the wrong shape is still an error. Nothing is modified unless the load
+  /// can be done in full.
+  LoadReport load_state_dict(const StateDict<Float>& state, bool strict = true) {
     const auto params = named_parameters();
+    std::map<std::string, Tensor<Float>> given;
+    for (const auto& [name, t] : state) {
+      TINYLM_CHECK(t.defined(), "load_state_dict: tensor '", name, "' is undefined");
+      TINYLM_CHECK(given.emplace(name, t).second, "load_state_dict: '", name, "' appears twice");
+    }
+    LoadReport report;
+    std::string mismatched;
     for (const auto& p : params) {
       auto it = given.find(p.name);
       if (it == given.end()) {
-        missing += (missing.empty() ? "" : ", ") + p.name;
-      } else {
-        if (it->second.shape() != p.tensor.shape())
-          mismatched += (mismatched.empty() ? "" : ", ") + p.name + " (model " + p.tensor.shape().str() + ", given " +
-                        it->second.shape().str() + ")";
-        given.erase(it);
+        report.missing.push_back(p.name);
+        continue;
       }
+      if (it->second.shape() != p.tensor.shape())
+        mismatched += (mismatched.empty() ? "" : ", ") + p.name + " (model " + p.tensor.shape().str() + ", given " +
+                      it->second.shape().str() + ")";
     }
-    for (const auto& [name, t] : given) unexpected += (unexpected.empty() ? "" : ", ") + name;
+    std::map<std::string, bool> known;
+    for (const auto& p : params) known[p.name] = true;
+    for (const auto& [name, t] : state)
+      if (!known.count(name)) report.unexpected.push_back(name);
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      return out;
+    };
     std::string msg;
-    if (!missing.empty()) msg += "; missing: " + missing;
-    if (!unexpected.empty()) msg += "; unexpected: " + unexpected;
+    if (strict && !report.missing.empty()) msg += "; missing: " + join(report.missing);
+    if (strict && !report.unexpected.empty()) msg += "; unexpected: " + join(report.unexpected);
     if (!mismatched.empty()) msg += "; wrong shape: " + mismatched;
     TINYLM_CHECK(msg.empty(), "load_state_dict: the state does not match the model", msg);
-    std::map<std::string, Tensor<Float>> by_name(state.begin(), state.end());
     NoGradGuard no_grad;
     for (const auto& p : params) {
+      auto it = given.find(p.name);
+      if (it == given.end()) continue;
       Tensor<Float> dst = p.tensor;
-      dst.copy_(by_name.at(p.name));
+      dst.copy_(it->second);
     }
+    return report;
+  }
+
+  // ---- freezing --------------------------------------------------------
+  // A frozen parameter has requires_grad false: backward gives it no
+  // gradient and optimizers, which update only parameters that have one,
+  // leave it as it is. Freeze before building the optimizer or after; to
+  // fine-tune only some layers, freeze all and unfreeze those.
+
+  /// Freezes every parameter whose name starts with `prefix` ("" for all);
+  /// returns how many tensors it froze.
+  int64_t freeze(const std::string& prefix = "") { return set_trainable(prefix, false); }
+  /// The opposite of freeze.
+  int64_t unfreeze(const std::string& prefix = "") { return set_trainable(prefix, true); }
+
+  /// The parameters that are not frozen.
+  std::vector<Parameter<Float>> trainable_parameters() const {
+    std::vector<Parameter<Float>> out;
+    for (auto& p : named_parameters())
+      if (p.tensor.requires_grad()) out.push_back(p);
+    return out;
+  }
+  int64_t num_trainable_parameters() const {
+    int64_t n = 0;
+    for (auto& p : trainable_parameters()) n += p.tensor.numel();
+    return n;
+  }
+
+  /// One line per parameter (name, shape, elements, trainable or frozen)
+  /// and the totals.
+  std::string summary() const {
+    std::string out;
+    for (const auto& p : named_parameters())
+      out += tinylm::detail::str_cat(p.name, " ", p.tensor.shape(), " ", p.tensor.numel(),
+                                     p.tensor.requires_grad() ? " trainable" : " frozen", "\n");
+    return out + tinylm::detail::str_cat(num_parameters(), " parameters, ", num_trainable_parameters(), " trainable\n");
   }
 
  protected:
@@ -134,6 +191,18 @@ class Module {
     params_.push_back({std::move(name), t, decay});
     return t;
   }
+  /// Points the registered parameter `name` (this module's own, not a
+  /// child's) at a new tensor: what resizing a layer does. Optimizers built
+  /// before still hold the old tensor; build them after.
+  void replace_parameter(const std::string& name, Tensor<Float> t) {
+    for (auto& p : params_)
+      if (p.name == name) {
+        t.requires_grad_(p.tensor.requires_grad());
+        p.tensor = t;
+        return;
+      }
+    throw Error("replace_parameter: this module has no parameter '" + name + "'");
+  }
   /// Registers a child module held (and owned) by this one.
   template <class M>
   M& register_module(std::string name, M& child) {
@@ -142,6 +211,18 @@ class Module {
   }
 
  private:
+  int64_t set_trainable(const std::string& prefix, bool on) {
+    int64_t n = 0;
+    for (auto& p : named_parameters())
+      if (p.name.starts_with(prefix)) {
+        p.tensor.requires_grad_(on);
+        ++n;
+      }
+    TINYLM_CHECK(n > 0 || prefix.empty(), on ? "unfreeze" : "freeze", ": no parameter's name starts with '", prefix,
+                 "'");
+    return n;
+  }
+
   void collect(const std::string& prefix, std::vector<Parameter<Float>>& out) const {
     for (const auto& p : params_) out.push_back({prefix + p.name, p.tensor, p.decay});
     for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
