@@ -7,15 +7,29 @@
 //    autograd::needs_grad(inputs...), attach the backward with
 //    autograd::record() as a closure right under the forward line:
 //
-//      template <FloatElement T>
-//      Tensor<T> cube(const Tensor<T>& x) {
-//        Tensor<T> out = x * x * x;   // or a kernel call
-//        if (autograd::needs_grad(x))
-//          autograd::record(out, "cube", {x}, [x = x.detach()](const Tensor<T>& g) {
-//            return std::vector{g * x * x * 3.0};
-//          });
-//        return out;
-//      }
+// ```cpp
+// #include <tinylm/autograd/gradcheck.hpp>
+// #include <tinylm/ops/arithmetic.hpp>
+//
+// using tinylm::Tensor;
+//
+// template <tinylm::FloatElement T>
+// Tensor<T> cube(const Tensor<T>& x) {
+//   Tensor<T> out = x.detach() * x.detach() * x.detach();  // or a kernel call
+//   if (tinylm::autograd::needs_grad(x))
+//     tinylm::autograd::record(out, "cube", {x}, [x = x.detach()](const Tensor<T>& g) {
+//       return std::vector{g * x * x * 3.0};
+//     });
+//   return out;
+// }
+//
+// int main() {
+//   auto x = Tensor<double>::from_vector({0.5, -1.0, 2.0});
+//   x.requires_grad_();
+//   const auto check = tinylm::gradcheck([](const std::vector<Tensor<double>>& in) { return cube(in[0]); }, {x});
+//   return check.ok ? 0 : 1;
+// }
+// ```
 //
 //    An op with several outputs records them together,
 //    record(std::vector{h, c}, "name", {inputs...}, closure taking one
@@ -24,20 +38,38 @@
 // 2. A struct with a static forward and backward, as in PyTorch's
 //    torch.autograd.Function; apply() does the record() call for you:
 //
-//      struct Cube : tinylm::autograd::Function<Cube> {
-//        static constexpr const char* name = "cube";
-//        template <class T>
-//        static Tensor<T> forward(Context<T>& ctx, const Tensor<T>& x) {
-//          ctx.save_for_backward({x});
-//          return x * x * x;
-//        }
-//        template <class T>
-//        static std::vector<Tensor<T>> backward(Context<T>& ctx, const Tensor<T>& grad) {
-//          const Tensor<T>& x = ctx.saved()[0];
-//          return {grad * 3.0 * x * x};
-//        }
-//      };
-//      Tensor<double> y = Cube::apply(x);
+// ```cpp
+// #include <tinylm/autograd/function.hpp>
+// #include <tinylm/autograd/gradcheck.hpp>
+// #include <tinylm/ops/arithmetic.hpp>
+//
+// using tinylm::Tensor;
+// using tinylm::autograd::Context;
+//
+// struct Cube : tinylm::autograd::Function<Cube> {
+//   static constexpr const char* name = "cube";
+//   template <class T>
+//   static Tensor<T> forward(Context<T>& ctx, const Tensor<T>& x) {
+//     ctx.save_for_backward({x});
+//     return x * x * x;
+//   }
+//   template <class T>
+//   static std::vector<Tensor<T>> backward(Context<T>& ctx, const Tensor<T>& grad) {
+//     const Tensor<T>& x = ctx.saved()[0];
+//     return {grad * 3.0 * x * x};
+//   }
+// };
+//
+// int main() {
+//   auto x = Tensor<double>::from_vector({0.5, -1.0, 2.0});
+//   x.requires_grad_();
+//   Tensor<double> y = Cube::apply(x);
+//   y.sum().backward();  // x.grad() is 3 x^2
+//   auto cube = [](const std::vector<Tensor<double>>& in) { return Cube::apply(in[0]); };
+//   const auto check = tinylm::gradcheck(cube, {x});
+//   return check.ok && x.grad().to_vector() == std::vector<double>{0.75, 3.0, 12.0} ? 0 : 1;
+// }
+// ```
 //
 //    What apply() adds to the closure form, and nothing else: forward runs
 //    under NoGradGuard (the ops inside it record nothing); tensors go to

@@ -2,13 +2,28 @@
 // The device-neutral kernel layer: ops call kernels::<kernel>(device, ...),
 // which forwards to the implementation for that device. The entry points
 // sit in kernels/<area>.hpp, one function per kernel, each the one place
-// where that kernel's device is looked at:
+// where that kernel's device is looked at. This is kernels/softmax.hpp's,
+// and how a program of its own can add one:
 //
-//   template <class T>
-//   void softmax_forward(Device device, T* out, const T* in, ...) {
-//     require_cpu(device, "softmax_forward");
-//     cpu::softmax_forward(out, in, ...);
-//   }
+// ```cpp
+// #include <tinylm/kernels/cpu/softmax.hpp>
+// #include <tinylm/kernels/dispatch.hpp>
+//
+// namespace mine {
+// template <class T>
+// void softmax_forward(tinylm::Device device, T* out, const T* in, int64_t outer, int64_t n, int64_t inner, bool log) {
+//   tinylm::kernels::require_cpu(device, "softmax_forward");
+//   tinylm::kernels::cpu::softmax_forward(out, in, outer, n, inner, log);
+// }
+// }  // namespace mine
+//
+// int main() {
+//   const float x[2] = {0.f, 0.f};
+//   float y[2];
+//   mine::softmax_forward(tinylm::Device::cpu(), y, x, 1, 2, 1, false);
+//   return y[0] == 0.5f && y[1] == 0.5f ? 0 : 1;
+// }
+// ```
 //
 // A backend adds one line there, `if (device.is_cuda()) return
 // cuda::softmax_forward(out, in, ...);`, above require_cpu, and nothing else

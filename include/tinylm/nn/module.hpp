@@ -7,8 +7,33 @@
 // A layer keeps its tensors and children as ordinary members and registers
 // them once in its constructor:
 //
-//   weight = register_parameter("weight", Tensor<T>::zeros({in, out}), Decay::Yes);
-//   register_module("c_attn", c_attn);
+// ```cpp
+// #include <tinylm/nn/linear.hpp>
+// #include <tinylm/ops/arithmetic.hpp>
+// #include <tinylm/ops/unary.hpp>
+//
+// struct TwoLayer : tinylm::nn::Module<float> {
+//   tinylm::Generator gen{1};                    // declared before the layers that draw from it
+//   tinylm::nn::Linear<float> fc{4, 8, gen}, out{8, 1, gen};
+//   tinylm::Tensor<float> scale;
+//   TwoLayer() {
+//     register_module("fc", fc);
+//     register_module("out", out);
+//     scale = register_parameter("scale", tinylm::Tensor<float>::ones({1}), tinylm::nn::Decay::No);
+//   }
+//   tinylm::Tensor<float> forward(const tinylm::Tensor<float>& x) const {
+//     return out.forward(tinylm::relu(fc.forward(x))) * scale;
+//   }
+// };
+//
+// int main() {
+//   TwoLayer m;
+//   const auto names = m.named_parameters();  // scale, fc.weight, fc.bias, out.weight, out.bias
+//   m.forward(tinylm::Tensor<float>::ones({2, 4})).backward(tinylm::Tensor<float>::ones({2, 1}));
+//   const bool ok = names.size() == 5 && names[0].name == "scale" && names[1].name == "fc.weight";
+//   return ok && m.fc.weight.grad().defined() ? 0 : 1;
+// }
+// ```
 //
 // Registered tensors are aliases of the members (Tensor is a handle), so
 // loading a state dict copies values into the same storage the layer and
@@ -19,9 +44,9 @@
 // order they are declared, not the order of the constructor's initializer
 // list. A child whose constructor uses another member (a Generator it
 // draws its initial weights from, a config) must be declared after it.
-// Registration order is a separate thing: it is the order of the
-// register_* calls, which is the order of named_parameters() and of
-// checkpoints. nn::GPT holds its config and generators in a base class
+// Registration order is a separate thing: named_parameters() (and so a
+// checkpoint) lists a module's own parameters, then each child's, each in
+// the order of the register_* calls, as PyTorch does. nn::GPT holds its config and generators in a base class
 // (bases are built before all members), so no declaration order matters
 // there; MLP declares its config first.
 
