@@ -61,6 +61,7 @@
 #include "tinylm/nn/lstm.hpp"
 #include "tinylm/nn/mlp.hpp"
 #include "tinylm/nn/module.hpp"
+#include "tinylm/nn/multi_head_attention.hpp"
 
 #include "tinylm/optim/adam.hpp"
 #include "tinylm/optim/optimizer.hpp"

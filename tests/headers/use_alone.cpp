@@ -350,6 +350,7 @@ void use() {
   q.requires_grad_();
   (tinylm::scaled_dot_product_attention(q, q, q) + tinylm::attention_reference(q, q, q)).sum().backward();
   (void)tinylm::packed_qkv_attention(tinylm::Tensor<double>::randn({1, 4, 6}), 2);
+  (void)tinylm::scaled_dot_product_attention(q, q, q, tinylm::Tensor<bool>::zeros({1, 1, 1, 4}), true);
 #elif defined(TINYLM_USE_tinylm_ops_cross_entropy_hpp)
   auto x = tinylm::Tensor<float>::randn({2, 5});
   x.requires_grad_();
@@ -462,6 +463,15 @@ void use() {
   tinylm::Generator a(1), b(2);
   tinylm::nn::CausalSelfAttention<float> att(4, 2, 0.0, a, b);
   att.forward(tinylm::Tensor<float>::ones({1, 3, 4})).sum().backward();
+#elif defined(TINYLM_USE_tinylm_nn_multi_head_attention_hpp)
+  tinylm::Generator a(1);
+  tinylm::nn::MultiHeadAttention<float> att({.n_embd = 4, .n_head = 2, .kv_embd = 6}, a);
+  const auto x = tinylm::Tensor<float>::ones({1, 3, 4}), memory = tinylm::Tensor<float>::ones({1, 5, 6});
+  auto pad = tinylm::Tensor<bool>::zeros({1, 5});
+  att.forward(x, memory, {.key_padding = pad}).sum().backward();
+  tinylm::nn::MultiHeadAttention<float> self({.n_embd = 4, .n_head = 2}, a);
+  tinylm::nn::AttentionCache<float> cache;
+  (void)self.forward(x, {.causal = true}, &cache);
 #elif defined(TINYLM_USE_tinylm_nn_block_hpp)
   tinylm::Generator a(1), b(2);
   tinylm::nn::Block<float> block(4, 2, 0.0, a, b);

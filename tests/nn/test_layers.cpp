@@ -1,6 +1,7 @@
 // Configurable layers: MLP widths and activations (and the gated SwiGLU
 // form), dropout without a generator, and the initializers.
 
+#include <algorithm>
 #include <cmath>
 
 #include "helpers.hpp"
@@ -46,15 +47,22 @@ TEST_CASE("MLP gated (SwiGLU): silu(x W_gate) * (x W_fc), then W_proj; no biases
   th::check_grad([&](const th::TensorList& in) { return mlp.forward(in[0]); }, {x});
 }
 
-TEST_CASE(
-    "dropout needs no generator at p = 0, uses the default generator otherwise, and MLP says when one is needed") {
+TEST_CASE("dropout needs no generator at p = 0 and uses the default generator without one, in Dropout and in MLP") {
   tinylm::Generator init(6);
   nn::MLP<float> mlp(4, nn::MLPConfig{}, init);  // no dropout generator at all
   const auto x = Tensor<float>::ones({2, 4});
   CHECK(mlp.forward(x).shape() == tinylm::Shape{2, 4});
-  CHECK_THROWS_WITH_AS(nn::MLP<float>(4, nn::MLPConfig{.dropout = 0.1}, init),
-                       "MLP: dropout 0.1 needs a generator to draw its masks from (pass one, or use dropout 0)",
-                       tinylm::Error);
+  nn::MLP<float> dropping(4, nn::MLPConfig{.dropout = 0.5}, init);
+  const auto xb = Tensor<float>::ones({64, 4});
+  tinylm::manual_seed(3);
+  const auto first = dropping.forward(xb).to_vector();
+  tinylm::manual_seed(3);
+  CHECK(dropping.forward(xb).to_vector() == first);  // the default generator, reseeded
+  CHECK(dropping.forward(xb).to_vector() != first);  // and its stream moves on
+  CHECK(std::count(first.begin(), first.end(), 0.f) > 0);
+  dropping.train(false);
+  const auto eval = dropping.forward(xb).to_vector();
+  CHECK(std::count(eval.begin(), eval.end(), 0.f) == 0);
   nn::Dropout<float> d(0.5);
   tinylm::manual_seed(7);
   const auto a = d.forward(Tensor<float>::ones({1000})).to_vector();

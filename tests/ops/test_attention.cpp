@@ -1,4 +1,5 @@
 #include <cmath>
+#include <functional>
 
 #include "helpers.hpp"
 
@@ -131,5 +132,103 @@ TEST_CASE("attention shape errors") {
   CHECK_THROWS_WITH_AS(tinylm::packed_qkv_attention(Tensor<float>::zeros({4, 12}), 2),
                        "packed_qkv_attention: qkv is [4, 12] with n_head 2: expected [B, T, 3 * C] with C a "
                        "multiple of n_head",
+                       tinylm::Error);
+}
+
+namespace {
+
+// Attention from loops: for each leading index and query, a softmax over
+// the keys `blocked` leaves (all of them, uniformly, when it leaves none).
+std::vector<double> naive_masked_attention(const Tensor<double>& q, const Tensor<double>& k, const Tensor<double>& v,
+                                           const std::function<bool(int64_t, int64_t, int64_t)>& blocked) {
+  const int64_t L = q.size(0) * q.size(1), Tq = q.size(2), Tk = k.size(2), HS = q.size(3);
+  const auto qv = q.to_vector(), kv = k.to_vector(), vv = v.to_vector();
+  std::vector<double> out(static_cast<std::size_t>(L * Tq * HS), 0.0);
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t i = 0; i < Tq; ++i) {
+      std::vector<double> w(static_cast<std::size_t>(Tk));
+      double total = 0;
+      bool any = false;
+      for (int64_t j = 0; j < Tk; ++j) any = any || !blocked(l, i, j);
+      for (int64_t j = 0; j < Tk; ++j) {
+        double s = 0;
+        for (int64_t d = 0; d < HS; ++d) s += qv[(l * Tq + i) * HS + d] * kv[(l * Tk + j) * HS + d];
+        w[j] = any && blocked(l, i, j) ? 0.0 : std::exp(any ? s / std::sqrt(double(HS)) : 0.0);
+        total += w[j];
+      }
+      for (int64_t j = 0; j < Tk; ++j)
+        for (int64_t d = 0; d < HS; ++d) out[(l * Tq + i) * HS + d] += w[j] / total * vv[(l * Tk + j) * HS + d];
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("attention with a padding mask and causal: against loops; no mask is the fused kernel") {
+  const int64_t B = 2, NH = 2, Tq = 3, Tk = 5, HS = 4;
+  auto q = leaf({B, NH, Tq, HS}, 21), k = leaf({B, NH, Tk, HS}, 22), v = leaf({B, NH, Tk, HS}, 23);
+  auto pad = Tensor<bool>::zeros({B, 1, 1, Tk});  // sequence 1's last two keys are padding
+  pad.data()[Tk + 3] = pad.data()[Tk + 4] = true;
+  const auto padded = tinylm::scaled_dot_product_attention(q, k, v, pad, false);
+  th::check_close(padded.to_vector(),
+                  naive_masked_attention(q, k, v, [&](int64_t l, int64_t, int64_t j) { return l / NH == 1 && j >= 3; }),
+                  1e-14);
+  const auto both = tinylm::scaled_dot_product_attention(q, k, v, pad, true);  // query i sees keys j <= 2 + i
+  th::check_close(
+      both.to_vector(),
+      naive_masked_attention(
+          q, k, v, [&](int64_t l, int64_t i, int64_t j) { return (l / NH == 1 && j >= 3) || j > Tk - Tq + i; }),
+      1e-14);
+  const auto weights = tinylm::attention_weights(q, k, pad, true);  // (B, NH, Tq, Tk), rows sum to 1
+  CHECK(weights.shape() == tinylm::Shape{B, NH, Tq, Tk});
+  CHECK(th::elem(weights, ((1 * NH + 0) * Tq + 2) * Tk + 3) == 0.0);  // padding key
+  CHECK(th::elem(weights, ((0 * NH + 1) * Tq + 0) * Tk + 3) == 0.0);  // a future key
+  th::check_close(tinylm::sum(weights, {-1}).to_vector(), std::vector<double>(B * NH * Tq, 1.0), 1e-15);
+  // An undefined mask runs the fused kernel: the same numbers as the reference.
+  th::check_close(tinylm::scaled_dot_product_attention(q, k, v, Tensor<bool>(), true).to_vector(),
+                  tinylm::attention_reference(q, k, v, true).to_vector(), 1e-14);
+}
+
+TEST_CASE("attention: a query with every key blocked averages the values instead of giving NaN") {
+  auto q = leaf({1, 1, 2, 3}, 31), k = leaf({1, 1, 4, 3}, 32), v = leaf({1, 1, 4, 3}, 33);
+  auto blocked = Tensor<bool>::zeros({1, 1, 2, 4});
+  for (int j = 0; j < 4; ++j) blocked.data()[j] = true;  // query 0 sees nothing
+  blocked.data()[4 + 0] = true;                          // query 1 sees keys 1..3
+  const auto y = tinylm::scaled_dot_product_attention(q, k, v, blocked);
+  th::check_close(y.to_vector(),
+                  naive_masked_attention(q, k, v, [&](int64_t, int64_t i, int64_t j) { return i == 0 || j == 0; }),
+                  1e-14);
+  for (double e : y.to_vector()) CHECK(std::isfinite(e));
+}
+
+TEST_CASE("gradcheck: masked attention, with padding, causal, and a per-query pattern") {
+  auto q = leaf({2, 2, 3, 2}, 41), k = leaf({2, 2, 4, 2}, 42), v = leaf({2, 2, 4, 2}, 43);
+  auto pad = Tensor<bool>::zeros({2, 1, 1, 4});
+  pad.data()[4 + 3] = true;
+  th::check_grad([&](const TensorList& in) { return tinylm::scaled_dot_product_attention(in[0], in[1], in[2], pad); },
+                 {q, k, v});
+  th::check_grad(
+      [&](const TensorList& in) { return tinylm::scaled_dot_product_attention(in[0], in[1], in[2], pad, true); },
+      {q, k, v});
+  auto pattern = Tensor<bool>::zeros({3, 4});  // broadcasts over batch and heads
+  pattern.data()[0] = pattern.data()[5] = pattern.data()[10] = true;
+  th::check_grad([&](const TensorList& in) { return tinylm::attention_weights(in[0], in[1], pattern); }, {q, k});
+}
+
+TEST_CASE("masked attention: errors name the mask and the shapes") {
+  const auto q = Tensor<double>::ones({1, 2, 3, 4}), k = Tensor<double>::ones({1, 2, 5, 4});
+  CHECK_THROWS_WITH_AS(tinylm::scaled_dot_product_attention(q, k, k, Tensor<bool>::zeros({1, 1, 1, 4})),
+                       "attention_weights: scores is [1, 2, 3, 5], blocked is [1, 1, 1, 4]: shapes cannot be "
+                       "broadcast (dim -1: 5 vs 4)",
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::attention_weights(q, k, Tensor<bool>::zeros({2, 1, 1, 5})),
+                       "attention_weights: blocked of shape [2, 1, 1, 5] does not broadcast to the scores' shape "
+                       "[1, 2, 3, 5] ([..., Tq, Tk])",
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::attention_weights(k, q, Tensor<bool>::zeros({1, 3}), true),
+                       "attention_weights: causal attention needs Tq <= Tk, got 5 > 3", tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::attention_weights(q, k, Tensor<bool>::zeros({1, 1, 1, 1, 5})),
+                       "attention_weights: blocked is [1, 1, 1, 1, 5]: expected at most 4 dims broadcasting to the "
+                       "scores' [1, 2, 3, 5]",
                        tinylm::Error);
 }

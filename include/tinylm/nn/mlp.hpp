@@ -5,8 +5,9 @@
 //   gated:  x -> act(c_gate(x)) * c_fc(x) -> c_proj -> dropout   (GLU; SwiGLU with act = SiLU)
 //
 // The hidden width is MLPConfig::hidden (4C when 0), the activation GELU in
-// its tanh form (GPT-2's), exact GELU, SiLU or ReLU. Dropout needs a
-// Generator only when its probability is above 0 (else none is used).
+// its tanh form (GPT-2's), exact GELU, SiLU or ReLU. Dropout draws from the
+// generator it is given, or from default_generator() without one (and from
+// none at probability 0).
 // MLP(C, dropout, init_gen, dropout_gen) is GPT-2's: 4C, GELU tanh, biases.
 
 #include <memory>
@@ -45,12 +46,12 @@ class MLP : public Module<Float> {
   MLPConfig cfg_;  // declared first: members are built in declaration order, and the layers use it
 
  public:
-  /// `dropout_gen` is needed only when cfg.dropout > 0 (else it may be null).
+  /// Without `dropout_gen`, dropout (if cfg.dropout > 0) draws from default_generator().
   MLP(int64_t C, const MLPConfig& cfg, Generator& init_gen, Generator* dropout_gen = nullptr)
-      : cfg_(checked(C, cfg, dropout_gen)),
+      : cfg_(checked(C, cfg)),
         c_fc(C, hidden(), init_gen, cfg.bias),
         c_proj(hidden(), C, init_gen, cfg.bias),
-        dropout(dropout_gen ? Dropout<Float>(cfg.dropout, *dropout_gen) : Dropout<Float>(0.0)) {
+        dropout(dropout_gen ? Dropout<Float>(cfg.dropout, *dropout_gen) : Dropout<Float>(cfg.dropout)) {
     this->register_module("c_fc", c_fc);
     if (cfg.gated) {
       c_gate = std::make_unique<Linear<Float>>(C, hidden(), init_gen, cfg.bias);
@@ -78,11 +79,9 @@ class MLP : public Module<Float> {
   Dropout<Float> dropout;
 
  private:
-  static MLPConfig checked(int64_t C, MLPConfig cfg, const Generator* dropout_gen) {
+  static MLPConfig checked(int64_t C, MLPConfig cfg) {
     TINYLM_CHECK(C > 0 && cfg.hidden >= 0, "MLP: C must be positive and hidden >= 0, got C = ", C,
                  ", hidden = ", cfg.hidden);
-    TINYLM_CHECK(cfg.dropout == 0.0 || dropout_gen, "MLP: dropout ", cfg.dropout,
-                 " needs a generator to draw its masks from (pass one, or use dropout 0)");
     if (cfg.hidden == 0) cfg.hidden = 4 * C;
     return cfg;
   }

@@ -20,6 +20,21 @@
 // masked_fill and softmax, whose gradients come from those ops' backward
 // rules: the version to read, and the one the fused kernels are tested
 // against.
+//
+// With a mask (padding, or any pattern), attention runs the composition:
+//
+//   attention_weights(q, k, blocked, causal)   softmax over keys [..., Tq, Tk]
+//   scaled_dot_product_attention(q, k, v, blocked, causal) = weights @ v
+//
+// `blocked` is a bool tensor that broadcasts to [..., Tq, Tk], true where a
+// query must not see a key: eq(ids, pad).reshape({B, 1, 1, Tk}) blocks
+// padding keys for every head and query. This is the sense of PyTorch's
+// nn.MultiheadAttention key_padding_mask and of masked_fill, and the
+// opposite of F.scaled_dot_product_attention's bool attn_mask (true there
+// means "may attend"). Blocked scores are set to the lowest finite value,
+// not -inf, so a query whose keys are all blocked (a padding query under a
+// padding mask) gets uniform weights instead of NaN, and its NaN cannot
+// reach the rows that matter through the next layer's keys and values.
 
 #include <cmath>
 #include <limits>
@@ -167,6 +182,50 @@ Tensor<T> attention_reference(const Tensor<T>& q, const Tensor<T>& k, const Tens
   if (causal) scores = masked_fill(scores, causal_mask(Tq, Tk), -std::numeric_limits<T>::infinity());
   const Tensor<T> p = softmax(scores, -1);  // (..., Tq, Tk)
   return matmul(p, v);                      // (..., Tq, HS)
+}
+
+namespace detail {
+
+/// blocked (or undefined) or'ed with the causal mask, checked to broadcast to [..., Tq, Tk].
+inline Tensor<bool> attention_blocked(const Tensor<bool>& blocked, bool causal, const Shape& scores, const char* op) {
+  const int64_t Tq = scores[scores.size() - 2], Tk = scores.back();
+  if (blocked.defined()) {
+    TINYLM_CHECK(blocked.dim() <= static_cast<int64_t>(scores.size()), op, ": blocked is ", blocked.shape(),
+                 ": expected at most ", scores.size(), " dims broadcasting to the scores' ", scores);
+    TINYLM_CHECK(broadcast_shapes(scores, blocked.shape(), op, "scores", "blocked") == scores, op,
+                 ": blocked of shape ", blocked.shape(), " does not broadcast to the scores' shape ", scores,
+                 " ([..., Tq, Tk])");
+  }
+  TINYLM_CHECK(!causal || Tq <= Tk, op, ": causal attention needs Tq <= Tk, got ", Tq, " > ", Tk);
+  if (!causal) return blocked;
+  const Tensor<bool> future = causal_mask(Tq, Tk);
+  return blocked.defined() ? logical_or(blocked, future) : future;
+}
+
+}  // namespace detail
+
+/// softmax(q @ k^T / sqrt(HS)) over the keys, with the keys `blocked` (see
+/// the file comment; undefined: none) and, when causal, the future ones
+/// left out: [..., Tq, Tk].
+template <FloatElement T>
+Tensor<T> attention_weights(const Tensor<T>& q, const Tensor<T>& k, const Tensor<bool>& blocked = {},
+                            bool causal = false) {
+  detail::check_attention(q, k, k, "attention_weights");
+  const int64_t HS = q.size(-1);
+  Tensor<T> scores = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(HS)));  // (..., Tq, Tk)
+  const Tensor<bool> mask = detail::attention_blocked(blocked, causal, scores.shape(), "attention_weights");
+  if (mask.defined()) scores = masked_fill(scores, mask, std::numeric_limits<T>::lowest());
+  return softmax(scores, -1);
+}
+
+/// Attention with a mask: attention_weights(q, k, blocked, causal) @ v.
+/// With `blocked` undefined this is the fused kernel.
+template <FloatElement T>
+Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                                       const Tensor<bool>& blocked, bool causal = false) {
+  if (!blocked.defined()) return scaled_dot_product_attention(q, k, v, causal);
+  detail::check_attention(q, k, v, "scaled_dot_product_attention");
+  return matmul(attention_weights(q, k, blocked, causal), v);
 }
 
 }  // namespace tinylm
