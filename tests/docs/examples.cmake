@@ -72,7 +72,7 @@ function(tinylm_doc_example rel id code)
     add_executable(${name} ${file})
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/doc_examples)
     add_test(NAME ${name} COMMAND ${name})
-    set_tests_properties(${name} PROPERTIES WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/doc_examples)
+    set_tests_properties(${name} PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})  # as a user in a clone
   else()  # a translation unit without main: compiled
     add_library(${name} OBJECT ${file})
   endif()

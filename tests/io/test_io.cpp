@@ -166,6 +166,29 @@ TEST_CASE("GPT checkpoints: save then load gives identical logits; HF names and 
   std::filesystem::remove(hf);
 }
 
+TEST_CASE("load_gpt_weights, not strict: loads what the model has and reports the rest of each side") {
+  const std::string path = temp_path("partial.safetensors");
+  const nn::GPTConfig cfg{13, 8, 2, 2, 8, 0.0};
+  nn::GPT<float> a(cfg, 1), b(cfg, 2);
+  io::SafetensorsWriter w;
+  for (const auto& p : a.named_parameters())
+    if (p.name != "transformer.ln_f.bias") w.add(p.name, p.tensor);
+  w.add("idx", Tensor<int64_t>::zeros({1, 3}));  // not a float tensor: never read
+  w.add("extra.weight", Tensor<float>::ones({2}));
+  w.save(path);
+  const auto f = io::SafetensorsFile::read(path);
+  const std::vector<float> kept = b.ln_f.bias.to_vector();
+  const auto report = io::load_gpt_weights(f, b, false);
+  CHECK(report.missing == std::vector<std::string>{"transformer.ln_f.bias"});
+  CHECK(report.unexpected == std::vector<std::string>{"idx", "extra.weight"});
+  CHECK(b.wte.weight.to_vector() == a.wte.weight.to_vector());
+  CHECK(b.ln_f.bias.to_vector() == kept);
+  CHECK_THROWS_WITH_AS(io::load_gpt_weights(f, b),
+                       ("safetensors: '" + path + "': tensor 'idx' has dtype I64, expected a float type").c_str(),
+                       tinylm::Error);
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("training N steps equals training k, saving, resuming and training N - k, bit for bit") {
   const nn::GPTConfig cfg{11, 8, 2, 2, 8, 0.1};  // dropout on: its generator must resume too
   const std::string dir = temp_path("resume");

@@ -91,7 +91,54 @@ struct Bigram : nn::Module<double> {
   }
 };
 
+// A model conditioned per prompt, as an encoder-decoder is on its source:
+// each prompt p has a step shift[p], and logits peak at last token +
+// shift. Its cache takes the rows of the prompts in the batch.
+struct Shifted : nn::Module<double> {
+  struct Cache {
+    std::vector<int32_t> shift;  // one per sequence in the batch
+    int64_t calls = 0;
+    void clear() {}
+  };
+  std::vector<int32_t> shift;
+  Cache make_cache(const std::vector<int64_t>& rows) const {
+    Cache c;
+    for (int64_t r : rows) c.shift.push_back(shift[static_cast<std::size_t>(r)]);
+    return c;
+  }
+  int64_t vocab_size() const { return 10; }
+  int64_t max_length() const { return 0; }
+  Tensor<double> forward(const Tensor<int32_t>& ids, Cache* cache) const {
+    REQUIRE(cache);
+    REQUIRE(static_cast<int64_t>(cache->shift.size()) == ids.size(0));
+    ++cache->calls;
+    const int64_t B = ids.size(0), t = ids.size(1);
+    auto out = Tensor<double>::zeros({B, t, 10});
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < t; ++j) out.at({b, j, (ids.at({b, j}) + cache->shift[b]) % 10}) = 5.0;
+    return out;
+  }
+};
+
 }  // namespace
+
+TEST_CASE("a conditioned model gets a cache for the rows of each batch, with and without use_cache") {
+  static_assert(lm::CausalLM<Shifted>);
+  Shifted m;
+  m.shift = {1, 2, 3};
+  lm::GenerateOptions greedy;
+  greedy.max_new_tokens = 4;
+  greedy.sampling.temperature = 0;
+  for (bool use_cache : {true, false}) {
+    INFO("use_cache " << use_cache);
+    greedy.use_cache = use_cache;
+    // Prompts 0 and 2 share a length and run as one batch of rows {0, 2}; prompt 1 runs alone.
+    const auto g = lm::generate(m, {{0}, {5, 5}, {1}}, greedy);
+    CHECK(g[0].tokens == std::vector<int32_t>{1, 2, 3, 4});
+    CHECK(g[1].tokens == std::vector<int32_t>{7, 9, 1, 3});
+    CHECK(g[2].tokens == std::vector<int32_t>{4, 7, 0, 3});
+  }
+}
 
 TEST_CASE("generate drives any CausalLM: GPT, the LSTM LM and a user's own decoder") {
   static_assert(lm::CausalLM<nn::GPT<float>>);

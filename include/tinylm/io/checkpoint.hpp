@@ -25,7 +25,9 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "tinylm/core/rng.hpp"
 #include "tinylm/io/safetensors.hpp"
@@ -86,19 +88,33 @@ void save_gpt(const std::string& path, const nn::GPT<T>& model,
   w.save(path);
 }
 
-/// Loads a model file's weights into `model`; every parameter must be present
-/// with the model's shape (the error lists what is missing or mis-shaped).
+/// Loads a model file's weights into `model`, by GPT-2's names with or
+/// without the "transformer." prefix; the causal-mask buffers
+/// (attn.bias, attn.masked_bias) and the tied lm_head.weight are skipped.
+/// Strict (the default): every parameter must be present with the model's
+/// shape and nothing else may be (the error lists what is missing,
+/// unexpected or mis-shaped). Not strict: the tensors the model has are
+/// loaded and the report lists the rest of each side.
 template <FloatElement T>
-void load_gpt_weights(const SafetensorsFile& f, nn::GPT<T>& model) {
+typename nn::Module<T>::LoadReport load_gpt_weights(const SafetensorsFile& f, nn::GPT<T>& model, bool strict = true) {
   const std::string prefix = "transformer.";
+  std::set<std::string> params;
+  for (const auto& p : model.named_parameters()) params.insert(p.name);
   nn::StateDict<T> state;
+  std::vector<std::string> skipped;
   for (const std::string& name : f.names()) {
     if (name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias") || name == "lm_head.weight") continue;
     const std::string full = name.rfind(prefix, 0) == 0 ? name : prefix + name;
+    if (!strict && !params.count(full)) {
+      skipped.push_back(name);  // not read: it need not even be a float tensor
+      continue;
+    }
     state.emplace_back(full, f.get<T>(name));
   }
   try {
-    model.load_state_dict(state);
+    auto report = model.load_state_dict(state, strict);
+    report.unexpected.insert(report.unexpected.end(), skipped.begin(), skipped.end());
+    return report;
   } catch (const Error& e) {
     throw Error(tinylm::detail::str_cat("checkpoint '", f.path(), "': ", e.what()));
   }

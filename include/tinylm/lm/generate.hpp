@@ -9,6 +9,12 @@
 // context, 0 for none). nn::GPT (KV cache) and nn::LSTMLM (its state)
 // implement it; so can a user's own decoder.
 //
+// A model conditioned on something per prompt (the encoded source of an
+// encoder-decoder, an image) offers make_cache(rows) instead: `rows` are
+// the indices of the prompts the batch generates for, in batch order, so
+// its cache can take those rows of what it is conditioned on. Such a model
+// always gets a cache; without use_cache, a fresh one for every step.
+//
 // With the cache (the default), each new token costs one forward step of
 // one position. When a context limit is reached, the window restarts from
 // its last max_length / 2 tokens (one forward over them refills the cache),
@@ -40,8 +46,15 @@ namespace tinylm::lm {
 
 /// What generate() needs from a model (see the file comment).
 template <class M>
+concept RowCachedLM = requires(const M& cm, const std::vector<int64_t>& rows) {
+  { cm.make_cache(rows) } -> std::same_as<typename M::Cache>;
+};
+
+template <class M>
 concept CausalLM = requires(M& m, const M& cm, const Tensor<int32_t>& ids, typename M::Cache& cache, int64_t b) {
-  { cm.make_cache(b) } -> std::same_as<typename M::Cache>;
+  requires RowCachedLM<M> || requires {
+    { cm.make_cache(b) } -> std::same_as<typename M::Cache>;
+  };
   cm.forward(ids, &cache);
   { cm.vocab_size() } -> std::convertible_to<int64_t>;
   { cm.max_length() } -> std::convertible_to<int64_t>;
@@ -116,7 +129,11 @@ void generate_group(const M& model, const std::vector<std::vector<int32_t>>& pro
     gens.emplace_back(opt.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(group[b]) + 1);
   }
   std::vector<bool> done(static_cast<std::size_t>(B), opt.max_new_tokens == 0);
-  typename M::Cache cache = model.make_cache(B);
+  auto make_cache = [&] {
+    if constexpr (RowCachedLM<M>) return model.make_cache(group);
+    else return model.make_cache(B);
+  };
+  typename M::Cache cache = make_cache();
   int64_t window_start = limit > 0 && L > limit ? L - limit / 2 : 0;
   int64_t fed = window_start;  // positions already in the cache
   for (int64_t step = 0; step < opt.max_new_tokens; ++step) {
@@ -130,7 +147,14 @@ void generate_group(const M& model, const std::vector<std::vector<int32_t>>& pro
     const int64_t from = opt.use_cache ? fed : window_start;
     Tensor<int32_t> idx = Tensor<int32_t>::empty({B, end - from});
     for (int64_t b = 0; b < B; ++b) std::copy(seq[b].begin() + from, seq[b].end(), idx.data() + b * (end - from));
-    const auto logits = model.forward(idx, opt.use_cache ? &cache : nullptr);  // (B, t, V)
+    const auto logits = [&] {  // (B, t, V)
+      if constexpr (RowCachedLM<M>) {
+        if (!opt.use_cache) cache = make_cache();
+        return model.forward(idx, &cache);
+      } else {
+        return model.forward(idx, opt.use_cache ? &cache : nullptr);
+      }
+    }();
     fed = end;
     const auto last = logits.select(1, -1).contiguous();  // (B, V)
     for (int64_t b = 0; b < B; ++b) {
