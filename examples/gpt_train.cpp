@@ -354,10 +354,7 @@ int run(int argc, char** argv) {
   if (data.floor) std::printf("entropy floor of the validation text: %.4f nats/char\n", *data.floor);
 
   std::map<std::string, std::string> meta;
-  if (data.tokenizer) {
-    meta[tinylm::io::kTokenizerKey] = data.tokenizer->to_string();
-    meta[tinylm::io::kTokenizerKindKey] = "char";
-  }
+  if (data.tokenizer) meta = tinylm::io::tokenizer_metadata(*data.tokenizer);
   auto save_checkpoint = [&](int64_t step) {
     tinylm::io::save_gpt(save_path, model, meta);
     tinylm::io::TrainingState st;

@@ -522,7 +522,9 @@ void use() {
   auto tok = tinylm::data::CharTokenizer::from_text("hello");
   (void)tok.decode(tok.encode("hole"));
   (void)tok.add_tokens("w");
-  (void)tinylm::data::CharTokenizer::from_string(tok.to_string());
+  (void)tok.add_special_tokens({"<|end|>"});
+  (void)tok.decode(tok.encode_with_special("he<|end|>"));
+  (void)tinylm::data::CharTokenizer::from_string(tok.to_string(), tok.special_tokens());
 #elif defined(TINYLM_USE_tinylm_data_word_tokenizer_hpp)
   const auto tok = tinylm::data::WordTokenizer::from_text("a b\nb c\n");
   (void)tok.encode("a c\n");
@@ -588,6 +590,8 @@ void use() {
   tinylm::io::save_module(temp_path("gpt.safetensors"), again);
   (void)tinylm::io::load_module(temp_path("gpt.safetensors"), again);
   std::remove(temp_path("gpt.safetensors").c_str());
+  (void)tinylm::io::char_tokenizer_from(tinylm::io::tokenizer_metadata(tinylm::data::CharTokenizer::from_text("ab")),
+                                        "m");
 #elif defined(TINYLM_USE_tinylm_io_plot_hpp)
   tinylm::io::write_line_chart_svg(temp_path("plot.svg"), "t", "x", "y", {{"s", {0, 1}, {1, 2}, "#000"}});
   std::remove(temp_path("plot.svg").c_str());

@@ -52,3 +52,28 @@ TEST_CASE("Linear is y = x W + b with W stored [in, out]") {
                        "linear: x is [2, 4], weight is [3, 2]: x.shape[-1] must equal weight.shape[0] (4 != 3)",
                        tinylm::Error);
 }
+
+namespace {
+
+// The layers are declared before anything else and still draw from built
+// generators: Seeded is a base.
+struct SeededNet : tinylm::nn::Seeded, tinylm::nn::Module<float> {
+  tinylm::nn::Linear<float> fc{4, 8, init_gen};
+  tinylm::nn::Dropout<float> drop{0.5, dropout_gen};
+  SeededNet() : tinylm::nn::Seeded(5) {
+    register_module("fc", fc);
+    register_module("drop", drop);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("nn::Seeded: generators in a base are built before the members that draw from them") {
+  SeededNet net;
+  tinylm::Generator same(5);
+  tinylm::nn::Linear<float> alone(4, 8, same);
+  CHECK(net.fc.weight.to_vector() == alone.weight.to_vector());
+  CHECK(net.fc.bias.to_vector() == alone.bias.to_vector());
+  tinylm::Generator fresh(5);
+  CHECK(net.dropout_gen.uniform() != fresh.uniform());  // dropout has a stream of its own
+}

@@ -117,3 +117,47 @@ TEST_CASE("io::load_gpt builds the model from the file alone; any module saves a
                        tinylm::Error);
   std::remove(temp("lstm.safetensors").c_str());
 }
+
+TEST_CASE("special tokens: appended ids, plain text by default, longest match when asked, saved with the model") {
+  using tinylm::data::CharTokenizer;
+  auto tok = CharTokenizer::from_text("<|abc>");
+  const int64_t base = tok.vocab_size();                                // < > a b c |
+  CHECK(tok.add_special_tokens({"<|end|>", "<|e|>", "<|end|>"}) == 2);  // the repeat is not added
+  CHECK(tok.special_id("<|end|>") == base);
+  CHECK(tok.special_id("<|e|>") == base + 1);
+  CHECK(tok.special_id("<|x|>") == -1);
+  CHECK(tok.add_tokens("d") == 1);  // a character after the special tokens
+  CHECK(tok.vocab_size() == base + 3);
+  // encode() reads a special token's text as characters: a user cannot type an id.
+  CHECK(tok.encode("a<|") == std::vector<int32_t>{tok.id('a'), tok.id('<'), tok.id('|')});
+  CHECK_THROWS_WITH_AS(tok.encode("a<|e|>"),
+                       "CharTokenizer::encode: character 'e' (U+0065) at position 3 is not in the vocabulary",
+                       tinylm::Error);
+  const std::vector<int32_t> ids = tok.encode_with_special("ab<|end|>d<|e|><|a");
+  const std::vector<int32_t> want{
+      tok.id('a'), tok.id('b'), static_cast<int32_t>(base), tok.id('d'), static_cast<int32_t>(base + 1), tok.id('<'),
+      tok.id('|'), tok.id('a')};
+  CHECK(ids == want);
+  CHECK(tok.decode(ids) == "ab<|end|>d<|e|><|a");
+  CHECK_THROWS_WITH_AS(tok.encode_with_special("<|end|>x"),
+                       "CharTokenizer::encode_with_special: character 'x' (U+0078) at position 7 is not in the "
+                       "vocabulary",
+                       tinylm::Error);
+  // Saved with a model and read back: the same ids.
+  const auto meta = tinylm::io::tokenizer_metadata(tok);
+  CHECK(meta.at(tinylm::io::kSpecialTokensKey) ==
+        "{\"<|end|>\":" + std::to_string(base) + ",\"<|e|>\":" + std::to_string(base + 1) + "}");
+  const auto back = tinylm::io::char_tokenizer_from(meta, "model.safetensors");
+  CHECK(back == tok);
+  CHECK(back.encode_with_special("d<|end|>") == tok.encode_with_special("d<|end|>"));
+  CHECK(tinylm::io::tokenizer_metadata(CharTokenizer::from_text("ab")).count(tinylm::io::kSpecialTokensKey) == 0);
+  CHECK_THROWS_WITH_AS(CharTokenizer::from_string("ab", {{"<s>", 5}}),
+                       "CharTokenizer: special token '<s>' has id 5, outside the vocabulary of 3", tinylm::Error);
+  CHECK_THROWS_WITH_AS(CharTokenizer::from_string("ab", {{"<s>", 1}, {"</s>", 1}}),
+                       "CharTokenizer: id 1 is given to two special tokens", tinylm::Error);
+  CHECK_THROWS_WITH_AS(tok.add_special_tokens({""}),
+                       "CharTokenizer::add_special_tokens: a special token cannot be empty", tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::io::char_tokenizer_from({}, "model.safetensors"),
+                       "model.safetensors has no 'tinylm.tokenizer' in its metadata: no tokenizer was saved",
+                       tinylm::Error);
+}

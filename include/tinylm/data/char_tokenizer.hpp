@@ -9,9 +9,20 @@
 // Unknown::Error (the default; the message names the character and its
 // position), Unknown::Skip, or Unknown::Replace with a given id. It is saved
 // with a model as the vocabulary string (to_string / from_string).
+//
+// Special tokens (add_special_tokens: "<|endoftext|>", "<|user|>") are
+// strings of one id each, appended like characters. encode() reads text as
+// plain characters (tiktoken's encode_ordinary): a special token's text in
+// a user's input never becomes its id. encode_with_special() turns each
+// occurrence of a special token's text into its id (the longest one where
+// several start at the same place) and the rest into characters. decode()
+// writes a special token's text. to_string() keeps only the characters;
+// special_tokens() gives the rest, and from_string(vocab, specials) puts
+// both back at their ids.
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,12 +45,35 @@ class CharTokenizer {
     return CharTokenizer(std::move(cps));
   }
 
-  /// The inverse of to_string(): the vocabulary's characters, in id order.
-  static CharTokenizer from_string(std::string_view vocab) {
+  /// A special token and its id.
+  struct Special {
+    std::string text;
+    int32_t id = 0;
+    friend bool operator==(const Special&, const Special&) = default;
+  };
+
+  /// The inverse of to_string() and special_tokens(): the characters in id
+  /// order, filling the ids the special tokens do not take.
+  static CharTokenizer from_string(std::string_view vocab, const std::vector<Special>& specials = {}) {
     std::vector<char32_t> cps = utf8_decode(vocab, "CharTokenizer vocabulary");
     TINYLM_CHECK(!cps.empty(), "CharTokenizer: empty vocabulary");
-    CharTokenizer t(std::move(cps));
-    TINYLM_CHECK(t.index_.size() == t.chars_.size(), "CharTokenizer: vocabulary has a repeated character");
+    const auto total = static_cast<int64_t>(cps.size() + specials.size());
+    std::vector<char32_t> chars(static_cast<std::size_t>(total), kSpecial);
+    std::vector<std::string> special_text(static_cast<std::size_t>(total));
+    for (const Special& sp : specials) {
+      TINYLM_CHECK(sp.id >= 0 && sp.id < total, "CharTokenizer: special token '", sp.text, "' has id ", sp.id,
+                   ", outside the vocabulary of ", total);
+      TINYLM_CHECK(!sp.text.empty(), "CharTokenizer: special token ", sp.id, " is empty");
+      TINYLM_CHECK(special_text[static_cast<std::size_t>(sp.id)].empty(), "CharTokenizer: id ", sp.id,
+                   " is given to two special tokens");
+      special_text[static_cast<std::size_t>(sp.id)] = sp.text;
+    }
+    std::size_t next = 0;
+    for (std::size_t id = 0; id < chars.size(); ++id)
+      if (special_text[id].empty()) chars[id] = cps[next++];
+    CharTokenizer t(std::move(chars), std::move(special_text));
+    TINYLM_CHECK(t.index_.size() == cps.size(), "CharTokenizer: vocabulary has a repeated character");
+    TINYLM_CHECK(t.special_index_.size() == specials.size(), "CharTokenizer: a special token is given twice");
     return t;
   }
 
@@ -50,14 +84,47 @@ class CharTokenizer {
     for (char32_t c : utf8_decode(chars, "CharTokenizer::add_tokens"))
       if (index_.emplace(c, static_cast<int32_t>(chars_.size())).second) {
         chars_.push_back(c);
+        special_text_.emplace_back();
         ++added;
       }
     return added;
   }
 
+  /// Appends each special token the vocabulary lacks, in order, with the
+  /// next ids; existing ids do not change. Returns how many it added.
+  int64_t add_special_tokens(const std::vector<std::string>& tokens) {
+    int64_t added = 0;
+    for (const std::string& text : tokens) {
+      TINYLM_CHECK(!text.empty(), "CharTokenizer::add_special_tokens: a special token cannot be empty");
+      (void)utf8_decode(text, "CharTokenizer::add_special_tokens");
+      if (special_index_.emplace(text, static_cast<int32_t>(chars_.size())).second) {
+        chars_.push_back(kSpecial);
+        special_text_.push_back(text);
+        ++added;
+      }
+    }
+    return added;
+  }
+
+  /// The special tokens with their ids, in id order.
+  std::vector<Special> special_tokens() const {
+    std::vector<Special> out;
+    for (std::size_t id = 0; id < special_text_.size(); ++id)
+      if (!special_text_[id].empty()) out.push_back({special_text_[id], static_cast<int32_t>(id)});
+    return out;
+  }
+
+  /// The id of a special token, or -1 if the vocabulary lacks it.
+  int32_t special_id(std::string_view text) const {
+    auto it = special_index_.find(std::string(text));
+    return it == special_index_.end() ? -1 : it->second;
+  }
+
+  /// The characters in id order (special tokens left out; see special_tokens()).
   std::string to_string() const {
     std::string s;
-    for (char32_t c : chars_) utf8_append(s, c);
+    for (std::size_t id = 0; id < chars_.size(); ++id)
+      if (special_text_[id].empty()) utf8_append(s, chars_[id]);
     return s;
   }
 
@@ -69,29 +136,15 @@ class CharTokenizer {
     return it == index_.end() ? -1 : it->second;
   }
 
+  /// Plain characters only: a special token's text is read as characters.
   std::vector<int32_t> encode(std::string_view text, Unknown policy = Unknown::Error, int32_t replacement = 0) const {
-    TINYLM_CHECK(policy != Unknown::Replace || (replacement >= 0 && replacement < vocab_size()),
-                 "CharTokenizer::encode: replacement id ", replacement, " is not in the vocabulary of ", vocab_size());
-    const std::vector<char32_t> cps = utf8_decode(text, "CharTokenizer::encode");
-    std::vector<int32_t> ids;
-    ids.reserve(cps.size());
-    for (std::size_t i = 0; i < cps.size(); ++i) {
-      auto it = index_.find(cps[i]);
-      if (it != index_.end()) {
-        ids.push_back(it->second);
-        continue;
-      }
-      if (policy == Unknown::Skip) continue;
-      if (policy == Unknown::Replace) {
-        ids.push_back(replacement);
-        continue;
-      }
-      std::string ch;
-      utf8_append(ch, cps[i]);
-      throw Error(detail::str_cat("CharTokenizer::encode: character '", printable(ch), "' (U+", hex(cps[i]),
-                                  ") at position ", i, " is not in the vocabulary"));
-    }
-    return ids;
+    return encode_impl(text, policy, replacement, false, "CharTokenizer::encode");
+  }
+
+  /// Each special token's text becomes its id; the rest is characters.
+  std::vector<int32_t> encode_with_special(std::string_view text, Unknown policy = Unknown::Error,
+                                           int32_t replacement = 0) const {
+    return encode_impl(text, policy, replacement, true, "CharTokenizer::encode_with_special");
   }
 
   template <class I>
@@ -101,16 +154,72 @@ class CharTokenizer {
       const auto id = static_cast<int64_t>(ids[i]);
       TINYLM_CHECK(id >= 0 && id < vocab_size(), "CharTokenizer::decode: id ", id, " at position ", i,
                    " is out of range for a vocabulary of ", vocab_size());
-      utf8_append(s, chars_[static_cast<std::size_t>(id)]);
+      const auto k = static_cast<std::size_t>(id);
+      if (special_text_[k].empty()) utf8_append(s, chars_[k]);
+      else s += special_text_[k];
     }
     return s;
   }
 
-  friend bool operator==(const CharTokenizer& a, const CharTokenizer& b) { return a.chars_ == b.chars_; }
+  friend bool operator==(const CharTokenizer& a, const CharTokenizer& b) {
+    return a.chars_ == b.chars_ && a.special_text_ == b.special_text_;
+  }
 
  private:
-  explicit CharTokenizer(std::vector<char32_t> chars) : chars_(std::move(chars)) {
-    for (std::size_t i = 0; i < chars_.size(); ++i) index_[chars_[i]] = static_cast<int32_t>(i);
+  static constexpr char32_t kSpecial = 0xFFFFFFFF;  // chars_ at a special token's id: no code point
+
+  explicit CharTokenizer(std::vector<char32_t> chars, std::vector<std::string> special_text = {})
+      : chars_(std::move(chars)), special_text_(std::move(special_text)) {
+    special_text_.resize(chars_.size());
+    for (std::size_t i = 0; i < chars_.size(); ++i) {
+      if (special_text_[i].empty()) index_[chars_[i]] = static_cast<int32_t>(i);
+      else special_index_[special_text_[i]] = static_cast<int32_t>(i);
+    }
+  }
+
+  std::vector<int32_t> encode_impl(std::string_view text, Unknown policy, int32_t replacement, bool specials,
+                                   const char* op) const {
+    TINYLM_CHECK(policy != Unknown::Replace || (replacement >= 0 && replacement < vocab_size()), op,
+                 ": replacement id ", replacement, " is not in the vocabulary of ", vocab_size());
+    std::vector<int32_t> ids;
+    std::size_t done = 0, position = 0;  // bytes encoded, and characters before them
+    auto plain = [&](std::string_view piece) {
+      const std::vector<char32_t> cps = utf8_decode(piece, op);
+      for (char32_t c : cps) {
+        auto it = index_.find(c);
+        if (it != index_.end()) ids.push_back(it->second);
+        else if (policy == Unknown::Replace) ids.push_back(replacement);
+        else if (policy == Unknown::Error) {
+          std::string ch;
+          utf8_append(ch, c);
+          throw Error(detail::str_cat(op, ": character '", printable(ch), "' (U+", hex(c), ") at position ", position,
+                                      " is not in the vocabulary"));
+        }
+        ++position;
+      }
+    };
+    if (specials && !special_index_.empty()) {
+      for (std::size_t at = 0; at < text.size();) {
+        std::size_t best = 0;
+        int32_t best_id = -1;
+        for (const auto& [sp, id] : special_index_)
+          if (sp.size() > best && text.compare(at, sp.size(), sp) == 0) {
+            best = sp.size();
+            best_id = id;
+          }
+        if (best_id < 0) {
+          ++at;
+          continue;
+        }
+        plain(text.substr(done, at - done));
+        ids.push_back(best_id);
+        position += utf8_decode(text.substr(at, best), op).size();
+        at += best;
+        done = at;
+      }
+    }
+    plain(text.substr(done));
+    return ids;
   }
   static std::string hex(char32_t c) {
     char buf[16];
@@ -124,8 +233,10 @@ class CharTokenizer {
     return ch;
   }
 
-  std::vector<char32_t> chars_;
+  std::vector<char32_t> chars_;            // by id; kSpecial where a special token is
+  std::vector<std::string> special_text_;  // by id; empty for characters
   std::unordered_map<char32_t, int32_t> index_;
+  std::map<std::string, int32_t> special_index_;
 };
 
 }  // namespace tinylm::data

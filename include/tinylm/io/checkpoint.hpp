@@ -10,8 +10,11 @@
 // lm_head.weight, so Hugging Face GPT-2 files load too.
 //
 // The tokenizer a model was trained with goes into the same metadata, under
-// kTokenizerKey (its saved form, e.g. CharTokenizer::to_string()) and
-// kTokenizerKindKey ("char"); gpt_train writes both and --init checks them.
+// kTokenizerKey (its saved form, e.g. CharTokenizer::to_string()),
+// kTokenizerKindKey ("char") and, when it has special tokens,
+// kSpecialTokensKey (a JSON object of text -> id); gpt_train writes them and
+// --init checks them. tokenizer_metadata() and char_tokenizer_from() write
+// and read all three.
 //
 // Any other module (an LSTMLM, a user's own) saves and loads its
 // state_dict() by name the same way: save_module / load_module.
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "tinylm/core/rng.hpp"
+#include "tinylm/data/char_tokenizer.hpp"
 #include "tinylm/io/safetensors.hpp"
 #include "tinylm/nn/gpt.hpp"
 #include "tinylm/optim/optimizer.hpp"
@@ -39,6 +43,40 @@ namespace tinylm::io {
 /// Metadata keys of the tokenizer saved beside a model's weights.
 inline constexpr const char* kTokenizerKey = "tinylm.tokenizer";
 inline constexpr const char* kTokenizerKindKey = "tinylm.tokenizer_kind";
+inline constexpr const char* kSpecialTokensKey = "tinylm.special_tokens";
+
+/// The metadata entries that save `tok` with a model (see the file comment).
+inline std::map<std::string, std::string> tokenizer_metadata(const data::CharTokenizer& tok) {
+  std::map<std::string, std::string> m{{kTokenizerKey, tok.to_string()}, {kTokenizerKindKey, "char"}};
+  const auto specials = tok.special_tokens();
+  if (!specials.empty()) {
+    Json j = Json::object();
+    for (const auto& sp : specials) j.set(sp.text, static_cast<int64_t>(sp.id));
+    m[kSpecialTokensKey] = j.dump();
+  }
+  return m;
+}
+
+/// The CharTokenizer saved in a model file's metadata; `what` names the file in errors.
+inline data::CharTokenizer char_tokenizer_from(const std::map<std::string, std::string>& metadata,
+                                               const std::string& what) {
+  auto vocab = metadata.find(kTokenizerKey);
+  TINYLM_CHECK(vocab != metadata.end(), what, " has no '", kTokenizerKey, "' in its metadata: no tokenizer was saved");
+  auto kind = metadata.find(kTokenizerKindKey);
+  TINYLM_CHECK(kind == metadata.end() || kind->second == "char", what, ": its tokenizer is '", kind->second,
+               "', not 'char'");
+  std::vector<data::CharTokenizer::Special> specials;
+  if (auto it = metadata.find(kSpecialTokensKey); it != metadata.end()) {
+    const Json j = Json::parse(it->second, what + " " + kSpecialTokensKey);
+    for (const auto& [text, id] : j.as_object(kSpecialTokensKey))
+      specials.push_back({text, static_cast<int32_t>(id.as_int(text))});
+  }
+  try {
+    return data::CharTokenizer::from_string(vocab->second, specials);
+  } catch (const Error& e) {
+    throw Error(tinylm::detail::str_cat(what, ": ", e.what()));
+  }
+}
 
 inline Json to_json(const nn::GPTConfig& c) {
   Json j = Json::object();
