@@ -69,6 +69,7 @@
 #include "tinylm/optim/sgd.hpp"
 
 #include "tinylm/data/batch.hpp"
+#include "tinylm/data/bpe.hpp"
 #include "tinylm/data/char_tokenizer.hpp"
 #include "tinylm/data/shard.hpp"
 #include "tinylm/data/synthetic.hpp"

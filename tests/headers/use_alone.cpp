@@ -518,6 +518,16 @@ void use() {
   // ---- data ---------------------------------------------------------------
 #elif defined(TINYLM_USE_tinylm_data_text_hpp)
   (void)tinylm::data::utf8_decode("h\xc3\xa9");
+#elif defined(TINYLM_USE_tinylm_data_bpe_hpp)
+  std::vector<std::string> bytes;
+  for (int b = 0; b < 256; ++b) bytes.emplace_back(1, static_cast<char>(b));
+  bytes.push_back("ab");
+  const tinylm::data::BPETokenizer bpe(bytes, {{"<|end|>", 257}});
+  (void)bpe.decode(bpe.encode("abc<|end|>", {.allow_all = true}));
+  (void)bpe.encode_ordinary("ab ab");
+  tinylm::data::Utf8Stream stream;
+  (void)stream.push("\xc3");
+  (void)stream.flush();
 #elif defined(TINYLM_USE_tinylm_data_char_tokenizer_hpp)
   auto tok = tinylm::data::CharTokenizer::from_text("hello");
   (void)tok.decode(tok.encode("hole"));

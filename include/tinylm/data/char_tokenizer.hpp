@@ -192,8 +192,8 @@ class CharTokenizer {
         else if (policy == Unknown::Error) {
           std::string ch;
           utf8_append(ch, c);
-          throw Error(detail::str_cat(op, ": character '", printable(ch), "' (U+", hex(c), ") at position ", position,
-                                      " is not in the vocabulary"));
+          throw Error(tinylm::detail::str_cat(op, ": character '", printable(ch), "' (U+", hex(c), ") at position ",
+                                              position, " is not in the vocabulary"));
         }
         ++position;
       }

@@ -1,0 +1,164 @@
+// BPETokenizer: GPT-2's ids equal to tiktoken's (and Hugging Face
+// tokenizers') on tests/data/bpe/gpt2_golden.json, special-token semantics,
+// exact round trips of any bytes, the pre-tokenizer's chunks, streaming
+// decode, and the errors for malformed files.
+
+#include <filesystem>
+#include <fstream>
+
+#include "helpers.hpp"
+
+using tinylm::data::BPETokenizer;
+using tinylm::data::SpecialOptions;
+
+namespace {
+
+const std::string kData = TINYLM_GOLDEN_DIR "/../data";
+
+const BPETokenizer& gpt2() {
+  static const BPETokenizer t = BPETokenizer::from_gpt2_files(kData + "/gpt2/encoder.json", kData + "/gpt2/vocab.bpe");
+  return t;
+}
+
+std::string write_temp(const std::string& name, const std::string& content) {
+  const std::string path = (std::filesystem::temp_directory_path() / ("tinylm_bpe_" + name)).string();
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("GPT-2's files: 50,257 tokens, <|endoftext|> special, tiktoken's known cases") {
+  const auto& t = gpt2();
+  CHECK(t.vocab_size() == 50257);
+  CHECK(t.num_ordinary_tokens() == 50256);
+  CHECK(t.special_id("<|endoftext|>") == 50256);
+  CHECK(t.encode_ordinary("hello world") == std::vector<int32_t>{31373, 995});
+  CHECK(t.encode_ordinary("indivisible") == std::vector<int32_t>{521, 452, 12843});
+  CHECK(t.encode_ordinary(" ") == std::vector<int32_t>{220});
+  CHECK(t.encode_ordinary("\t") == std::vector<int32_t>{197});
+  CHECK(t.encode_ordinary("") == std::vector<int32_t>{});
+  CHECK(t.token_bytes(995) == " world");
+}
+
+TEST_CASE("every golden case equals tiktoken's ids, token for token, and decodes back") {
+  const auto cases = tinylm::io::Json::parse(tinylm::data::read_text_file(kData + "/bpe/gpt2_golden.json"));
+  int n = 0;
+  for (const auto& c : cases.as_array()) {
+    const std::string name = c.find("name")->as_string(), text = c.find("text")->as_string();
+    INFO(name);
+    std::vector<int32_t> want;
+    for (const auto& id : c.find("ids")->as_array()) want.push_back(static_cast<int32_t>(id.as_int()));
+    const bool special = c.find("special") != nullptr;
+    const auto got = special ? gpt2().encode(text, {.allow_all = true}) : gpt2().encode_ordinary(text);
+    CHECK(got == want);
+    CHECK(gpt2().decode(got) == text);
+    ++n;
+  }
+  CHECK(n == 23);
+}
+
+TEST_CASE("special tokens: never silently an id; allowed, an error, or plain text, as asked") {
+  const auto& t = gpt2();
+  const std::string text = "a<|endoftext|>b";
+  const std::vector<int32_t> ordinary = t.encode_ordinary(text);
+  CHECK(std::find(ordinary.begin(), ordinary.end(), 50256) == ordinary.end());
+  CHECK_THROWS_WITH_AS(t.encode(text),
+                       "BPETokenizer::encode: the text holds the special token '<|endoftext|>' at byte 1, which is "
+                       "not allowed; allow it, or have disallowed special tokens read as text",
+                       tinylm::Error);
+  CHECK(t.encode(text, {.disallowed = SpecialOptions::Disallowed::Text}) == ordinary);
+  const auto allowed = t.encode(text, {.allowed = {"<|endoftext|>"}});
+  CHECK(allowed == std::vector<int32_t>{t.encode_ordinary("a")[0], 50256, t.encode_ordinary("b")[0]});
+  CHECK(t.decode(allowed) == text);
+  CHECK(t.encode("no special here") == t.encode_ordinary("no special here"));
+  CHECK_THROWS_WITH_AS(t.encode("x", {.allowed = {"<|im_start|>"}}),
+                       "BPETokenizer::encode: '<|im_start|>' is allowed but is not a special token", tinylm::Error);
+  // User-defined special tokens, the longest where two start at one place.
+  std::vector<std::string> bytes;
+  for (int b = 0; b < 256; ++b) bytes.emplace_back(1, static_cast<char>(b));
+  BPETokenizer small(bytes, {{"<|a|>", 256}, {"<|a|><|b|>", 257}, {"<|b|>", 258}});
+  CHECK(small.vocab_size() == 259);
+  CHECK(small.encode("x<|a|><|b|>y<|b|>", {.allow_all = true}) == std::vector<int32_t>{'x', 257, 'y', 258});
+  CHECK(small.encode("<|a|>", {.allowed = {"<|a|>"}}) == std::vector<int32_t>{256});
+  CHECK_THROWS_WITH_AS(BPETokenizer(bytes, {{"<|x|>", 7}}),
+                       "BPETokenizer: special token '<|x|>' has id 7: ids below 256 are the ordinary tokens'",
+                       tinylm::Error);
+}
+
+TEST_CASE("decode(encode(x)) == x for random byte strings, valid UTF-8 or not") {
+  tinylm::Generator gen(1);
+  const std::vector<std::string> pieces{
+      "a", "e",    " ",    "  ",   "\n",       "\r\n",         "'s",   "'ll",           "1",  "23", "é", "日",
+      "😀", "\xc3", "\xa9", "\xff", "\xe6\x97", "\xf0\x9f\x98", "\x80", "<|endoftext|>", "\t", ".",  "x"};
+  for (int c = 0; c < 3000; ++c) {
+    std::string s;
+    const auto n = gen.below(40);
+    for (uint64_t i = 0; i < n; ++i) {
+      if (c % 3 == 0) s.push_back(static_cast<char>(gen.below(256)));  // raw bytes
+      else s += pieces[gen.below(pieces.size())];                      // pieces, whole and broken
+    }
+    const auto ids = gpt2().encode_ordinary(s);
+    REQUIRE_MESSAGE(gpt2().decode(ids) == s, "case " << c);
+    for (int32_t id : ids) REQUIRE(id < 50256);
+  }
+}
+
+TEST_CASE("a million 'x' is one chunk, merged in O(n log n), and comes back whole") {
+  const std::string text(1000000, 'x');
+  const auto ids = gpt2().encode_ordinary(text);
+  CHECK(gpt2().decode(ids) == text);
+  CHECK(ids.size() < text.size() / 4);
+  // (The golden 20,000-x and 5,000-space runs check the heap merge against tiktoken.)
+}
+
+TEST_CASE("pre-tokenizer: GPT-2's and GPT-4's chunks, and bytes that are not UTF-8 as chunks of their own") {
+  using tinylm::data::Pretokenizer;
+  using tinylm::data::SplitPattern;
+  using V = std::vector<std::string_view>;
+  const Pretokenizer p2(SplitPattern::GPT2), p4(SplitPattern::GPT4);
+  CHECK(p2.split("Hello world's  123\tok!!\n\n x") ==
+        V{"Hello", " world", "'s", " ", " 123", "\t", "ok", "!!", "\n\n", " x"});
+  CHECK(p4.split("Hello world'S  1234567\tok!!\n\n x") ==
+        V{"Hello", " world", "'S", " ", " ", "123", "456", "7", "\tok", "!!\n\n", " x"});
+  CHECK(p2.split("\xff\xfe"
+                 "abc \xc3"
+                 "d") == V{"\xff\xfe", "abc", " ", "\xc3", "d"});
+  CHECK(p2.split("") == V{});
+}
+
+TEST_CASE("Utf8Stream holds back an incomplete character until its bytes come") {
+  tinylm::data::Utf8Stream s;
+  const std::string text = "é😀a";  // 2 + 4 + 1 bytes
+  std::string out;
+  std::vector<std::string> pieces;
+  for (char c : text) pieces.push_back(s.push(std::string(1, c)));
+  CHECK(pieces == std::vector<std::string>{"", "é", "", "", "", "😀", "a"});
+  CHECK(s.push("\xe6\x97") == "");
+  CHECK(s.flush() == "\xe6\x97");  // what never completed comes out at the end
+  CHECK(s.push("\xff"
+               "b\x80") ==
+        "\xff"
+        "b\x80");  // bytes that start nothing pass through
+}
+
+TEST_CASE("malformed GPT-2 files: the error names the file, the line and what was wrong") {
+  const std::string enc = kData + "/gpt2/encoder.json";
+  const std::string merges = write_temp("vocab.bpe", "#version: 0.2\nĠ t\nnot_a_token x\n");
+  CHECK_THROWS_WITH_AS(BPETokenizer::from_gpt2_files(enc, merges),
+                       (merges + ":3: unknown token 'not_a_token' in a merge").c_str(), tinylm::Error);
+  const std::string bad_line = write_temp("vocab2.bpe", "#version: 0.2\nĠt\n");
+  CHECK_THROWS_WITH_AS(BPETokenizer::from_gpt2_files(enc, bad_line),
+                       (bad_line + ":2: expected two tokens separated by one space").c_str(), tinylm::Error);
+  const std::string small = write_temp("encoder.json", R"({"a": 0, "b": 1})");
+  CHECK_THROWS_WITH_AS(BPETokenizer::from_gpt2_files(small, bad_line), (small + ": no token for byte 0 ('Ā')").c_str(),
+                       tinylm::Error);
+  const std::string dup = write_temp("dup.json", R"({"a": 0, "b": 0})");
+  CHECK_THROWS_WITH_AS(BPETokenizer::from_gpt2_files(dup, bad_line), (dup + ": id 0 is given to two tokens").c_str(),
+                       tinylm::Error);
+  CHECK_THROWS_AS(BPETokenizer::from_gpt2_files(kData + "/gpt2/missing.json", merges), tinylm::Error);
+  std::filesystem::remove(merges);
+  std::filesystem::remove(bad_line);
+  std::filesystem::remove(small);
+  std::filesystem::remove(dup);
+}
