@@ -42,6 +42,12 @@ TEST_CASE("GPT-2's files: 50,257 tokens, <|endoftext|> special, tiktoken's known
 }
 
 TEST_CASE("every golden case equals tiktoken's ids, token for token, and decodes back") {
+  // GPT-2's merges (as Hugging Face applies them), and tiktoken's rule on the same ranks: the same ids.
+  std::vector<std::string> tokens;
+  for (int32_t id = 0; id < 50256; ++id) tokens.push_back(gpt2().token_bytes(id));
+  const BPETokenizer by_ranks(tokens, {{"<|endoftext|>", 50256}});
+  CHECK(by_ranks.merges().empty());
+  CHECK(gpt2().merges().size() == 50000);
   const auto cases = tinylm::io::Json::parse(tinylm::data::read_text_file(kData + "/bpe/gpt2_golden.json"));
   int n = 0;
   for (const auto& c : cases.as_array()) {
@@ -52,6 +58,7 @@ TEST_CASE("every golden case equals tiktoken's ids, token for token, and decodes
     const bool special = c.find("special") != nullptr;
     const auto got = special ? gpt2().encode(text, {.allow_all = true}) : gpt2().encode_ordinary(text);
     CHECK(got == want);
+    CHECK((special ? by_ranks.encode(text, {.allow_all = true}) : by_ranks.encode_ordinary(text)) == want);
     CHECK(gpt2().decode(got) == text);
     ++n;
   }
@@ -161,4 +168,45 @@ TEST_CASE("malformed GPT-2 files: the error names the file, the line and what wa
   std::filesystem::remove(bad_line);
   std::filesystem::remove(small);
   std::filesystem::remove(dup);
+}
+
+TEST_CASE("train_bpe: the merges of a plain reference trainer, on 0.85 MB, with 1 thread and with 2") {
+  const std::string corpus = tinylm::data::read_text_file(kData + "/bpe/train_corpus.txt");
+  const auto golden = tinylm::io::Json::parse(tinylm::data::read_text_file(kData + "/bpe/train_merges.json"));
+  std::vector<std::pair<int32_t, int32_t>> want;
+  for (const auto& m : golden.find("merges")->as_array())
+    want.emplace_back(static_cast<int32_t>(m.as_array()[0].as_int()), static_cast<int32_t>(m.as_array()[1].as_int()));
+  tinylm::data::BPETrainOptions opt;
+  opt.vocab_size = golden.find("vocab_size")->as_int() + 1;  // and one special token
+  opt.min_frequency = golden.find("min_frequency")->as_int();
+  opt.special_tokens = {"<|endoftext|>"};
+  std::vector<std::string> lines;
+  opt.progress = [&](const std::string& line) { lines.push_back(line); };
+  const int threads = tinylm::num_threads();
+  for (int n : {1, 2}) {
+    INFO(n << " threads");
+    tinylm::set_num_threads(n);
+    // The corpus as 2 texts, cut where no chunk crosses: the same counts, so the same merges.
+    std::size_t cut = 400000;
+    auto solid = [&](std::size_t i) { return corpus[i] > ' ' && static_cast<unsigned char>(corpus[i]) < 0x80; };
+    while (!(corpus[cut - 1] == '\n' && solid(cut - 2) && solid(cut))) ++cut;
+    const std::string_view all(corpus);
+    const auto t = tinylm::data::train_bpe({all.substr(0, cut), all.substr(cut)}, opt);
+    CHECK(t.merges() == want);
+    CHECK(t.vocab_size() == opt.vocab_size);
+    CHECK(t.special_id("<|endoftext|>") == opt.vocab_size - 1);
+    CHECK(t.decode(t.encode_ordinary(corpus)) == corpus);
+    CHECK(t.encode_ordinary(corpus).size() < corpus.size() / 2);  // the merges compress their own text
+    // Twice the corpus as one 1.7 MB text (counted in pieces) or as two: the same merges.
+    const std::string twice = corpus + corpus;
+    CHECK(tinylm::data::train_bpe({twice}, opt).merges() == tinylm::data::train_bpe({corpus, corpus}, opt).merges());
+  }
+  tinylm::set_num_threads(threads);
+  CHECK(lines.back() ==
+        "bpe: " + std::to_string(want.size()) + " merges, vocabulary " + std::to_string(opt.vocab_size));
+  // Training stops early at min_frequency: "ab" twice, nothing else repeats.
+  const auto small = tinylm::data::train_bpe({"ab ab xyz"}, {.vocab_size = 300, .min_frequency = 2});
+  CHECK(small.merges() == std::vector<std::pair<int32_t, int32_t>>{{'a', 'b'}});  // " ab" is seen once: not merged
+  CHECK_THROWS_WITH_AS(tinylm::data::train_bpe({"x"}, {.vocab_size = 200}),
+                       "train_bpe: vocab_size 200 is below the 256 bytes plus 0 special tokens", tinylm::Error);
 }

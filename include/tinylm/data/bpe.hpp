@@ -30,7 +30,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <queue>
 #include <string>
@@ -43,6 +46,7 @@
 #include "tinylm/core/error.hpp"
 #include "tinylm/data/text.hpp"
 #include "tinylm/io/json.hpp"
+#include "tinylm/kernels/cpu/parallel.hpp"
 
 namespace tinylm::data {
 
@@ -164,11 +168,16 @@ struct SpecialOptions {
 class BPETokenizer {
  public:
   /// tokens[id] is the byte string of each ordinary token (every single
-  /// byte among them); ranks[id] its merge priority (lower merges first;
-  /// empty: rank = id). specials: text -> id, ids outside the ordinary ones.
+  /// byte among them); specials: text -> id, ids after the ordinary ones.
+  /// How a chunk's parts merge: by `merges` when given ((left id, right id)
+  /// pairs in rank order, each making the token of their bytes joined, as
+  /// GPT-2's vocab.bpe and Hugging Face's tokenizer.json list them), else by
+  /// tiktoken's rule, the pair whose joined bytes are the token of lowest
+  /// rank (ranks[id]; empty: rank = id).
   BPETokenizer(std::vector<std::string> tokens, std::vector<std::pair<std::string, int32_t>> specials,
-               SplitPattern pattern = SplitPattern::GPT2, std::vector<int32_t> ranks = {})
-      : pre_(pattern), tokens_(std::move(tokens)), ranks_(std::move(ranks)) {
+               SplitPattern pattern = SplitPattern::GPT2, std::vector<int32_t> ranks = {},
+               std::vector<std::pair<int32_t, int32_t>> merges = {})
+      : pre_(pattern), tokens_(std::move(tokens)), ranks_(std::move(ranks)), merge_list_(std::move(merges)) {
     if (ranks_.empty()) {
       ranks_.resize(tokens_.size());
       for (std::size_t i = 0; i < ranks_.size(); ++i) ranks_[i] = static_cast<int32_t>(i);
@@ -200,6 +209,18 @@ class BPETokenizer {
     }
     vocab_size_ = static_cast<int64_t>(tokens_.size());
     for (const auto& s : specials_) vocab_size_ = std::max<int64_t>(vocab_size_, s.second + 1);
+    const auto n = static_cast<int32_t>(tokens_.size());
+    for (std::size_t r = 0; r < merge_list_.size(); ++r) {
+      const auto [a, b] = merge_list_[r];
+      TINYLM_CHECK(a >= 0 && a < n && b >= 0 && b < n, "BPETokenizer: merge ", r, " (", a, ", ", b,
+                   ") names a token outside the ", n, " ordinary ones");
+      auto it = index_.find(tokens_[static_cast<std::size_t>(a)] + tokens_[static_cast<std::size_t>(b)]);
+      TINYLM_CHECK(it != index_.end(), "BPETokenizer: merge ", r, " joins tokens ", a, " and ", b, " into '",
+                   printable(tokens_[static_cast<std::size_t>(a)] + tokens_[static_cast<std::size_t>(b)]),
+                   "', which is not a token");
+      TINYLM_CHECK(merges_.emplace(pair_key(a, b), std::pair{static_cast<int32_t>(r), it->second}).second,
+                   "BPETokenizer: merge ", r, " (", a, ", ", b, ") is listed twice");
+    }
   }
 
   /// OpenAI's GPT-2 files: encoder.json (token -> id, tokens in GPT-2's
@@ -248,6 +269,7 @@ class BPETokenizer {
       ordinary.push_back(it->second);
       is_ordinary[static_cast<std::size_t>(it->second)] = true;
     }
+    std::vector<std::pair<int32_t, int32_t>> merge_pairs;
     std::size_t line_no = 0, pos = 0;
     while (pos < merges.size()) {
       std::size_t end = merges.find('\n', pos);
@@ -271,6 +293,7 @@ class BPETokenizer {
                    "' is made by an earlier merge already");
       ordinary.push_back(it->second);
       is_ordinary[static_cast<std::size_t>(it->second)] = true;
+      merge_pairs.emplace_back(id_of[a], id_of[b]);
     }
     // Ordinary ids must be 0..n-1 (a token's id is what the model's embedding rows follow).
     std::vector<std::string> tokens(ordinary.size());
@@ -286,7 +309,8 @@ class BPETokenizer {
     std::vector<std::pair<std::string, int32_t>> specials;
     for (std::size_t id = 0; id < by_id.size(); ++id)
       if (taken[id] && !is_ordinary[id]) specials.emplace_back(by_id[id], static_cast<int32_t>(id));
-    return BPETokenizer(std::move(tokens), std::move(specials), SplitPattern::GPT2, std::move(ranks));
+    return BPETokenizer(std::move(tokens), std::move(specials), SplitPattern::GPT2, std::move(ranks),
+                        std::move(merge_pairs));
   }
 
   /// Ordinary tokens plus special tokens.
@@ -308,6 +332,8 @@ class BPETokenizer {
     throw Error(tinylm::detail::str_cat("BPETokenizer: id ", id, " is no token (a gap between the special ids)"));
   }
   const Pretokenizer& pretokenizer() const { return pre_; }
+  /// The merges in rank order (empty for a tokenizer that merges by ranks).
+  const std::vector<std::pair<int32_t, int32_t>>& merges() const { return merge_list_; }
 
   /// Text as ordinary tokens only: a special token's text is plain text.
   std::vector<int32_t> encode_ordinary(std::string_view text) const {
@@ -378,10 +404,18 @@ class BPETokenizer {
     pre_.split(text, [&](std::string_view chunk) { encode_chunk(chunk, out, cache); });
   }
 
-  /// Rank of the token with these bytes, or -1.
-  int32_t rank_of(std::string_view bytes) const {
-    auto it = index_.find(bytes);
-    return it == index_.end() ? -1 : ranks_[static_cast<std::size_t>(it->second)];
+  /// Merging parts [a] and [b] (ids ia, ib) whose bytes together are
+  /// `joined`: the merge's rank and the id it makes, or rank -1.
+  std::pair<int32_t, int32_t> merge_of(int32_t ia, int32_t ib, std::string_view joined) const {
+    if (!merges_.empty()) {
+      auto it = merges_.find(pair_key(ia, ib));
+      return it == merges_.end() ? std::pair{-1, -1} : it->second;
+    }
+    auto it = index_.find(joined);
+    return it == index_.end() ? std::pair{-1, -1} : std::pair{ranks_[static_cast<std::size_t>(it->second)], it->second};
+  }
+  static uint64_t pair_key(int32_t a, int32_t b) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
   }
 
   void encode_chunk(std::string_view chunk, std::vector<int32_t>& out, Cache& cache) const {
@@ -389,89 +423,95 @@ class BPETokenizer {
       out.push_back(byte_id_[static_cast<unsigned char>(chunk[0])]);
       return;
     }
-    if (auto it = index_.find(chunk); it != index_.end()) {
-      out.push_back(it->second);
-      return;
+    if (merges_.empty()) {  // (with merges, a whole-chunk token may not be what the merges make)
+      if (auto it = index_.find(chunk); it != index_.end()) {
+        out.push_back(it->second);
+        return;
+      }
     }
     if (auto it = cache.find(chunk); it != cache.end()) {
       out.insert(out.end(), it->second.begin(), it->second.end());
       return;
     }
-    std::vector<int32_t> ids;
-    std::vector<std::size_t> starts = chunk.size() <= 256 ? merge_short(chunk) : merge_long(chunk);
-    starts.push_back(chunk.size());
-    for (std::size_t i = 0; i + 1 < starts.size(); ++i) {
-      auto it = index_.find(chunk.substr(starts[i], starts[i + 1] - starts[i]));
-      ids.push_back(it->second);
-    }
+    std::vector<int32_t> ids = chunk.size() <= 256 ? merge_short(chunk) : merge_long(chunk);
     out.insert(out.end(), ids.begin(), ids.end());
     if (cache.size() < kCacheLimit) cache.emplace(std::string(chunk), std::move(ids));
   }
 
-  /// The start of each part after merging, by repeated scans for the
-  /// lowest-ranked adjacent pair (O(n^2), fastest for short chunks).
-  std::vector<std::size_t> merge_short(std::string_view chunk) const {
+  /// The ids after merging, by repeated scans for the lowest-ranked
+  /// adjacent pair (O(n^2), fastest for short chunks).
+  std::vector<int32_t> merge_short(std::string_view chunk) const {
     constexpr int32_t kNone = INT32_MAX;
-    std::vector<std::size_t> start(chunk.size() + 1);
-    for (std::size_t i = 0; i <= chunk.size(); ++i) start[i] = i;
-    // rank[i]: rank of parts i and i+1 merged.
-    auto pair_rank = [&](std::size_t i) {
-      if (i + 2 >= start.size()) return kNone;
-      const int32_t r = rank_of(chunk.substr(start[i], start[i + 2] - start[i]));
-      return r < 0 ? kNone : r;
+    const std::size_t n = chunk.size();
+    std::vector<std::size_t> start(n + 1);
+    std::vector<int32_t> id(n), rank(n), made(n);  // per part; rank/made: of the part merged with the next
+    for (std::size_t i = 0; i <= n; ++i) start[i] = i;
+    for (std::size_t i = 0; i < n; ++i) id[i] = byte_id_[static_cast<unsigned char>(chunk[i])];
+    auto update = [&](std::size_t i) {  // pair (i, i + 1)
+      rank[i] = kNone;
+      if (i + 1 >= id.size()) return;
+      const auto [r, m] = merge_of(id[i], id[i + 1], chunk.substr(start[i], start[i + 2] - start[i]));
+      if (r >= 0) rank[i] = r, made[i] = m;
     };
-    std::vector<int32_t> rank(start.size() - 1);
-    for (std::size_t i = 0; i < rank.size(); ++i) rank[i] = pair_rank(i);
-    while (start.size() > 2) {
+    for (std::size_t i = 0; i < n; ++i) update(i);
+    while (id.size() > 1) {
       std::size_t best = 0;
-      for (std::size_t i = 1; i + 2 < start.size(); ++i)
+      for (std::size_t i = 1; i + 1 < id.size(); ++i)
         if (rank[i] < rank[best]) best = i;
       if (rank[best] == kNone) break;
-      start.erase(start.begin() + static_cast<std::ptrdiff_t>(best) + 1);
-      rank.erase(rank.begin() + static_cast<std::ptrdiff_t>(best) + 1);
-      rank[best] = pair_rank(best);
-      if (best > 0) rank[best - 1] = pair_rank(best - 1);
+      id[best] = made[best];
+      const auto at = static_cast<std::ptrdiff_t>(best) + 1;
+      start.erase(start.begin() + at);
+      id.erase(id.begin() + at);
+      rank.erase(rank.begin() + at);
+      made.erase(made.begin() + at);
+      update(best);
+      if (best > 0) update(best - 1);
     }
-    start.pop_back();
-    return start;
+    return id;
   }
 
   /// The same merges with a heap of pairs and a linked list of parts,
   /// O(n log n): stale heap entries are skipped when popped. Ties go to the
   /// leftmost pair, as in the scan.
-  std::vector<std::size_t> merge_long(std::string_view chunk) const {
+  std::vector<int32_t> merge_long(std::string_view chunk) const {
     const std::size_t n = chunk.size();
     std::vector<std::size_t> end(n), next(n), prev(n);
+    std::vector<int32_t> id(n);
     std::vector<bool> alive(n, true);
     for (std::size_t i = 0; i < n; ++i) {
       end[i] = i + 1;
       next[i] = i + 1;
       prev[i] = i == 0 ? SIZE_MAX : i - 1;
+      id[i] = byte_id_[static_cast<unsigned char>(chunk[i])];
     }
-    using Entry = std::tuple<int32_t, std::size_t, std::size_t>;  // rank, left part's start, right part's end
+    // rank, left part's start, right part's end, and the two ids (stale if the parts changed)
+    using Entry = std::tuple<int32_t, std::size_t, std::size_t, int32_t, int32_t, int32_t>;
     std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
     auto push = [&](std::size_t left) {
       const std::size_t right = next[left];
       if (right >= n) return;
-      const int32_t r = rank_of(chunk.substr(left, end[right] - left));
-      if (r >= 0) heap.emplace(r, left, end[right]);
+      const auto [r, m] = merge_of(id[left], id[right], chunk.substr(left, end[right] - left));
+      if (r >= 0) heap.emplace(r, left, end[right], id[left], id[right], m);
     };
     for (std::size_t i = 0; i + 1 < n; ++i) push(i);
     while (!heap.empty()) {
-      const auto [r, left, stop] = heap.top();
+      const auto [r, left, stop, ia, ib, made] = heap.top();
       heap.pop();
-      if (!alive[left] || next[left] >= n || end[next[left]] != stop) continue;  // stale
+      if (!alive[left] || next[left] >= n || end[next[left]] != stop || id[left] != ia || id[next[left]] != ib)
+        continue;  // stale
       const std::size_t right = next[left];
       alive[right] = false;
       end[left] = end[right];
       next[left] = next[right];
+      id[left] = made;
       if (next[left] < n) prev[next[left]] = left;
       push(left);
       if (prev[left] != SIZE_MAX) push(prev[left]);
     }
-    std::vector<std::size_t> starts;
-    for (std::size_t i = 0; i < n; i = next[i]) starts.push_back(i);
-    return starts;
+    std::vector<int32_t> ids;
+    for (std::size_t i = 0; i < n; i = next[i]) ids.push_back(id[i]);
+    return ids;
   }
 
   static std::string printable(const std::string& bytes) {
@@ -486,14 +526,185 @@ class BPETokenizer {
   static constexpr std::size_t kCacheLimit = 1 << 16;
 
   Pretokenizer pre_;
-  std::vector<std::string> tokens_;                                                      // by id: bytes
-  std::vector<int32_t> ranks_;                                                           // by id
+  std::vector<std::string> tokens_;  // by id: bytes
+  std::vector<int32_t> ranks_;       // by id
+  std::vector<std::pair<int32_t, int32_t>> merge_list_;
   std::unordered_map<std::string, int32_t, detail::StringHash, std::equal_to<>> index_;  // bytes -> id
   std::array<int32_t, 256> byte_id_{};
+  /// (left id, right id) -> (rank, id made), when the merges are known (GPT-2's files, a trained
+  /// tokenizer); empty: tiktoken's rule, a pair merges when its bytes are a token.
+  std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;
   std::vector<std::pair<std::string, int32_t>> specials_;
   std::unordered_map<std::string, int32_t, detail::StringHash, std::equal_to<>> special_index_;
   int64_t vocab_size_ = 0;
 };
+
+/// What train_bpe() learns.
+struct BPETrainOptions {
+  int64_t vocab_size = 4096;  // 256 bytes + the merges + the special tokens
+  int64_t min_frequency = 2;  // a pair seen fewer times is never merged (training stops there)
+  SplitPattern pattern = SplitPattern::GPT2;
+  std::vector<std::string> special_tokens;  // ids after the merges, in this order
+  /// Called now and then with a line of progress ("bpe: merge 1000 of 3840 ...").
+  std::function<void(const std::string&)> progress;
+};
+
+/// Learns a byte-level BPE from texts: counts the distinct chunks the
+/// pre-tokenizer makes (in parallel over the texts), then merges, one pair
+/// at a time, the adjacent pair of tokens seen most often over all chunks,
+/// counting each chunk as often as it occurs. Pair counts are kept up to
+/// date incrementally: each pair knows the chunks it occurs in, and a
+/// max-heap of (count, pair) is refreshed lazily (an entry whose count is
+/// out of date is pushed back with the current one). Ties go to the pair
+/// of smaller (left id, right id), so the result depends on the texts only.
+/// Ids: byte b is token b; merge i makes token 256 + i; then the special
+/// tokens.
+inline BPETokenizer train_bpe(const std::vector<std::string_view>& texts, const BPETrainOptions& opt) {
+  const auto n_special = static_cast<int64_t>(opt.special_tokens.size());
+  TINYLM_CHECK(opt.vocab_size >= 256 + n_special, "train_bpe: vocab_size ", opt.vocab_size, " is below the ", 256,
+               " bytes plus ", n_special, " special tokens");
+  TINYLM_CHECK(opt.min_frequency >= 1, "train_bpe: min_frequency must be >= 1, got ", opt.min_frequency);
+  const Pretokenizer pre(opt.pattern);
+
+  // 1. Distinct chunks and how often each occurs, counted in parallel over
+  //    pieces of about 1 MB. A piece ends after a lone newline that
+  //    non-space characters surround: no chunk of either pattern crosses
+  //    there, nor looks across it, so the counts are those of the whole text.
+  std::vector<std::string_view> pieces;
+  for (std::string_view text : texts) {
+    while (text.size() > (std::size_t{1} << 20)) {
+      std::size_t p = std::size_t{1} << 20;
+      auto solid = [&](std::size_t i) {  // ASCII and not a space (a byte >= 0x80 may be part of U+3000)
+        const auto c = static_cast<unsigned char>(text[i]);
+        return c < 0x80 && std::isspace(c) == 0;
+      };
+      while (p < text.size() && !(text[p - 1] == '\n' && solid(p - 2) && solid(p))) ++p;
+      pieces.push_back(text.substr(0, p));
+      text.remove_prefix(p);
+    }
+    if (!text.empty()) pieces.push_back(text);
+  }
+  std::vector<std::unordered_map<std::string, int64_t, detail::StringHash, std::equal_to<>>> counts(pieces.size());
+  kernels::cpu::parallel_for(static_cast<int64_t>(pieces.size()), 1 << 20, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      auto& c = counts[static_cast<std::size_t>(t)];
+      pre.split(pieces[static_cast<std::size_t>(t)], [&](std::string_view chunk) {
+        auto it = c.find(chunk);
+        if (it == c.end()) c.emplace(std::string(chunk), 1);
+        else ++it->second;
+      });
+    }
+  });
+  std::map<std::string, int64_t> chunks;  // ordered: the word list, and so everything after, is deterministic
+  for (auto& c : counts)
+    for (auto& [chunk, n] : c) chunks[chunk] += n;
+  counts.clear();
+  if (opt.progress)
+    opt.progress(tinylm::detail::str_cat("bpe: ", chunks.size(), " distinct chunks in ", texts.size(), " texts"));
+
+  struct Word {
+    std::vector<int32_t> ids;
+    int64_t count;
+  };
+  std::vector<Word> words;
+  words.reserve(chunks.size());
+  for (const auto& [chunk, n] : chunks) {
+    Word w{{}, n};
+    for (unsigned char b : chunk) w.ids.push_back(b);
+    words.push_back(std::move(w));
+  }
+  chunks.clear();
+
+  // 2. Pair counts and where each pair occurs.
+  using Pair = std::pair<int32_t, int32_t>;
+  auto key = [](int32_t a, int32_t b) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+  };
+  std::unordered_map<uint64_t, int64_t> pair_count;
+  std::unordered_map<uint64_t, std::vector<int32_t>> where;  // may list a word twice, or one that lost the pair
+  for (std::size_t w = 0; w < words.size(); ++w)
+    for (std::size_t i = 0; i + 1 < words[w].ids.size(); ++i) {
+      const uint64_t k = key(words[w].ids[i], words[w].ids[i + 1]);
+      pair_count[k] += words[w].count;
+      auto& list = where[k];
+      if (list.empty() || list.back() != static_cast<int32_t>(w)) list.push_back(static_cast<int32_t>(w));
+    }
+  // Max-heap on count; among equal counts the smaller pair first.
+  using Entry = std::pair<int64_t, uint64_t>;
+  auto later = [](const Entry& x, const Entry& y) {
+    return x.first != y.first ? x.first < y.first : x.second > y.second;
+  };
+  std::priority_queue<Entry, std::vector<Entry>, decltype(later)> heap(later);
+  for (const auto& [k, n] : pair_count) heap.emplace(n, k);
+
+  std::vector<std::string> tokens;
+  for (int b = 0; b < 256; ++b) tokens.emplace_back(1, static_cast<char>(b));
+  std::vector<Pair> merges;
+  const int64_t target = opt.vocab_size - n_special - 256;
+  while (static_cast<int64_t>(merges.size()) < target && !heap.empty()) {
+    const auto [n, k] = heap.top();
+    heap.pop();
+    auto it = pair_count.find(k);
+    const int64_t now = it == pair_count.end() ? 0 : it->second;
+    if (now != n) {  // out of date: back in with its current count
+      if (now > 0) heap.emplace(now, k);
+      continue;
+    }
+    if (n < opt.min_frequency) break;
+    const auto a = static_cast<int32_t>(k >> 32), b = static_cast<int32_t>(k & 0xFFFFFFFFu);
+    const auto made = static_cast<int32_t>(tokens.size());
+    tokens.push_back(tokens[static_cast<std::size_t>(a)] + tokens[static_cast<std::size_t>(b)]);
+    merges.emplace_back(a, b);
+    std::vector<int32_t> list = std::move(where[k]);
+    where.erase(k);
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+    std::unordered_map<uint64_t, int64_t> changed;  // pairs whose count went up: pushed once each below
+    for (int32_t w : list) {
+      Word& word = words[static_cast<std::size_t>(w)];
+      std::vector<int32_t>& ids = word.ids;
+      bool any = false;
+      for (std::size_t i = 0; i + 1 < ids.size(); ++i) any = any || (ids[i] == a && ids[i + 1] == b);
+      if (!any) continue;  // the pair left this word in an earlier merge
+      for (std::size_t i = 0; i + 1 < ids.size(); ++i) pair_count[key(ids[i], ids[i + 1])] -= word.count;
+      std::vector<int32_t> merged;
+      merged.reserve(ids.size());
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i + 1 < ids.size() && ids[i] == a && ids[i + 1] == b) {
+          merged.push_back(made);
+          ++i;
+        } else {
+          merged.push_back(ids[i]);
+        }
+      }
+      ids = std::move(merged);
+      for (std::size_t i = 0; i + 1 < ids.size(); ++i) {
+        const uint64_t pk = key(ids[i], ids[i + 1]);
+        pair_count[pk] += word.count;
+        if (ids[i] == made || ids[i + 1] == made) {
+          auto& wl = where[pk];
+          if (wl.empty() || wl.back() != w) wl.push_back(w);
+          changed[pk] = 0;
+        }
+      }
+    }
+    pair_count.erase(k);
+    for (const auto& [pk, unused] : changed) {
+      (void)unused;
+      auto pc = pair_count.find(pk);
+      if (pc != pair_count.end() && pc->second > 0) heap.emplace(pc->second, pk);
+    }
+    if (opt.progress && merges.size() % 1000 == 0)
+      opt.progress(tinylm::detail::str_cat("bpe: merge ", merges.size(), " of ", target, " (pair seen ", n, " times)"));
+  }
+  if (opt.progress)
+    opt.progress(tinylm::detail::str_cat("bpe: ", merges.size(), " merges, vocabulary ",
+                                         256 + merges.size() + opt.special_tokens.size()));
+  std::vector<std::pair<std::string, int32_t>> specials;
+  for (const std::string& sp : opt.special_tokens)
+    specials.emplace_back(sp, static_cast<int32_t>(tokens.size() + specials.size()));
+  return BPETokenizer(std::move(tokens), std::move(specials), opt.pattern, {}, std::move(merges));
+}
 
 /// Turns a stream of token bytes into text that is safe to print: push()
 /// returns everything up to an incomplete UTF-8 sequence at the end, which
