@@ -70,6 +70,7 @@
 
 #include "tinylm/data/batch.hpp"
 #include "tinylm/data/bpe.hpp"
+#include "tinylm/data/bpe_files.hpp"
 #include "tinylm/data/char_tokenizer.hpp"
 #include "tinylm/data/shard.hpp"
 #include "tinylm/data/synthetic.hpp"

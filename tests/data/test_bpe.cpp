@@ -88,8 +88,18 @@ TEST_CASE("special tokens: never silently an id; allowed, an error, or plain tex
   CHECK(small.vocab_size() == 259);
   CHECK(small.encode("x<|a|><|b|>y<|b|>", {.allow_all = true}) == std::vector<int32_t>{'x', 257, 'y', 258});
   CHECK(small.encode("<|a|>", {.allowed = {"<|a|>"}}) == std::vector<int32_t>{256});
-  CHECK_THROWS_WITH_AS(BPETokenizer(bytes, {{"<|x|>", 7}}),
-                       "BPETokenizer: special token '<|x|>' has id 7: ids below 256 are the ordinary tokens'",
+  CHECK_THROWS_WITH_AS(BPETokenizer(bytes, {{"<|x|>", 65}}),
+                       "BPETokenizer: special token '<|x|>' has id 65, which the ordinary token 'A' has",
+                       tinylm::Error);
+  // Special tokens may come first, as in RoBERTa's <s> = 0: their ids are gaps among the ordinary ones.
+  std::vector<std::string> gapped{""};
+  gapped.insert(gapped.end(), bytes.begin(), bytes.end());
+  BPETokenizer first(gapped, {{"<s>", 0}});
+  CHECK(first.vocab_size() == 257);
+  CHECK(first.num_ordinary_tokens() == 256);
+  CHECK(first.encode("<s>a", {.allow_all = true}) == std::vector<int32_t>{0, 'a' + 1});
+  CHECK(first.decode(std::vector<int32_t>{0, 'b' + 1}) == "<s>b");
+  CHECK_THROWS_WITH_AS(BPETokenizer(gapped, {}), "BPETokenizer: token 0 is empty and no special token has its id",
                        tinylm::Error);
 }
 
@@ -209,4 +219,104 @@ TEST_CASE("train_bpe: the merges of a plain reference trainer, on 0.85 MB, with 
   CHECK(small.merges() == std::vector<std::pair<int32_t, int32_t>>{{'a', 'b'}});  // " ab" is seen once: not merged
   CHECK_THROWS_WITH_AS(tinylm::data::train_bpe({"x"}, {.vocab_size = 200}),
                        "train_bpe: vocab_size 200 is below the 256 bytes plus 0 special tokens", tinylm::Error);
+}
+
+TEST_CASE("files: tokenizer.json, .tiktoken and llm.c's .bin written and read back give the same ids") {
+  namespace d = tinylm::data;
+  const std::string corpus = d::read_text_file(kData + "/bpe/train_corpus.txt");
+  const std::string sample = corpus.substr(0, 20000) + "<|endoftext|> naïve 日本 😀 \xff";
+  for (auto pattern : {d::SplitPattern::GPT2, d::SplitPattern::GPT4}) {
+    INFO("pattern " << static_cast<int>(pattern));
+    const auto trained =
+        d::train_bpe({corpus}, {.vocab_size = 600, .pattern = pattern, .special_tokens = {"<|endoftext|>"}});
+    const auto want = trained.encode(sample, {.allow_all = true});
+    const std::string json = write_temp("tokenizer.json", "");
+    d::save_hf_json(trained, json);
+    const auto hf = d::load_hf_json(json);
+    CHECK(hf.encode(sample, {.allow_all = true}) == want);
+    CHECK(hf.merges() == trained.merges());
+    CHECK(d::load_bpe(json).vocab_size() == 600);
+    const std::string tiktoken = write_temp("t.tiktoken", "");
+    d::save_tiktoken(trained, tiktoken);
+    const auto tk = d::load_tiktoken(tiktoken, pattern, {{"<|endoftext|>", 599}});
+    CHECK(tk.vocab_size() == 600);
+    CHECK(tk.decode(tk.encode(sample, {.allow_all = true})) == sample);
+    std::filesystem::remove(json);
+    std::filesystem::remove(tiktoken);
+  }
+  // GPT-2's own files, through tokenizer.json and .tiktoken: still tiktoken's ids.
+  const std::string json = write_temp("gpt2.json", ""), tiktoken = write_temp("gpt2.tiktoken", "");
+  d::save_hf_json(gpt2(), json);
+  d::save_tiktoken(gpt2(), tiktoken);
+  const auto a = d::load_hf_json(json),
+             b = d::load_tiktoken(tiktoken, d::SplitPattern::GPT2, {{"<|endoftext|>", 50256}});
+  CHECK(a.encode_ordinary("hello world") == std::vector<int32_t>{31373, 995});
+  CHECK(b.encode_ordinary("indivisible") == std::vector<int32_t>{521, 452, 12843});
+  CHECK(a.encode_ordinary(sample) == gpt2().encode_ordinary(sample));
+  CHECK(b.encode_ordinary(sample) == gpt2().encode_ordinary(sample));
+  // llm.c: header, then every token's length and bytes.
+  const std::string bin = write_temp("gpt2_tokenizer.bin", "");
+  d::save_llmc_tokenizer(gpt2(), 50256, bin);
+  const std::string raw = d::read_text_file(bin);
+  int32_t header[4];
+  std::memcpy(header, raw.data(), sizeof header);
+  CHECK(header[0] == 20240328);
+  CHECK(header[1] == 2);
+  CHECK(header[2] == 50257);
+  CHECK(header[3] == 50256);
+  CHECK(static_cast<unsigned char>(raw[1024]) == 1);  // token 0 is "!"
+  CHECK(raw[1025] == '!');
+  CHECK(raw.size() > 1024 + 50257);
+  std::filesystem::remove(json);
+  std::filesystem::remove(tiktoken);
+  std::filesystem::remove(bin);
+}
+
+TEST_CASE("malformed tokenizer.json and .tiktoken files: the error names the file and the entry") {
+  namespace d = tinylm::data;
+  const std::string t1 = write_temp("bad1.tiktoken", "IQ== 0\nnot-base64 1\n");
+  CHECK_THROWS_WITH_AS(d::load_tiktoken(t1), (t1 + ":2: 'not-base64' is not base64").c_str(), tinylm::Error);
+  const std::string t2 = write_temp("bad2.tiktoken", "IQ== 0\nIg== 0\n");
+  CHECK_THROWS_WITH_AS(d::load_tiktoken(t2), (t2 + ":2: rank 0 is given twice").c_str(), tinylm::Error);
+  const std::string t3 = write_temp("bad3.tiktoken", "IQ== 0\nIg== 2\n");
+  CHECK_THROWS_WITH_AS(d::load_tiktoken(t3),
+                       (t3 + ": no token has rank 1 (ranks must run 0, 1, 2, ... without gaps)").c_str(),
+                       tinylm::Error);
+  const std::string t4 = write_temp("bad4.tiktoken", "IQ== 0\n");
+  CHECK_THROWS_WITH_AS(
+      d::load_tiktoken(t4),
+      (t4 + ": BPETokenizer: the vocabulary has no token for byte 0; a byte-level BPE needs all 256").c_str(),
+      tinylm::Error);
+  const std::string j1 = write_temp("bad1.json", R"({"model": {"type": "WordPiece"}})");
+  CHECK_THROWS_WITH_AS(d::load_hf_json(j1),
+                       (j1 + ": model.type is not 'BPE' (only byte-level BPE tokenizers are read)").c_str(),
+                       tinylm::Error);
+  const std::string j2 = write_temp(
+      "bad2.json",
+      R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}, "pre_tokenizer": {"type": "ByteLevel"}})");
+  CHECK_THROWS_WITH_AS(d::load_hf_json(j2), (j2 + ": merge 0 names the unknown token 'b'").c_str(), tinylm::Error);
+  const std::string j3 =
+      write_temp("bad3.json", R"({"model": {"type": "BPE"}, "pre_tokenizer": {"type": "Whitespace"}})");
+  CHECK_THROWS_WITH_AS(d::load_hf_json(j3), (j3 + ": pre_tokenizer type 'Whitespace' is not supported").c_str(),
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(d::load_bpe("/nonexistent/x.txt"),
+                       "load_bpe: '/nonexistent/x.txt' is not a tokenizer.json, a .tiktoken file or a directory of "
+                       "GPT-2's files",
+                       tinylm::Error);
+  for (const auto& f : {t1, t2, t3, t4, j1, j2, j3}) std::filesystem::remove(f);
+}
+
+TEST_CASE("a trained BPE written as tokenizer.json: Hugging Face tokenizers gives tinylm's ids") {
+  namespace d = tinylm::data;
+  const std::string corpus = d::read_text_file(kData + "/bpe/train_corpus.txt");
+  const auto golden = tinylm::io::Json::parse(d::read_text_file(kData + "/bpe/trained_hf_ids.json"));
+  const std::string text = golden.find("text")->as_string();
+  for (auto [name, pattern] : {std::pair{"gpt2", d::SplitPattern::GPT2}, std::pair{"gpt4", d::SplitPattern::GPT4}}) {
+    INFO(name);
+    std::vector<int32_t> want;
+    for (const auto& id : golden.find(name)->as_array()) want.push_back(static_cast<int32_t>(id.as_int()));
+    const auto t =
+        d::train_bpe({corpus}, {.vocab_size = 2000, .pattern = pattern, .special_tokens = {"<|endoftext|>"}});
+    CHECK(t.encode(text, {.allow_all = true}) == want);
+  }
 }

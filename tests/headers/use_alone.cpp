@@ -528,6 +528,14 @@ void use() {
   tinylm::data::Utf8Stream stream;
   (void)stream.push("\xc3");
   (void)stream.flush();
+#elif defined(TINYLM_USE_tinylm_data_bpe_files_hpp)
+  const auto bpe = tinylm::data::train_bpe({"ab ab ab"}, {.vocab_size = 258, .special_tokens = {"<|end|>"}});
+  tinylm::data::save_hf_json(bpe, temp_path("tokenizer.json"));
+  (void)tinylm::data::load_bpe(temp_path("tokenizer.json")).encode_ordinary("ab");
+  tinylm::data::save_tiktoken(bpe, temp_path("t.tiktoken"));
+  (void)tinylm::data::load_tiktoken(temp_path("t.tiktoken"));
+  tinylm::data::save_llmc_tokenizer(bpe, 257, temp_path("t.bin"));
+  for (const char* f : {"tokenizer.json", "t.tiktoken", "t.bin"}) std::remove(temp_path(f).c_str());
 #elif defined(TINYLM_USE_tinylm_data_char_tokenizer_hpp)
   auto tok = tinylm::data::CharTokenizer::from_text("hello");
   (void)tok.decode(tok.encode("hole"));

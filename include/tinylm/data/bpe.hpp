@@ -168,7 +168,8 @@ struct SpecialOptions {
 class BPETokenizer {
  public:
   /// tokens[id] is the byte string of each ordinary token (every single
-  /// byte among them); specials: text -> id, ids after the ordinary ones.
+  /// byte among them), empty at the ids of special tokens; specials: text ->
+  /// id (an id may be past the end of tokens).
   /// How a chunk's parts merge: by `merges` when given ((left id, right id)
   /// pairs in rank order, each making the token of their bytes joined, as
   /// GPT-2's vocab.bpe and Hugging Face's tokenizer.json list them), else by
@@ -184,10 +185,25 @@ class BPETokenizer {
     }
     TINYLM_CHECK(ranks_.size() == tokens_.size(), "BPETokenizer: ", tokens_.size(), " tokens but ", ranks_.size(),
                  " ranks");
+    for (auto& [text, id] : specials) {
+      TINYLM_CHECK(!text.empty(), "BPETokenizer: a special token is empty");
+      TINYLM_CHECK(id >= 0, "BPETokenizer: special token '", text, "' has id ", id);
+      TINYLM_CHECK(id >= static_cast<int32_t>(tokens_.size()) || tokens_[static_cast<std::size_t>(id)].empty(),
+                   "BPETokenizer: special token '", text, "' has id ", id, ", which the ordinary token '",
+                   printable(tokens_[static_cast<std::size_t>(id)]), "' has");
+      TINYLM_CHECK(special_index_.emplace(text, id).second, "BPETokenizer: special token '", text, "' is given twice");
+      TINYLM_CHECK(special_text_.emplace(id, text).second, "BPETokenizer: special tokens '", special_text_[id],
+                   "' and '", text, "' share id ", id);
+      specials_.emplace_back(text, id);
+    }
     index_.reserve(tokens_.size());
     for (std::size_t id = 0; id < tokens_.size(); ++id) {
       const std::string& t = tokens_[id];
-      TINYLM_CHECK(!t.empty(), "BPETokenizer: token ", id, " is empty");
+      if (t.empty()) {
+        TINYLM_CHECK(special_text_.count(static_cast<int32_t>(id)), "BPETokenizer: token ", id,
+                     " is empty and no special token has its id");
+        continue;
+      }
       TINYLM_CHECK(index_.emplace(t, static_cast<int32_t>(id)).second, "BPETokenizer: token ", id, " ('", printable(t),
                    "') is a duplicate of token ", index_.find(t)->second);
     }
@@ -198,22 +214,14 @@ class BPETokenizer {
                    "; a byte-level BPE needs all 256");
       byte_id_[static_cast<std::size_t>(b)] = it->second;
     }
-    for (auto& [text, id] : specials) {
-      TINYLM_CHECK(!text.empty(), "BPETokenizer: a special token is empty");
-      TINYLM_CHECK(id >= static_cast<int32_t>(tokens_.size()), "BPETokenizer: special token '", text, "' has id ", id,
-                   ": ids below ", tokens_.size(), " are the ordinary tokens'");
-      TINYLM_CHECK(special_index_.emplace(text, id).second, "BPETokenizer: special token '", text, "' is given twice");
-      for (const auto& [other, other_id] : specials_)
-        TINYLM_CHECK(other_id != id, "BPETokenizer: special tokens '", other, "' and '", text, "' share id ", id);
-      specials_.emplace_back(text, id);
-    }
     vocab_size_ = static_cast<int64_t>(tokens_.size());
     for (const auto& s : specials_) vocab_size_ = std::max<int64_t>(vocab_size_, s.second + 1);
     const auto n = static_cast<int32_t>(tokens_.size());
     for (std::size_t r = 0; r < merge_list_.size(); ++r) {
       const auto [a, b] = merge_list_[r];
-      TINYLM_CHECK(a >= 0 && a < n && b >= 0 && b < n, "BPETokenizer: merge ", r, " (", a, ", ", b,
-                   ") names a token outside the ", n, " ordinary ones");
+      TINYLM_CHECK(a >= 0 && a < n && b >= 0 && b < n && !tokens_[static_cast<std::size_t>(a)].empty() &&
+                       !tokens_[static_cast<std::size_t>(b)].empty(),
+                   "BPETokenizer: merge ", r, " (", a, ", ", b, ") names a token that is not an ordinary one");
       auto it = index_.find(tokens_[static_cast<std::size_t>(a)] + tokens_[static_cast<std::size_t>(b)]);
       TINYLM_CHECK(it != index_.end(), "BPETokenizer: merge ", r, " joins tokens ", a, " and ", b, " into '",
                    printable(tokens_[static_cast<std::size_t>(a)] + tokens_[static_cast<std::size_t>(b)]),
@@ -313,9 +321,13 @@ class BPETokenizer {
                         std::move(merge_pairs));
   }
 
-  /// Ordinary tokens plus special tokens.
+  /// One more than the largest id, ordinary or special.
   int64_t vocab_size() const { return vocab_size_; }
-  int64_t num_ordinary_tokens() const { return static_cast<int64_t>(tokens_.size()); }
+  int64_t num_ordinary_tokens() const { return static_cast<int64_t>(index_.size()); }
+  /// Whether `id` is an ordinary token (a byte string BPE makes).
+  bool is_ordinary(int32_t id) const {
+    return id >= 0 && id < static_cast<int32_t>(tokens_.size()) && !tokens_[static_cast<std::size_t>(id)].empty();
+  }
   const std::vector<std::pair<std::string, int32_t>>& special_tokens() const { return specials_; }
   /// The id of a special token, or -1.
   int32_t special_id(std::string_view text) const {
@@ -326,10 +338,10 @@ class BPETokenizer {
   const std::string& token_bytes(int32_t id) const {
     TINYLM_CHECK(id >= 0 && id < vocab_size_, "BPETokenizer: id ", id, " is out of range for a vocabulary of ",
                  vocab_size_);
-    if (id < static_cast<int32_t>(tokens_.size())) return tokens_[static_cast<std::size_t>(id)];
-    for (const auto& s : specials_)
-      if (s.second == id) return s.first;
-    throw Error(tinylm::detail::str_cat("BPETokenizer: id ", id, " is no token (a gap between the special ids)"));
+    if (is_ordinary(id)) return tokens_[static_cast<std::size_t>(id)];
+    auto it = special_text_.find(id);
+    TINYLM_CHECK(it != special_text_.end(), "BPETokenizer: id ", id, " is no token (a gap in the ids)");
+    return it->second;
   }
   const Pretokenizer& pretokenizer() const { return pre_; }
   /// The merges in rank order (empty for a tokenizer that merges by ranks).
@@ -536,6 +548,7 @@ class BPETokenizer {
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;
   std::vector<std::pair<std::string, int32_t>> specials_;
   std::unordered_map<std::string, int32_t, detail::StringHash, std::equal_to<>> special_index_;
+  std::unordered_map<int32_t, std::string> special_text_;
   int64_t vocab_size_ = 0;
 };
 

@@ -57,6 +57,10 @@ class Json {
     TINYLM_CHECK(kind_ == Kind::String, "json: ", what, " must be a string");
     return str_;
   }
+  bool as_bool(std::string_view what = "value") const {
+    TINYLM_CHECK(kind_ == Kind::Bool, "json: ", what, " must be true or false");
+    return bool_;
+  }
   double as_number(std::string_view what = "value") const {
     TINYLM_CHECK(kind_ == Kind::Number, "json: ", what, " must be a number");
     return num_;
