@@ -31,6 +31,10 @@ class Flags {
   void add(const std::string& name, double* target, const std::string& help) { add_flag(name, target, help); }
   /// A switch: --name alone sets it; --name=true|false also works.
   void add(const std::string& name, bool* target, const std::string& help) { add_flag(name, target, help); }
+  /// A flag that may be given many times: each value is appended.
+  void add(const std::string& name, std::vector<std::string>* target, const std::string& help) {
+    add_flag(name, target, help);
+  }
 
   /// Parses argv; returns false when --help was asked for (usage printed).
   bool parse(int argc, char** argv) {
@@ -79,7 +83,7 @@ class Flags {
   }
 
  private:
-  using Target = std::variant<std::string*, int64_t*, double*, bool*>;
+  using Target = std::variant<std::string*, int64_t*, double*, bool*, std::vector<std::string>*>;
   struct Flag {
     Target target;
     std::string help, kind, default_text;
@@ -90,11 +94,12 @@ class Flags {
     std::ostringstream d;
     if constexpr (std::is_same_v<P, bool*>) d << (*target ? "true" : "false");
     else if constexpr (std::is_same_v<P, std::string*>) d << (target->empty() ? "none" : "'" + *target + "'");
+    else if constexpr (std::is_same_v<P, std::vector<std::string>*>) d << "none; may be given more than once";
     else d << *target;
-    const char* kind = std::is_same_v<P, std::string*> ? "TEXT"
-                       : std::is_same_v<P, int64_t*>   ? "INT"
-                       : std::is_same_v<P, double*>    ? "NUMBER"
-                                                       : "";
+    const char* kind = std::is_same_v<P, std::string*> || std::is_same_v<P, std::vector<std::string>*> ? "TEXT"
+                       : std::is_same_v<P, int64_t*>                                                   ? "INT"
+                       : std::is_same_v<P, double*>                                                    ? "NUMBER"
+                                                                                                       : "";
     flags_[name] = {target, help, kind, d.str()};
     order_.push_back(name);
   }
@@ -105,6 +110,8 @@ class Flags {
           using V = std::remove_pointer_t<decltype(t)>;
           if constexpr (std::is_same_v<V, std::string>) {
             *t = value;
+          } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+            t->push_back(value);
           } else if constexpr (std::is_same_v<V, bool>) {
             if (value == "true" || value == "1") *t = true;
             else if (value == "false" || value == "0") *t = false;

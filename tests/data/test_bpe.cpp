@@ -320,3 +320,20 @@ TEST_CASE("a trained BPE written as tokenizer.json: Hugging Face tokenizers give
     CHECK(t.encode(text, {.allow_all = true}) == want);
   }
 }
+
+TEST_CASE("over 1 MB, encode_ordinary runs in parallel pieces and gives the ids of one piece") {
+  const std::string corpus = tinylm::data::read_text_file(kData + "/bpe/train_corpus.txt");
+  const std::string twice = corpus + corpus;  // 1.7 MB: two pieces
+  REQUIRE(twice.size() > (std::size_t{1} << 20));
+  std::vector<int32_t> want = gpt2().encode_ordinary(corpus);  // under 1 MB: one piece
+  const std::vector<int32_t> once = want;
+  want.insert(want.end(), once.begin(), once.end());
+  const int threads = tinylm::num_threads();
+  for (int n : {1, 2}) {
+    tinylm::set_num_threads(n);
+    CHECK(gpt2().encode_ordinary(twice) == want);
+  }
+  tinylm::set_num_threads(threads);
+  const auto batch = gpt2().encode_ordinary_batch({"hello world", "", "indivisible"});
+  CHECK(batch == std::vector<std::vector<int32_t>>{{31373, 995}, {}, {521, 452, 12843}});
+}

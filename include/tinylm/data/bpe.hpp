@@ -86,6 +86,25 @@ inline const std::array<char32_t, 256>& gpt2_byte_to_unicode() {
   return map;
 }
 
+/// Cuts text into pieces of about `size` bytes where the pre-tokenizer's
+/// chunks would not change: after a lone newline that ASCII non-space
+/// characters surround (no chunk of either pattern crosses there, nor looks
+/// across it; a byte >= 0x80 might be part of a Unicode space, so it does
+/// not count as non-space). Appends the pieces to `out`.
+inline void split_safely(std::string_view text, std::size_t size, std::vector<std::string_view>& out) {
+  auto solid = [&](std::size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    return c < 0x80 && std::isspace(c) == 0;
+  };
+  while (text.size() > size) {
+    std::size_t p = std::max<std::size_t>(size, 2);
+    while (p < text.size() && !(text[p - 1] == '\n' && solid(p - 2) && solid(p))) ++p;
+    out.push_back(text.substr(0, p));
+    text.remove_prefix(p);
+  }
+  if (!text.empty()) out.push_back(text);
+}
+
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -348,11 +367,37 @@ class BPETokenizer {
   const std::vector<std::pair<int32_t, int32_t>>& merges() const { return merge_list_; }
 
   /// Text as ordinary tokens only: a special token's text is plain text.
+  /// Text over 1 MB is encoded in parallel, in pieces cut where no chunk
+  /// crosses (the same ids as in one piece).
   std::vector<int32_t> encode_ordinary(std::string_view text) const {
+    if (text.size() > kParallelPiece) {
+      std::vector<std::string_view> pieces;
+      detail::split_safely(text, kParallelPiece, pieces);
+      std::vector<int32_t> out;
+      for (auto& ids : encode_ordinary_batch(pieces)) out.insert(out.end(), ids.begin(), ids.end());
+      return out;
+    }
     std::vector<int32_t> out;
     out.reserve(text.size() / 3 + 1);
     Cache cache;
     encode_ordinary_into(text, out, cache);
+    return out;
+  }
+
+  /// encode_ordinary of each text, the texts spread over the threads.
+  std::vector<std::vector<int32_t>> encode_ordinary_batch(const std::vector<std::string_view>& texts) const {
+    std::vector<std::vector<int32_t>> out(texts.size());
+    std::size_t bytes = 0;
+    for (auto t : texts) bytes += t.size();
+    const auto per_text = static_cast<int64_t>(bytes / std::max<std::size_t>(texts.size(), 1));
+    kernels::cpu::parallel_for(static_cast<int64_t>(texts.size()), per_text * 16, [&](int64_t begin, int64_t end) {
+      Cache cache;
+      for (int64_t i = begin; i < end; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        out[k].reserve(texts[k].size() / 3 + 1);
+        encode_ordinary_into(texts[k], out[k], cache);
+      }
+    });
     return out;
   }
 
@@ -536,6 +581,7 @@ class BPETokenizer {
   }
 
   static constexpr std::size_t kCacheLimit = 1 << 16;
+  static constexpr std::size_t kParallelPiece = std::size_t{1} << 20;
 
   Pretokenizer pre_;
   std::vector<std::string> tokens_;  // by id: bytes
@@ -584,19 +630,7 @@ inline BPETokenizer train_bpe(const std::vector<std::string_view>& texts, const 
   //    non-space characters surround: no chunk of either pattern crosses
   //    there, nor looks across it, so the counts are those of the whole text.
   std::vector<std::string_view> pieces;
-  for (std::string_view text : texts) {
-    while (text.size() > (std::size_t{1} << 20)) {
-      std::size_t p = std::size_t{1} << 20;
-      auto solid = [&](std::size_t i) {  // ASCII and not a space (a byte >= 0x80 may be part of U+3000)
-        const auto c = static_cast<unsigned char>(text[i]);
-        return c < 0x80 && std::isspace(c) == 0;
-      };
-      while (p < text.size() && !(text[p - 1] == '\n' && solid(p - 2) && solid(p))) ++p;
-      pieces.push_back(text.substr(0, p));
-      text.remove_prefix(p);
-    }
-    if (!text.empty()) pieces.push_back(text);
-  }
+  for (std::string_view text : texts) detail::split_safely(text, std::size_t{1} << 20, pieces);
   std::vector<std::unordered_map<std::string, int64_t, detail::StringHash, std::equal_to<>>> counts(pieces.size());
   kernels::cpu::parallel_for(static_cast<int64_t>(pieces.size()), 1 << 20, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
