@@ -84,6 +84,7 @@
 #include "tinylm/lm/sampling.hpp"
 
 #include "tinylm/io/checkpoint.hpp"
+#include "tinylm/io/hf.hpp"
 #include "tinylm/io/json.hpp"
 #include "tinylm/io/plot.hpp"
 #include "tinylm/io/safetensors.hpp"

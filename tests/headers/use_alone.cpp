@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -610,6 +611,12 @@ void use() {
   std::remove(temp_path("gpt.safetensors").c_str());
   (void)tinylm::io::char_tokenizer_from(tinylm::io::tokenizer_metadata(tinylm::data::CharTokenizer::from_text("ab")),
                                         "m");
+#elif defined(TINYLM_USE_tinylm_io_hf_hpp)
+  tinylm::nn::GPT<float> model({16, 8, 1, 2, 8, 0.0}, 1);
+  tinylm::io::save_hf_gpt2(temp_path("hf"), model);
+  (void)tinylm::io::load_hf_gpt2(temp_path("hf"))->config();
+  (void)tinylm::io::gpt_config_from_hf(tinylm::io::hf_config(model.config()), "config.json");
+  std::filesystem::remove_all(temp_path("hf"));
 #elif defined(TINYLM_USE_tinylm_io_plot_hpp)
   tinylm::io::write_line_chart_svg(temp_path("plot.svg"), "t", "x", "y", {{"s", {0, 1}, {1, 2}, "#000"}});
   std::remove(temp_path("plot.svg").c_str());

@@ -1,0 +1,130 @@
+#pragma once
+// Hugging Face GPT-2 model directories, both ways:
+//
+//   config.json        n_embd, n_layer, n_head, n_positions, vocab_size,
+//                      layer_norm_epsilon, activation_function, ...
+//   model.safetensors  the weights under GPT-2's names (with or without
+//                      "transformer."), lm_head.weight tied or stored
+//   tokenizer.json     (optional) the BPE tokenizer
+//
+// load_hf_gpt2(dir) builds an nn::GPT from config.json (checking that it is
+// a model tinylm's GPT computes: GPT-2's tanh GELU, LayerNorm eps 1e-5,
+// tied embeddings) and loads model.safetensors with every shape checked;
+// the attn.bias / attn.masked_bias buffers are skipped, and a stored
+// lm_head.weight must equal the token embedding. save_hf_gpt2(dir, model)
+// writes the directory that transformers' GPT2LMHeadModel.from_pretrained
+// and AutoTokenizer.from_pretrained read. Writes are atomic, file by file.
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tinylm/data/bpe_files.hpp"
+#include "tinylm/io/checkpoint.hpp"
+
+namespace tinylm::io {
+
+/// The GPTConfig of a Hugging Face GPT-2 config.json; `what` names it in errors.
+inline nn::GPTConfig gpt_config_from_hf(const Json& j, const std::string& what) {
+  auto get = [&](std::initializer_list<const char*> keys) -> int64_t {
+    for (const char* k : keys)
+      if (const Json* v = j.find(k)) return v->as_int(what + " " + k);
+    throw Error(tinylm::detail::str_cat(what, " has no '", *keys.begin(), "'"));
+  };
+  if (const Json* t = j.find("model_type"))
+    TINYLM_CHECK(t->as_string() == "gpt2", what, ": model_type is '", t->as_string(), "', not 'gpt2'");
+  if (const Json* a = j.find("activation_function"))
+    TINYLM_CHECK(a->as_string() == "gelu_new" || a->as_string() == "gelu_pytorch_tanh", what, ": activation_function '",
+                 a->as_string(), "' is not GPT-2's tanh GELU (gelu_new), which tinylm computes");
+  if (const Json* e = j.find("layer_norm_epsilon"))
+    TINYLM_CHECK(std::fabs(e->as_number() - 1e-5) < 1e-12, what, ": layer_norm_epsilon ", e->as_number(),
+                 " is not 1e-5, which tinylm's GPT uses");
+  if (const Json* tie = j.find("tie_word_embeddings"))
+    TINYLM_CHECK(tie->as_bool(), what, ": tie_word_embeddings is false; tinylm's GPT ties its output head");
+  nn::GPTConfig c;
+  c.vocab_size = get({"vocab_size"});
+  c.block_size = get({"n_positions", "n_ctx"});
+  c.n_layer = get({"n_layer"});
+  c.n_head = get({"n_head"});
+  c.n_embd = get({"n_embd"});
+  c.dropout = 0.0;
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    throw Error(tinylm::detail::str_cat(what, ": ", e.what()));
+  }
+  return c;
+}
+
+/// config.json for a tinylm GPT (GPT2LMHeadModel).
+inline Json hf_config(const nn::GPTConfig& c, int64_t eos_token_id = -1) {
+  Json j = Json::object();
+  Json arch = Json::array();
+  arch.push_back("GPT2LMHeadModel");
+  j.set("architectures", arch);
+  j.set("model_type", "gpt2");
+  j.set("vocab_size", c.vocab_size);
+  j.set("n_positions", c.block_size);
+  j.set("n_ctx", c.block_size);
+  j.set("n_embd", c.n_embd);
+  j.set("n_layer", c.n_layer);
+  j.set("n_head", c.n_head);
+  j.set("n_inner", nullptr);
+  j.set("activation_function", "gelu_new");
+  j.set("layer_norm_epsilon", 1e-5);
+  j.set("resid_pdrop", c.dropout);
+  j.set("embd_pdrop", c.dropout);
+  j.set("attn_pdrop", c.dropout);
+  j.set("initializer_range", 0.02);
+  j.set("tie_word_embeddings", true);
+  if (eos_token_id >= 0) {
+    j.set("bos_token_id", eos_token_id);
+    j.set("eos_token_id", eos_token_id);
+  }
+  return j;
+}
+
+/// A model from a Hugging Face GPT-2 directory (see the file comment).
+template <FloatElement T = float>
+std::unique_ptr<nn::GPT<T>> load_hf_gpt2(const std::string& dir, uint64_t seed = 0) {
+  namespace fs = std::filesystem;
+  const std::string config = (fs::path(dir) / "config.json").string();
+  const std::string weights = (fs::path(dir) / "model.safetensors").string();
+  TINYLM_CHECK(fs::exists(config), "load_hf_gpt2: '", dir, "' has no config.json");
+  TINYLM_CHECK(fs::exists(weights), "load_hf_gpt2: '", dir, "' has no model.safetensors");
+  const nn::GPTConfig cfg = gpt_config_from_hf(Json::parse(data::read_text_file(config), config), config);
+  const SafetensorsFile f = SafetensorsFile::read(weights);
+  std::unique_ptr<nn::GPT<T>> model;
+  {
+    nn::init::NoInitGuard no_init;
+    model = std::make_unique<nn::GPT<T>>(cfg, seed);
+  }
+  load_gpt_weights(f, *model);
+  if (f.contains("lm_head.weight")) {
+    const Tensor<T> head = f.get<T>("lm_head.weight");
+    TINYLM_CHECK(head.shape() == model->wte.weight.shape() && head.to_vector() == model->wte.weight.to_vector(),
+                 "load_hf_gpt2: '", weights, "' stores an lm_head.weight that differs from the token embedding; ",
+                 "tinylm's GPT ties them");
+  }
+  return model;
+}
+
+/// Writes `model` (and `tokenizer`, when given) as a Hugging Face GPT-2
+/// directory, creating it if needed.
+template <FloatElement T>
+void save_hf_gpt2(const std::string& dir, const nn::GPT<T>& model, const data::BPETokenizer* tokenizer = nullptr) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  int64_t eos = -1;
+  if (tokenizer) {
+    TINYLM_CHECK(tokenizer->vocab_size() <= model.config().vocab_size, "save_hf_gpt2: the tokenizer has ",
+                 tokenizer->vocab_size(), " tokens, more than the model's ", model.config().vocab_size);
+    eos = tokenizer->special_id("<|endoftext|>");
+    data::save_hf_json(*tokenizer, (fs::path(dir) / "tokenizer.json").string());
+  }
+  save_gpt((fs::path(dir) / "model.safetensors").string(), model);
+  write_file_atomic((fs::path(dir) / "config.json").string(), {hf_config(model.config(), eos).dump(), "\n"});
+}
+
+}  // namespace tinylm::io
