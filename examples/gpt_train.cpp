@@ -80,7 +80,10 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("grad-norms", &o.grad_norms, "print every parameter's gradient norm every this many steps (0: never)");
   f.add("attention-map", &o.attention_map,
         "after training, draw every head's attention weights for the prompt into OUT/attention.svg");
-  f.add("init", &o.init, "start from the weights in this checkpoint");
+  f.add("init", &o.init,
+        "start from the weights in this checkpoint: a tinylm model file, a Hugging Face GPT-2 directory "
+        "(config.json + model.safetensors), or a safetensors file with GPT-2's names (its shape from a config.json "
+        "beside it, else from the model flags)");
   f.add("resume", &o.resume, "continue the run saved in this checkpoint");
   f.add("save", &o.save, "checkpoint path; none: OUT/model.safetensors");
   f.add("out", &o.out, "directory for metrics.csv, loss.svg and the checkpoint");
@@ -174,7 +177,18 @@ tinylm::nn::GPTConfig model_config(const Options& o, const examples::Flags& f, c
     c.validate();
     return c;
   }
-  tinylm::nn::GPTConfig saved = tinylm::io::read_gpt_config(*ckpt);
+  tinylm::nn::GPTConfig saved;
+  const auto& meta = ckpt->metadata();
+  const std::string beside = (std::filesystem::path(ckpt->path()).parent_path() / "config.json").string();
+  if (meta.count("tinylm.config") || o.init.empty()) {
+    saved = tinylm::io::read_gpt_config(*ckpt);
+  } else if (std::filesystem::exists(beside)) {  // Hugging Face's layout
+    saved =
+        tinylm::io::gpt_config_from_hf(tinylm::io::Json::parse(tinylm::data::read_text_file(beside), beside), beside);
+  } else {  // bare GPT-2 names: the shape is the flags'; loading checks every tensor against it
+    c.validate();
+    return c;
+  }
   auto agree = [&](const char* flag, int64_t given, int64_t have) {
     TINYLM_CHECK(!f.given(flag) || given == have, "checkpoint '", ckpt->path(), "' holds a model with ", flag, " ",
                  have, ", but --", flag, " is ", given);
@@ -303,13 +317,15 @@ int run(int argc, char** argv) {
 
   const Data data = load_data(o);
   std::optional<tinylm::io::SafetensorsFile> ckpt;
-  const std::string ckpt_path = !o.resume.empty() ? o.resume : o.init;
+  std::string ckpt_path = !o.resume.empty() ? o.resume : o.init;
+  if (!o.init.empty() && std::filesystem::is_directory(o.init))  // a Hugging Face model directory
+    ckpt_path = (std::filesystem::path(o.init) / "model.safetensors").string();
   if (!ckpt_path.empty()) ckpt = tinylm::io::SafetensorsFile::read(ckpt_path);
   const tinylm::nn::GPTConfig cfg = model_config(o, flags, data, ckpt ? &*ckpt : nullptr);
   data.train.check_fits(cfg.block_size);
   data.val.check_fits(cfg.block_size);
   if (ckpt && data.tokenizer) {
-    auto it = ckpt->metadata().find(tinylm::io::kTokenizerKey);
+    auto it = ckpt->metadata().find(tinylm::io::kTokenizerKey);  // a checkpoint without one is not char-level
     TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->to_string(), "checkpoint '", ckpt_path,
                  "' was trained on a different vocabulary than ", data.description);
   }
