@@ -33,7 +33,7 @@ using tinylm::data::TokenDataset;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-  std::string data, val_data, init, resume, save, out = "out", optimizer = "adamw", prompt;
+  std::string data, val_data, init, resume, save, out = "out", optimizer = "adamw", prompt, tokenizer = "char";
   int64_t vocab_size = 0, n_layer = 4, n_head = 4, n_embd = 128, block_size = 128;
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
@@ -49,6 +49,10 @@ void define_flags(examples::Flags& f, Options& o) {
         "corpus");
   f.add("val-data", &o.val_data, "validation file of the same kind; none: the last 10% of --data");
   f.add("vocab-size", &o.vocab_size, "vocabulary size of a .bin shard's tokens");
+  f.add("tokenizer", &o.tokenizer,
+        "text data's tokens: char (one per character), bpe:N (a byte-level BPE of N tokens trained on --data first), "
+        "or a tokenizer file (tokenizer.json, .tiktoken, a directory of GPT-2's files, gpt2); a BPE is saved as "
+        "tokenizer.json beside the checkpoint. With a .bin shard, a tokenizer file decodes the samples");
   f.add("synthetic-chars", &o.synthetic_chars, "characters of synthetic corpus to generate");
   f.add("n-layer", &o.n_layer, "transformer blocks");
   f.add("n-head", &o.n_head, "attention heads per block");
@@ -114,15 +118,30 @@ void validate(const Options& o) {
   need(o.synthetic_chars >= 1000, "--synthetic-chars must be at least 1000");
   need(o.init.empty() || o.resume.empty(), "--init and --resume cannot be used together");
   need(o.val_data.empty() || !o.data.empty(), "--val-data needs --data");
+  need(o.tokenizer == "char" || !o.tokenizer.starts_with("bpe") || o.tokenizer.starts_with("bpe:"),
+       "--tokenizer must be char, bpe:N or a tokenizer file, got '" + o.tokenizer + "'");
   tinylm::lm::SamplingOptions{o.temperature, o.top_k, o.top_p}.validate();
 }
 
 bool is_shard(const std::string& path) { return path.size() > 4 && path.ends_with(".bin"); }
 
+/// The tokenizer of text data: characters, or a byte-level BPE.
+struct TextTokenizer {
+  std::optional<CharTokenizer> chars;
+  std::optional<tinylm::data::BPETokenizer> bpe;
+
+  std::vector<int32_t> encode(const std::string& text, bool skip_unknown = false) const {
+    if (chars) return chars->encode(text, skip_unknown ? CharTokenizer::Unknown::Skip : CharTokenizer::Unknown::Error);
+    return bpe->encode_ordinary(text);
+  }
+  std::string decode(const std::vector<int32_t>& ids) const { return chars ? chars->decode(ids) : bpe->decode(ids); }
+  int64_t vocab_size() const { return chars ? chars->vocab_size() : bpe->vocab_size(); }
+};
+
 /// Training and validation tokens, the tokenizer (text data), and the entropy floor (synthetic data).
 struct Data {
   TokenDataset train, val;
-  std::optional<CharTokenizer> tokenizer;
+  std::optional<TextTokenizer> tokenizer;
   std::optional<double> floor;
   int64_t vocab_size = 0;
   std::string description;
@@ -136,15 +155,37 @@ std::vector<int32_t> shard_tokens(const std::string& path, int64_t vocab) {
   return {t.begin(), t.end()};
 }
 
+/// The tokenizer --tokenizer names, for text `text` (which bpe:N trains on).
+TextTokenizer make_tokenizer(const Options& o, const std::string& text) {
+  TextTokenizer t;
+  if (o.tokenizer == "char") {
+    t.chars = CharTokenizer::from_text(text);
+  } else if (o.tokenizer.starts_with("bpe:")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(o.tokenizer.c_str() + 4, &end, 10);
+    if (*end != '\0' || n < 257)
+      throw examples::UsageError("--tokenizer bpe:N needs N >= 257 (256 bytes and <|endoftext|>), got '" + o.tokenizer +
+                                 "'");
+    tinylm::data::BPETrainOptions opt;
+    opt.vocab_size = n;
+    opt.special_tokens = {"<|endoftext|>"};
+    opt.progress = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    t.bpe = tinylm::data::train_bpe({text}, opt);
+  } else {
+    t.bpe = tinylm::data::load_bpe(o.tokenizer == "gpt2" ? std::string(TINYLM_GPT2_DIR) : o.tokenizer);
+  }
+  return t;
+}
+
 Data load_data(const Options& o) {
   Data d;
   if (o.data.empty()) {
     const auto corpus = tinylm::data::generate_synthetic(o.synthetic_chars, 1);
     const std::size_t cut = corpus.text.size() * 9 / 10;
-    d.tokenizer = CharTokenizer::from_text(corpus.text);
+    d.tokenizer = make_tokenizer(o, corpus.text);
     d.train = TokenDataset(d.tokenizer->encode(corpus.text.substr(0, cut)), "synthetic corpus (train split)");
     d.val = TokenDataset(d.tokenizer->encode(corpus.text.substr(cut)), "synthetic corpus (validation split)");
-    d.floor = corpus.entropy(cut, corpus.text.size());
+    if (d.tokenizer->chars) d.floor = corpus.entropy(cut, corpus.text.size());  // nats per character
     d.description = "built-in synthetic corpus, " + std::to_string(corpus.text.size()) + " characters";
   } else if (is_shard(o.data)) {
     if (o.vocab_size <= 0) throw examples::UsageError("--data " + o.data + " is a token shard: give --vocab-size");
@@ -153,23 +194,29 @@ Data load_data(const Options& o) {
     else d.train = all, d.val = TokenDataset(shard_tokens(o.val_data, o.vocab_size), o.val_data);
     d.vocab_size = o.vocab_size;
     d.description = o.data + ", " + std::to_string(all.size()) + " tokens";
+    if (o.tokenizer != "char") {  // decodes the samples
+      if (o.tokenizer.starts_with("bpe:"))
+        throw examples::UsageError("--tokenizer bpe:N trains on text; a .bin shard is tokens already");
+      d.tokenizer = make_tokenizer(o, "");
+      TINYLM_CHECK(d.tokenizer->vocab_size() <= o.vocab_size, "--tokenizer has ", d.tokenizer->vocab_size(),
+                   " tokens, more than --vocab-size ", o.vocab_size);
+      return d;
+    }
   } else {
     const std::string text = tinylm::data::read_text_file(o.data);
     const std::string val_text = o.val_data.empty() ? "" : tinylm::data::read_text_file(o.val_data);
-    d.tokenizer = CharTokenizer::from_text(text + val_text);
+    d.tokenizer = make_tokenizer(o, text + val_text);
     const auto ids = d.tokenizer->encode(text);
     TokenDataset all(ids, o.data);
     if (o.val_data.empty()) std::tie(d.train, d.val) = all.split(0.1);
     else d.train = all, d.val = TokenDataset(d.tokenizer->encode(val_text), o.val_data);
-    d.description = o.data + ", " + std::to_string(ids.size()) + " characters, " +
-                    std::to_string(d.tokenizer->vocab_size()) + " distinct";
+    d.description = o.data + ", " + std::to_string(text.size()) + " bytes, " + std::to_string(ids.size()) +
+                    " tokens of " + std::to_string(d.tokenizer->vocab_size());
   }
   if (d.tokenizer) d.vocab_size = d.tokenizer->vocab_size();
   return d;
 }
 
-/// The model config: from the flags, or from the checkpoint being resumed or
-/// started from (model-shape flags given explicitly must then agree).
 tinylm::nn::GPTConfig model_config(const Options& o, const examples::Flags& f, const Data& d,
                                    const tinylm::io::SafetensorsFile* ckpt) {
   tinylm::nn::GPTConfig c{d.vocab_size, o.block_size, o.n_layer, o.n_head, o.n_embd, o.dropout};
@@ -233,7 +280,7 @@ void print_grad_norms(const tinylm::nn::GPT<float>& model, int64_t step) {
 }
 
 /// Writes every head's attention weights for `prompt` as a grid of heatmaps.
-void write_attention_map(tinylm::nn::GPT<float>& model, const std::vector<int32_t>& prompt, const CharTokenizer& tok,
+void write_attention_map(tinylm::nn::GPT<float>& model, const std::vector<int32_t>& prompt, const TextTokenizer& tok,
                          const std::string& path) {
   const auto T = static_cast<int64_t>(prompt.size());
   tinylm::Tensor<int32_t> idx = tinylm::Tensor<int32_t>::from_vector(prompt, {1, T});
@@ -324,10 +371,10 @@ int run(int argc, char** argv) {
   const tinylm::nn::GPTConfig cfg = model_config(o, flags, data, ckpt ? &*ckpt : nullptr);
   data.train.check_fits(cfg.block_size);
   data.val.check_fits(cfg.block_size);
-  if (ckpt && data.tokenizer) {
+  if (ckpt && data.tokenizer && data.tokenizer->chars) {
     auto it = ckpt->metadata().find(tinylm::io::kTokenizerKey);  // a checkpoint without one is not char-level
-    TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->to_string(), "checkpoint '", ckpt_path,
-                 "' was trained on a different vocabulary than ", data.description);
+    TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->chars->to_string(), "checkpoint '",
+                 ckpt_path, "' was trained on a different vocabulary than ", data.description);
   }
 
   const std::string save_path = o.save.empty() ? o.out + "/model.safetensors" : o.save;
@@ -370,7 +417,14 @@ int run(int argc, char** argv) {
   if (data.floor) std::printf("entropy floor of the validation text: %.4f nats/char\n", *data.floor);
 
   std::map<std::string, std::string> meta;
-  if (data.tokenizer) meta = tinylm::io::tokenizer_metadata(*data.tokenizer);
+  if (data.tokenizer && data.tokenizer->chars) meta = tinylm::io::tokenizer_metadata(*data.tokenizer->chars);
+  if (data.tokenizer && data.tokenizer->bpe) {  // beside the checkpoint, as Hugging Face keeps it
+    const std::string tok_path = (std::filesystem::path(save_path).parent_path() / "tokenizer.json").string();
+    tinylm::data::save_hf_json(*data.tokenizer->bpe, tok_path);
+    meta[tinylm::io::kTokenizerKindKey] = "bpe";
+    std::printf("tokenizer: %lld-token BPE, saved as %s\n", static_cast<long long>(data.tokenizer->vocab_size()),
+                tok_path.c_str());
+  }
   auto save_checkpoint = [&](int64_t step) {
     tinylm::io::save_gpt(save_path, model, meta);
     tinylm::io::TrainingState st;
@@ -456,7 +510,7 @@ int run(int argc, char** argv) {
       prompt = data.tokenizer->encode(o.prompt);
       TINYLM_CHECK(!prompt.empty(), "--prompt is empty after encoding");
     } else if (data.tokenizer) {  // start a new line, as nanoGPT does, when the text has newlines
-      prompt = data.tokenizer->encode("\n", CharTokenizer::Unknown::Skip);
+      prompt = data.tokenizer->encode("\n", true);
       if (prompt.empty()) prompt = {data.val.tokens().front()};
     } else {
       prompt = {data.val.tokens().front()};
