@@ -12,7 +12,8 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++             # build
   libeigen3-dev                     # the library: Eigen 3.4 (GEMM)
-  libpcre2-dev pkg-config           # the library: PCRE2 (the BPE pre-tokenizer), found with pkg-config
+  libpcre2-dev libutf8proc-dev      # the library: the BPE pre-tokenizer (PCRE2, utf8proc's Unicode categories)
+  pkg-config                        #   which CMake finds with pkg-config
   doctest-dev                       # tests
   libbenchmark-dev libopenblas-dev  # benchmarks (OpenBLAS is the GEMM peak to compare against)
 )

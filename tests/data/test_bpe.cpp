@@ -337,3 +337,65 @@ TEST_CASE("over 1 MB, encode_ordinary runs in parallel pieces and gives the ids 
   const auto batch = gpt2().encode_ordinary_batch({"hello world", "", "indivisible"});
   CHECK(batch == std::vector<std::vector<int32_t>>{{31373, 995}, {}, {521, 452, 12843}});
 }
+
+TEST_CASE("GPT-2's pattern: the hand-written scanner makes PCRE2's chunks, golden texts and random strings") {
+  using tinylm::data::Pretokenizer;
+  const Pretokenizer scan(tinylm::data::SplitPattern::GPT2, Pretokenizer::Engine::Scanner);
+  const Pretokenizer pcre(tinylm::data::SplitPattern::GPT2, Pretokenizer::Engine::Pcre2);
+  const auto cases = tinylm::io::Json::parse(tinylm::data::read_text_file(kData + "/bpe/gpt2_golden.json"));
+  for (const auto& c : cases.as_array()) {
+    INFO(c.find("name")->as_string());
+    const std::string text = c.find("text")->as_string();
+    CHECK(scan.split(text) == pcre.split(text));
+  }
+  tinylm::Generator gen(5);
+  const std::vector<std::string> pieces{"a",
+                                        "Z",
+                                        "é",
+                                        "e\xcc\x81",
+                                        "日",
+                                        "ß",
+                                        "1",
+                                        "٣",
+                                        "Ⅻ",
+                                        "½",
+                                        " ",
+                                        "  ",
+                                        "\t",
+                                        "\n",
+                                        "\r\n",
+                                        "\xc2\xa0",
+                                        "\xe3\x80\x80",
+                                        "\xc2\x85",
+                                        "\xe2\x80\xa8",
+                                        "\xe2\x80\x8b",
+                                        "'",
+                                        "'s",
+                                        "'ll",
+                                        "'re",
+                                        "'ve",
+                                        "'d",
+                                        "'x",
+                                        "!",
+                                        ".",
+                                        "😀",
+                                        "\xf0\x9f\x8f\xbd",
+                                        "\xff",
+                                        "\xc3",
+                                        "\x80",
+                                        "\xed\xa0\x80",
+                                        "\xf4\x90\x80\x80",
+                                        "\xc0\xaf",
+                                        "\x00",
+                                        "\x1b",
+                                        "_",
+                                        "-"};
+  for (int k = 0; k < 5000; ++k) {
+    std::string s;
+    const auto n = gen.below(16);
+    for (uint64_t i = 0; i < n; ++i) s += pieces[gen.below(pieces.size())];
+    REQUIRE_MESSAGE(scan.split(s) == pcre.split(s), "case " << k);
+  }
+  CHECK_THROWS_WITH_AS(Pretokenizer(tinylm::data::SplitPattern::GPT4, Pretokenizer::Engine::Scanner),
+                       "Pretokenizer: the scanner knows GPT-2's pattern only", tinylm::Error);
+}
