@@ -19,6 +19,7 @@ import math
 import pathlib
 
 import torch
+from golden_io import save
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -99,20 +100,6 @@ def layout(name, t):
     """nn.Linear stores [out, in]; GPT-2's Conv1D layout is [in, out]."""
     t = t.detach().clone()  # a copy: the optimizer steps below update parameters in place
     return t.T.contiguous() if name.endswith(".weight") and ("c_attn" in name or "c_proj" in name or "c_fc" in name) else t.contiguous()
-
-
-def save(path, tensors):
-    import json, struct
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
-        dtype = {torch.float64: "F64", torch.int64: "I64"}[t.dtype]
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(data)]}
-        blobs.append(data)
-        off += len(data)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    pathlib.Path(path).write_bytes(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 model = GPT()

@@ -18,25 +18,12 @@ Run with Debian's python3-torch:  /usr/bin/python3 tests/golden/make_mha_golden.
 import pathlib
 
 import torch
+from golden_io import save
 
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)
 
 B, Tq, Tk, C, Ckv, NH = 2, 4, 5, 6, 4, 2
-
-
-def save(path, tensors):
-    import json, struct
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
-        dtype = {torch.float64: "F64", torch.int64: "I64"}[t.dtype]
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(data)]}
-        blobs.append(data)
-        off += len(data)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    pathlib.Path(path).write_bytes(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def case(prefix, kdim, Tkeys, causal):
