@@ -311,7 +311,9 @@ TEST_CASE("a trained BPE written as tokenizer.json: Hugging Face tokenizers give
   const std::string corpus = d::read_text_file(kData + "/bpe/train_corpus.txt");
   const auto golden = tinylm::io::Json::parse(d::read_text_file(kData + "/bpe/trained_hf_ids.json"));
   const std::string text = golden.find("text")->as_string();
-  for (auto [name, pattern] : {std::pair{"gpt2", d::SplitPattern::GPT2}, std::pair{"gpt4", d::SplitPattern::GPT4}}) {
+  for (const auto& named : {std::pair{"gpt2", d::SplitPattern::GPT2}, std::pair{"gpt4", d::SplitPattern::GPT4}}) {
+    const char* name = named.first;  // (Clang 14 cannot capture a structured binding in INFO's lambda)
+    const d::SplitPattern pattern = named.second;
     INFO(name);
     std::vector<int32_t> want;
     for (const auto& id : golden.find(name)->as_array()) want.push_back(static_cast<int32_t>(id.as_int()));
