@@ -529,8 +529,16 @@ void use() {
   tinylm::data::Utf8Stream stream;
   (void)stream.push("\xc3");
   (void)stream.flush();
+#elif defined(TINYLM_USE_tinylm_data_pretokenizer_hpp)
+  (void)tinylm::data::Pretokenizer().split("it's 12 o'clock");
+  (void)tinylm::data::Pretokenizer(tinylm::data::SplitPattern::GPT4).split("it's 12 o'clock");
+#elif defined(TINYLM_USE_tinylm_data_bpe_train_hpp)
+  (void)tinylm::data::train_bpe({"ab ab ab"}, {.vocab_size = 258, .special_tokens = {"<|end|>"}}).merges();
 #elif defined(TINYLM_USE_tinylm_data_bpe_files_hpp)
-  const auto bpe = tinylm::data::train_bpe({"ab ab ab"}, {.vocab_size = 258, .special_tokens = {"<|end|>"}});
+  std::vector<std::string> tokens;
+  for (int b = 0; b < 256; ++b) tokens.emplace_back(1, static_cast<char>(b));
+  tokens.push_back("ab");
+  const tinylm::data::BPETokenizer bpe(tokens, {{"<|end|>", 257}}, tinylm::data::SplitPattern::GPT2, {}, {{'a', 'b'}});
   tinylm::data::save_hf_json(bpe, temp_path("tokenizer.json"));
   (void)tinylm::data::load_bpe(temp_path("tokenizer.json")).encode_ordinary("ab");
   tinylm::data::save_tiktoken(bpe, temp_path("t.tiktoken"));

@@ -28,14 +28,6 @@ namespace tinylm::data {
 
 namespace detail {
 
-/// The patterns as tiktoken and Hugging Face write them (bpe.hpp's are
-/// PCRE2's spelling of the same).
-inline const char* canonical_pattern(SplitPattern p) {
-  return p == SplitPattern::GPT2
-             ? R"('(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)"
-             : R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)";
-}
-
 inline std::string base64_encode(std::string_view bytes) {
   static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
@@ -76,35 +68,6 @@ inline bool base64_decode(std::string_view text, std::string& out) {
     out.push_back(static_cast<char>(v >> 16));
     if (pad < 2) out.push_back(static_cast<char>((v >> 8) & 0xFF));
     if (pad < 1) out.push_back(static_cast<char>(v & 0xFF));
-  }
-  return true;
-}
-
-/// A token's bytes in GPT-2's byte-to-unicode map, as the JSON files write them.
-inline std::string to_byte_unicode(std::string_view bytes) {
-  std::string out;
-  for (unsigned char b : bytes) utf8_append(out, gpt2_byte_to_unicode()[b]);
-  return out;
-}
-
-/// The inverse; false if a character is not in the map.
-inline bool from_byte_unicode(std::string_view text, std::string& out) {
-  static const auto inverse = [] {
-    std::unordered_map<char32_t, char> m;
-    for (int b = 0; b < 256; ++b) m[gpt2_byte_to_unicode()[static_cast<std::size_t>(b)]] = static_cast<char>(b);
-    return m;
-  }();
-  out.clear();
-  std::vector<char32_t> cps;
-  try {
-    cps = utf8_decode(text);
-  } catch (const Error&) {
-    return false;
-  }
-  for (char32_t c : cps) {
-    auto it = inverse.find(c);
-    if (it == inverse.end()) return false;
-    out.push_back(it->second);
   }
   return true;
 }
