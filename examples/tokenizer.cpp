@@ -9,9 +9,10 @@
 // T is a tokenizer.json, a .tiktoken file, a directory with encoder.json and
 // vocab.bpe, or `gpt2` (GPT-2's files, as committed under tests/data/gpt2).
 // encode reads the files (or standard input) and prints the ids, one line
-// per input; with --shard it writes them as an llm.c token shard instead,
-// each input preceded by <|endoftext|> when the tokenizer has it (llm.c's
-// convention for documents). decode reads ids (whitespace-separated) and
+// per input; with --shard it writes them as an llm.c token shard instead
+// (uint16 tokens for up to 65,536 in the vocabulary, llm.c's 32-bit layout
+// beyond), each input preceded by <|endoftext|> when the tokenizer has it
+// (llm.c's convention for documents). decode reads ids (whitespace-separated) and
 // writes the bytes they stand for. stats prints bytes per token.
 
 #include <cstdio>
@@ -95,17 +96,16 @@ int encode(const Options& o) {
   sp.allow_all = o.allow_special;
   sp.disallowed = data::SpecialOptions::Disallowed::Text;
   if (!o.shard.empty()) {
-    if (tok.vocab_size() > 65536)
-      throw tinylm::Error(
-          tinylm::detail::str_cat("a vocabulary of ", tok.vocab_size(), " tokens does not fit llm.c's uint16 shards"));
     const int32_t eot = tok.special_id("<|endoftext|>");
-    std::vector<uint16_t> ids;
+    std::vector<int32_t> ids;
     for (const auto& t : texts) {
-      if (eot >= 0) ids.push_back(static_cast<uint16_t>(eot));
-      for (int32_t id : tok.encode(t, sp)) ids.push_back(static_cast<uint16_t>(id));
+      if (eot >= 0) ids.push_back(eot);
+      const auto part = tok.encode(t, sp);
+      ids.insert(ids.end(), part.begin(), part.end());
     }
-    data::write_shard(o.shard, ids);
-    std::printf("wrote %s: %zu tokens\n", o.shard.c_str(), ids.size());
+    data::write_shard_ids(o.shard, ids, tok.vocab_size());
+    std::printf("wrote %s: %zu tokens (%s)\n", o.shard.c_str(), ids.size(),
+                tok.vocab_size() <= 65536 ? "uint16" : "uint32");
     return 0;
   }
   for (const auto& t : texts) {

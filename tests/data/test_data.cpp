@@ -1,3 +1,4 @@
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,66 @@ TEST_CASE("token shards round trip in llm.c's layout, and malformed shards are n
                        tinylm::Error);
   std::filesystem::remove(path);
   CHECK_THROWS_WITH_AS(data::read_shard(path), ("read_shard: cannot open '" + path + "'").c_str(), tinylm::Error);
+}
+
+TEST_CASE("token ids go to the uint16 layout when the vocabulary fits, else to llm.c's 32-bit one") {
+  const std::string path = temp_path("shard_ids.bin");
+  auto header = [&] {
+    std::ifstream in(path, std::ios::binary);
+    std::array<int32_t, 3> h{};
+    in.read(reinterpret_cast<char*>(h.data()), sizeof h);
+    return h;
+  };
+  const std::vector<int32_t> small{0, 65535, 300};
+  data::write_shard_ids(path, small, 65536);
+  CHECK(header() == std::array<int32_t, 3>{20240520, 1, 3});
+  CHECK(std::filesystem::file_size(path) == 1024 + 6);
+  CHECK(data::read_shard_ids(path) == small);
+  CHECK(data::read_shard(path) == std::vector<uint16_t>{0, 65535, 300});
+
+  const std::vector<int32_t> big{65536, 0, 200018, 7};
+  data::write_shard_ids(path, big, 200019);
+  CHECK(header() == std::array<int32_t, 3>{20240801, 7, 4});
+  CHECK(std::filesystem::file_size(path) == 1024 + 16);
+  CHECK(data::read_shard_ids(path) == big);
+  CHECK_THROWS_WITH_AS(
+      data::read_shard(path),
+      ("read_shard: '" + path + "' holds uint32 tokens (magic 20240801); read it with read_shard_ids").c_str(),
+      tinylm::Error);
+  std::filesystem::resize_file(path, 1024 + 14);
+  CHECK_THROWS_WITH_AS(
+      data::read_shard_ids(path),
+      ("read_shard: '" + path + "': header (byte 8) says 4 tokens, which need 1040 bytes, but the file has 1038")
+          .c_str(),
+      tinylm::Error);
+
+  CHECK_THROWS_WITH_AS(data::write_shard_ids(path, std::vector<int32_t>{3, 200019}, 200019),
+                       "write_shard_ids: id 200019 at position 1 is out of range for a vocabulary of 200019",
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(data::write_shard_ids(path, std::vector<int32_t>{-1}, 10),
+                       "write_shard_ids: id -1 at position 0 is out of range for a vocabulary of 10", tinylm::Error);
+  CHECK(std::filesystem::file_size(path) == 1024 + 14);  // a refused write leaves the old file
+
+  {
+    std::ofstream out(path, std::ios::binary);
+    const int32_t h[256] = {20240801, 1, 0};
+    out.write(reinterpret_cast<const char*>(h), sizeof h);
+  }
+  CHECK_THROWS_WITH_AS(data::read_shard_ids(path),
+                       ("read_shard: '" + path + "': version 1 at byte 4, expected 7 for magic 20240801").c_str(),
+                       tinylm::Error);
+  {
+    std::ofstream out(path, std::ios::binary);
+    const int32_t h[256] = {12345, 1, 0};
+    out.write(reinterpret_cast<const char*>(h), sizeof h);
+  }
+  CHECK_THROWS_WITH_AS(
+      data::read_shard_ids(path),
+      ("read_shard: '" + path +
+       "': magic number 12345 at byte 0, expected 20240520 (uint16 tokens) or 20240801 (uint32 tokens)")
+          .c_str(),
+      tinylm::Error);
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("text files: missing and empty files are errors") {
