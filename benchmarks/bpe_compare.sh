@@ -6,8 +6,10 @@
 # of tokens (the ids are tested equal in tests/data/test_bpe.cpp).
 #
 #   benchmarks/bpe_compare.sh [rounds] [text file]
-# Without a file it builds one of the machine's own English text: every
-# package's copyright file, about 20 MB on Debian 12.
+# Without a file it builds 100 MB of mixed text from the machine's own files
+# (benchmarks/mixed_text.sh: prose, manual pages in 30 languages, Python, C
+# headers). Each side warms up once, then times PASSES passes (default 3) and
+# keeps the best.
 # Needs a Python with tiktoken and tokenizers:
 #   python3 -m venv /tmp/venv && /tmp/venv/bin/pip install tiktoken tokenizers; PYTHON=/tmp/venv/bin/python
 set -euo pipefail
@@ -18,9 +20,8 @@ rounds="${1:-3}"
 text="${2:-}"
 [ -x "$bin" ] || { echo "build $bin first (cmake --build build/release --target bpe_encode)"; exit 1; }
 if [ -z "$text" ]; then
-  text="${TMPDIR:-/tmp}/tinylm_bpe_bench.txt"
-  [ -s "$text" ] || find /usr/share/doc -name copyright -type f -print0 | sort -z | xargs -0 cat |
-    iconv -f utf-8 -t utf-8 -c > "$text"  # valid UTF-8 only: Python's tokenizers take str
+  text="${TMPDIR:-/tmp}/tinylm_mixed_100MB.txt"
+  [ -s "$text" ] || "$here/mixed_text.sh" "$text"
 fi
 echo "text: $text ($(wc -c < "$text") bytes)"
 for r in $(seq "$rounds"); do

@@ -4,11 +4,12 @@
 //   bpe_encode FILE [threads]
 // The text is cut into lines-sized documents at newlines (as a batch), the
 // way encode_ordinary_batch meets a corpus; one warm-up pass, then the best
-// of three timed passes.
+// of PASSES timed passes (default 3).
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,9 @@ int main(int argc, char** argv) {
     }
     std::size_t tokens = 0;
     double best = 1e30;
-    for (int pass = 0; pass < 4; ++pass) {
+    const char* passes_env = std::getenv("PASSES");
+    const int passes = passes_env ? std::max(1, std::atoi(passes_env)) : 3;
+    for (int pass = 0; pass <= passes; ++pass) {
       const auto t0 = std::chrono::steady_clock::now();
       const auto ids = tok.encode_ordinary_batch(docs);
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

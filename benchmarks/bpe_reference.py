@@ -2,8 +2,8 @@
 """tiktoken's and Hugging Face tokenizers' GPT-2 encoding throughput on a
 text, for bpe_compare.sh: prints one "NAME threads N MB/s X tokens T" line
 for each. Both read the committed tests/data/gpt2 files; the text is cut into
-the same ~64 KB documents as bpe_encode.cpp; best of three passes after a
-warm-up."""
+the same ~64 KB documents as bpe_encode.cpp; the best of PASSES passes
+(default 3) after a warm-up."""
 import os
 import pathlib
 import sys
@@ -16,7 +16,6 @@ import tiktoken.load
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 gpt2 = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "gpt2"
-text = pathlib.Path(path).read_bytes().decode("utf-8", errors="replace")
 raw = pathlib.Path(path).read_bytes()
 docs, at = [], 0
 while at < len(raw):
@@ -35,7 +34,7 @@ hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
 def best(f):
     f()
     times = []
-    for _ in range(3):
+    for _ in range(int(os.environ.get("PASSES", "3"))):
         t0 = time.perf_counter()
         n = f()
         times.append(time.perf_counter() - t0)

@@ -148,11 +148,11 @@ struct Data {
 };
 
 std::vector<int32_t> shard_tokens(const std::string& path, int64_t vocab) {
-  const std::vector<uint16_t> t = tinylm::data::read_shard(path);
+  std::vector<int32_t> t = tinylm::data::read_shard_ids(path);
   TINYLM_CHECK(!t.empty(), "'", path, "' holds no tokens");
   for (std::size_t i = 0; i < t.size(); ++i)
     TINYLM_CHECK(t[i] < vocab, "'", path, "': token ", t[i], " at position ", i, " is not below --vocab-size ", vocab);
-  return {t.begin(), t.end()};
+  return t;
 }
 
 /// The tokenizer --tokenizer names, for text `text` (which bpe:N trains on).
@@ -215,6 +215,27 @@ Data load_data(const Options& o) {
   }
   if (d.tokenizer) d.vocab_size = d.tokenizer->vocab_size();
   return d;
+}
+
+/// The BPE a checkpoint was trained with, as a path load_bpe reads, or "":
+/// the tokenizer.json beside a tinylm checkpoint that says it used a BPE, or
+/// the tokenizer files of a Hugging Face model's directory.
+std::string checkpoint_tokenizer(const tinylm::io::SafetensorsFile& ckpt) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(ckpt.path()).parent_path();
+  const auto& meta = ckpt.metadata();
+  if (meta.count("tinylm.config")) {
+    const auto kind = meta.find(tinylm::io::kTokenizerKindKey);
+    if (kind == meta.end() || kind->second != "bpe") return "";
+    const fs::path path = dir / "tokenizer.json";
+    TINYLM_CHECK(fs::exists(path), "checkpoint '", ckpt.path(), "' was trained with a BPE, but its tokenizer ",
+                 path.string(), " is missing");
+    return path.string();
+  }
+  const bool hf_files = fs::exists(dir / "tokenizer.json") ||
+                        (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt")) ||
+                        (fs::exists(dir / "encoder.json") && fs::exists(dir / "vocab.bpe"));
+  return fs::exists(dir / "config.json") && hf_files ? (dir.empty() ? "." : dir.string()) : "";
 }
 
 tinylm::nn::GPTConfig model_config(const Options& o, const examples::Flags& f, const Data& d,
@@ -362,12 +383,30 @@ int run(int argc, char** argv) {
   validate(o);
   if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
 
-  const Data data = load_data(o);
   std::optional<tinylm::io::SafetensorsFile> ckpt;
   std::string ckpt_path = !o.resume.empty() ? o.resume : o.init;
   if (!o.init.empty() && std::filesystem::is_directory(o.init))  // a Hugging Face model directory
     ckpt_path = (std::filesystem::path(o.init) / "model.safetensors").string();
   if (!ckpt_path.empty()) ckpt = tinylm::io::SafetensorsFile::read(ckpt_path);
+  // A checkpoint trained with a BPE brings it: without --tokenizer the run uses it, with one they must agree.
+  const std::string ckpt_tokenizer = ckpt ? checkpoint_tokenizer(*ckpt) : "";
+  Options eff = o;
+  if (!ckpt_tokenizer.empty() && !flags.given("tokenizer")) eff.tokenizer = ckpt_tokenizer;
+  const Data data = load_data(eff);
+  TINYLM_CHECK(ckpt_tokenizer.empty() || !data.tokenizer || !data.tokenizer->chars, "checkpoint '", ckpt_path,
+               "' was trained with the BPE in '", ckpt_tokenizer,
+               "', not --tokenizer char; leave --tokenizer out to use it");
+  if (ckpt && data.tokenizer && data.tokenizer->bpe) {
+    const auto it = ckpt->metadata().find(tinylm::io::kTokenizerKindKey);
+    TINYLM_CHECK(it == ckpt->metadata().end() || it->second == "bpe", "checkpoint '", ckpt_path,
+                 "' was trained with a ", it->second, "-level tokenizer, not the BPE --tokenizer ", o.tokenizer,
+                 " gives");
+    if (!ckpt_tokenizer.empty() && eff.tokenizer != ckpt_tokenizer)
+      TINYLM_CHECK(tinylm::data::to_hf_json(tinylm::data::load_bpe(ckpt_tokenizer)).dump() ==
+                       tinylm::data::to_hf_json(*data.tokenizer->bpe).dump(),
+                   "checkpoint '", ckpt_path, "' was trained with the BPE in '", ckpt_tokenizer, "', and --tokenizer ",
+                   o.tokenizer, " gives a different one; leave --tokenizer out to use it");
+  }
   const tinylm::nn::GPTConfig cfg = model_config(o, flags, data, ckpt ? &*ckpt : nullptr);
   data.train.check_fits(cfg.block_size);
   data.val.check_fits(cfg.block_size);
@@ -376,6 +415,8 @@ int run(int argc, char** argv) {
     TINYLM_CHECK(it != ckpt->metadata().end() && it->second == data.tokenizer->chars->to_string(), "checkpoint '",
                  ckpt_path, "' was trained on a different vocabulary than ", data.description);
   }
+  if (!ckpt_tokenizer.empty() && eff.tokenizer == ckpt_tokenizer)
+    std::printf("tokenizer: the checkpoint's, %s\n", ckpt_tokenizer.c_str());
 
   const std::string save_path = o.save.empty() ? o.out + "/model.safetensors" : o.save;
   const std::string state_path = save_path.substr(0, save_path.rfind(".safetensors")) + ".train.safetensors";

@@ -306,6 +306,24 @@ TEST_CASE("malformed tokenizer.json and .tiktoken files: the error names the fil
   for (const auto& f : {t1, t2, t3, t4, j1, j2, j3}) std::filesystem::remove(f);
 }
 
+TEST_CASE("load_bpe reads a directory of Hugging Face's vocab.json and merges.txt as GPT-2's files") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "tinylm_test_bpe_hf_slow";
+  fs::create_directories(dir);
+  fs::copy_file(kData + "/gpt2/encoder.json", dir / "vocab.json", fs::copy_options::overwrite_existing);
+  CHECK_THROWS_WITH_AS(tinylm::data::load_bpe(dir.string()),
+                       ("load_bpe: directory '" + dir.string() +
+                        "' has no tokenizer.json, vocab.json and merges.txt, or encoder.json and vocab.bpe")
+                           .c_str(),
+                       tinylm::Error);
+  fs::copy_file(kData + "/gpt2/vocab.bpe", dir / "merges.txt", fs::copy_options::overwrite_existing);
+  const auto tok = tinylm::data::load_bpe(dir.string());
+  CHECK(tok.encode_ordinary("hello world") == std::vector<int32_t>{31373, 995});
+  CHECK(tok.merges().size() == gpt2().merges().size());
+  CHECK(tok.special_id("<|endoftext|>") == 50256);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a trained BPE written as tokenizer.json: Hugging Face tokenizers gives tinylm's ids") {
   namespace d = tinylm::data;
   const std::string corpus = d::read_text_file(kData + "/bpe/train_corpus.txt");

@@ -311,14 +311,18 @@ inline void save_llmc_tokenizer(const BPETokenizer& tok, int32_t eot, const std:
 // ---- any of them ------------------------------------------------------------
 
 /// A tokenizer from a tokenizer.json, a .tiktoken file (GPT-2's pattern,
-/// no special tokens) or a directory with encoder.json and vocab.bpe.
+/// no special tokens) or a directory with tokenizer.json, Hugging Face's
+/// vocab.json and merges.txt, or GPT-2's encoder.json and vocab.bpe (the
+/// same two files under OpenAI's names).
 inline BPETokenizer load_bpe(const std::string& path) {
   namespace fs = std::filesystem;
   if (fs::is_directory(path)) {
     const fs::path dir(path);
     if (fs::exists(dir / "tokenizer.json")) return load_hf_json((dir / "tokenizer.json").string());
+    if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt"))
+      return BPETokenizer::from_gpt2_files((dir / "vocab.json").string(), (dir / "merges.txt").string());
     TINYLM_CHECK(fs::exists(dir / "encoder.json") && fs::exists(dir / "vocab.bpe"), "load_bpe: directory '", path,
-                 "' has neither tokenizer.json nor encoder.json and vocab.bpe");
+                 "' has no tokenizer.json, vocab.json and merges.txt, or encoder.json and vocab.bpe");
     return BPETokenizer::from_gpt2_files((dir / "encoder.json").string(), (dir / "vocab.bpe").string());
   }
   if (path.ends_with(".tiktoken")) return load_tiktoken(path);
