@@ -573,6 +573,21 @@ void use() {
   const std::vector<float> logits{1, 2, 3};
   tinylm::Generator gen(1);
   (void)tinylm::lm::sample_logits(logits.data(), 3, tinylm::lm::SamplingOptions{}, gen);
+#elif defined(TINYLM_USE_tinylm_lm_chat_hpp)
+  struct Bytes {  // byte ids 0..255, the template's tokens after them
+    int32_t special_id(std::string_view t) const {
+      const auto all = tinylm::lm::ChatTokens{}.all();
+      for (std::size_t i = 0; i < all.size(); ++i)
+        if (all[i] == t) return static_cast<int32_t>(256 + i);
+      return -1;
+    }
+    std::vector<int32_t> encode(std::string_view t) const { return {t.begin(), t.end()}; }
+    std::string decode(const std::vector<int32_t>& ids) const { return {ids.begin(), ids.end()}; }
+  };
+  const tinylm::lm::ChatFormat chat(Bytes{});
+  const tinylm::lm::Conversation c{{tinylm::lm::Role::User, "hi"}, {tinylm::lm::Role::Assistant, "there"}};
+  (void)chat.parse(chat.render(c).ids);
+  (void)tinylm::lm::conversation_to_json(c);
 #elif defined(TINYLM_USE_tinylm_lm_generate_hpp)
   tinylm::nn::GPT<float> model({16, 8, 1, 2, 8, 0.0}, 1);
   tinylm::Generator gen(1);

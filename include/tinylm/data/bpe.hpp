@@ -270,6 +270,25 @@ class BPETokenizer {
     auto it = special_index_.find(text);
     return it == special_index_.end() ? -1 : it->second;
   }
+  /// Appends special tokens (the ones the vocabulary lacks) at the next
+  /// ids, in order, and returns how many it added: the way a pre-trained
+  /// tokenizer gets a chat template's turn tokens (then grow the model's
+  /// embedding with GPT::resize_token_embeddings).
+  int64_t add_special_tokens(const std::vector<std::string>& texts) {
+    int64_t added = 0;
+    for (const auto& text : texts) {
+      TINYLM_CHECK(!text.empty(), "BPETokenizer::add_special_tokens: a special token is empty");
+      if (special_index_.count(text)) continue;
+      TINYLM_CHECK(vocab_size_ < 0x7FFFFFFF, "BPETokenizer::add_special_tokens: no id left for '", text, "'");
+      const auto id = static_cast<int32_t>(vocab_size_);
+      special_index_.emplace(text, id);
+      special_text_.emplace(id, text);
+      specials_.emplace_back(text, id);
+      ++vocab_size_;
+      ++added;
+    }
+    return added;
+  }
   /// The byte string of an ordinary token or the text of a special one.
   const std::string& token_bytes(int32_t id) const {
     TINYLM_CHECK(id >= 0 && id < vocab_size_, "BPETokenizer: id ", id, " is out of range for a vocabulary of ",
