@@ -85,6 +85,7 @@
 #include "tinylm/lm/lm_eval.hpp"
 #include "tinylm/lm/ngram.hpp"
 #include "tinylm/lm/sampling.hpp"
+#include "tinylm/lm/sft.hpp"
 
 #include "tinylm/io/checkpoint.hpp"
 #include "tinylm/io/hf.hpp"

@@ -16,6 +16,7 @@
 // Conversations are read from JSONL in OpenAI's messages format, one per
 // line: {"messages": [{"role": "user", "content": "..."}, ...]}.
 
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -120,6 +121,10 @@ struct RenderedChat {
 class ChatFormat {
  public:
   template <class Tokenizer>
+  requires requires(const Tokenizer& t, std::string_view s, const std::vector<int32_t>& ids) {
+    { t.special_id(s) } -> std::convertible_to<int32_t>;
+    { t.decode(ids) } -> std::convertible_to<std::string>;
+  }
   explicit ChatFormat(const Tokenizer& tok, ChatTokens tokens = {}) : tokens_(std::move(tokens)) {
     auto shared = std::make_shared<const Tokenizer>(tok);
     encode_ = [shared](std::string_view text) {

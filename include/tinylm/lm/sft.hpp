@@ -1,0 +1,122 @@
+#pragma once
+// Supervised fine-tuning rows: rendered conversations (lm/chat.hpp) packed
+// into fixed-length rows for next-token training.
+//
+// Each row holds T + 1 tokens (T inputs and T shifted targets). Rows are
+// BOS-aligned: every conversation starts at its own <|bos|>, and rows are
+// filled best-fit, longest conversation first, into the row with the least
+// room that still holds it, so no conversation is ever cut between rows.
+// A conversation longer than a row is truncated after its last assistant
+// turn that fits, never inside one; one whose first assistant turn does not
+// fit is dropped; both are counted. Targets are ignore_index wherever the
+// mask is 0 (the user's and system's text, the template's role tokens, each
+// conversation's <|bos|>) and on the padding at a row's end. Attention
+// within a row runs across the conversations packed into it, as in
+// GPT-style packed pre-training; each starts at <|bos|>.
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <numeric>
+#include <vector>
+
+#include "tinylm/core/error.hpp"
+#include "tinylm/lm/chat.hpp"
+
+namespace tinylm::lm {
+
+struct SftRows {
+  int64_t rows = 0, T = 0;
+  std::vector<int32_t> inputs;   // rows x T
+  std::vector<int32_t> targets;  // rows x T, ignore_index where nothing is learned
+  int64_t conversations = 0;     // packed (whole or truncated)
+  int64_t truncated = 0;         // cut after an earlier assistant turn to fit a row
+  int64_t dropped = 0;           // not even the first assistant turn fits a row
+
+  /// How many targets of row r are trained on.
+  int64_t trainable(int64_t r, int32_t ignore_index = -100) const {
+    TINYLM_CHECK(r >= 0 && r < rows, "SftRows::trainable: row ", r, " of ", rows);
+    const auto b = targets.begin() + r * T;
+    return static_cast<int64_t>(T - std::count(b, b + T, ignore_index));
+  }
+};
+
+/// The longest prefix of `c` that fits `capacity` tokens and ends after an
+/// assistant turn (its <|end|>), as a length; 0 when none does.
+inline std::size_t fitting_prefix(const RenderedChat& c, std::size_t capacity) {
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < c.ids.size() && i < capacity; ++i)
+    if (c.mask[i] && (i + 1 == c.ids.size() || !c.mask[i + 1])) best = i + 1;
+  return best;
+}
+
+/// Packs rendered conversations into rows of T inputs (see the file comment);
+/// padding ids are `pad_id` (never a target).
+inline SftRows pack_sft(const std::vector<RenderedChat>& chats, int64_t T, int32_t pad_id,
+                        int32_t ignore_index = -100) {
+  TINYLM_CHECK(T >= 2, "pack_sft: rows need at least 2 tokens, got T = ", T);
+  const auto capacity = static_cast<std::size_t>(T + 1);
+  struct Piece {
+    std::size_t chat, length;
+  };
+  SftRows out;
+  out.T = T;
+  std::vector<Piece> pieces;
+  for (std::size_t i = 0; i < chats.size(); ++i) {
+    const auto& c = chats[i];
+    TINYLM_CHECK(c.ids.size() == c.mask.size(), "pack_sft: conversation ", i, " has ", c.ids.size(), " ids but ",
+                 c.mask.size(), " mask entries");
+    if (c.ids.size() <= capacity) {
+      pieces.push_back({i, c.ids.size()});
+      continue;
+    }
+    const std::size_t n = fitting_prefix(c, capacity);
+    if (n == 0) {
+      ++out.dropped;
+      continue;
+    }
+    ++out.truncated;
+    pieces.push_back({i, n});
+  }
+  // Best fit, longest first; ties in input order, so the packing is deterministic.
+  std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.length > b.length; });
+  std::vector<std::vector<Piece>> rows;
+  std::multimap<std::size_t, std::size_t> room;  // free tokens -> row
+  for (const Piece& p : pieces) {
+    auto it = room.lower_bound(p.length);
+    std::size_t r;
+    if (it == room.end()) {
+      r = rows.size();
+      rows.emplace_back();
+      room.emplace(capacity - p.length, r);
+    } else {
+      r = it->second;
+      const std::size_t left = it->first - p.length;
+      room.erase(it);
+      room.emplace(left, r);
+    }
+    rows[r].push_back(p);
+  }
+  out.rows = static_cast<int64_t>(rows.size());
+  out.conversations = static_cast<int64_t>(pieces.size());
+  out.inputs.reserve(rows.size() * static_cast<std::size_t>(T));
+  out.targets.reserve(rows.size() * static_cast<std::size_t>(T));
+  for (const auto& row : rows) {
+    std::vector<int32_t> ids;
+    std::vector<uint8_t> mask;
+    for (const Piece& p : row) {
+      const auto& c = chats[p.chat];
+      ids.insert(ids.end(), c.ids.begin(), c.ids.begin() + static_cast<std::ptrdiff_t>(p.length));
+      mask.insert(mask.end(), c.mask.begin(), c.mask.begin() + static_cast<std::ptrdiff_t>(p.length));
+    }
+    ids.resize(capacity, pad_id);
+    mask.resize(capacity, 0);
+    for (std::size_t t = 0; t + 1 < capacity; ++t) {
+      out.inputs.push_back(ids[t]);
+      out.targets.push_back(mask[t + 1] ? ids[t + 1] : ignore_index);
+    }
+  }
+  return out;
+}
+
+}  // namespace tinylm::lm

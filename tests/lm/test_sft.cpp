@@ -1,0 +1,145 @@
+// Packing conversations into SFT rows: BOS-aligned, best fit, never cut
+// inside an assistant turn, every truncation and drop counted, and the
+// targets ignore everything the assistant did not write.
+
+#include <algorithm>
+
+#include "helpers.hpp"
+
+namespace {
+
+using tinylm::lm::ChatFormat;
+using tinylm::lm::Conversation;
+using tinylm::lm::Role;
+
+const tinylm::data::CharTokenizer& sft_chars() {  // a=0 b=1 c=2, then the template's tokens
+  static const auto tok = [] {
+    auto t = tinylm::data::CharTokenizer::from_string("abc");
+    t.add_special_tokens(tinylm::lm::ChatTokens{}.all());
+    return t;
+  }();
+  return tok;
+}
+
+/// A conversation of `exchanges` user/assistant pairs of random b/c text.
+Conversation random_chat(tinylm::Generator& gen, int exchanges) {
+  Conversation c;
+  if (gen.next_u64() % 3 == 0) c.push_back({Role::System, "cb"});
+  for (int e = 0; e < exchanges; ++e)
+    for (Role r : {Role::User, Role::Assistant}) {
+      std::string text(1 + gen.next_u64() % 9, 'b');
+      for (char& ch : text) ch = gen.next_u64() % 2 ? 'b' : 'c';
+      c.push_back({r, text});
+    }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("pack_sft: every conversation lands whole (or cut after an assistant turn) in one BOS-aligned row") {
+  const ChatFormat chat(sft_chars());
+  tinylm::Generator gen(11);
+  const int64_t T = 48;
+  std::vector<Conversation> convs;
+  std::vector<tinylm::lm::RenderedChat> rendered;
+  for (int i = 0; i < 300; ++i) {
+    convs.push_back(random_chat(gen, 1 + static_cast<int>(gen.next_u64() % 4)));
+    rendered.push_back(chat.render(convs.back()));
+  }
+  const int32_t pad = 0;  // 'a', which no conversation holds
+  const auto rows = tinylm::lm::pack_sft(rendered, T, pad);
+  REQUIRE(rows.inputs.size() == static_cast<std::size_t>(rows.rows * T));
+  REQUIRE(rows.targets.size() == rows.inputs.size());
+  CHECK(rows.conversations + rows.dropped == 300);
+  CHECK(rows.truncated > 0);  // some of the 4-exchange ones are longer than 49 tokens
+
+  // What each conversation should become: itself, or its longest prefix of whole exchanges that fits.
+  std::vector<Conversation> expected;
+  int64_t truncated = 0, dropped = 0;
+  for (const auto& c : convs) {
+    Conversation keep = c;
+    while (!keep.empty() && chat.render(keep).ids.size() > static_cast<std::size_t>(T + 1)) {
+      keep.resize(keep.size() - 2);
+      if (keep.empty() || keep.back().role != Role::Assistant) keep.clear();
+    }
+    if (keep.empty()) ++dropped;
+    else expected.push_back(keep), truncated += keep.size() != c.size();
+  }
+  CHECK(rows.truncated == truncated);
+  CHECK(rows.dropped == dropped);
+
+  // Rebuild each row's T + 1 tokens (the last one is a target: an assistant's <|end|> or padding), cut it at
+  // every <|bos|>, and parse each piece: a piece cut inside a turn would not parse.
+  std::vector<Conversation> found;
+  int64_t trainable = 0;
+  for (int64_t r = 0; r < rows.rows; ++r) {
+    std::vector<int32_t> ids(rows.inputs.begin() + r * T, rows.inputs.begin() + (r + 1) * T);
+    const int32_t last = rows.targets[static_cast<std::size_t>((r + 1) * T - 1)];
+    ids.push_back(last == -100 ? pad : last);
+    CHECK(ids[0] == chat.bos_id());
+    while (!ids.empty() && ids.back() == pad) ids.pop_back();
+    std::size_t start = 0;
+    for (std::size_t i = 1; i <= ids.size(); ++i)
+      if (i == ids.size() || ids[i] == chat.bos_id()) {
+        found.push_back(chat.parse(std::vector<int32_t>(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                                        ids.begin() + static_cast<std::ptrdiff_t>(i))));
+        start = i;
+      }
+    trainable += rows.trainable(r);
+  }
+  auto key = [](const Conversation& c) { return tinylm::lm::conversation_to_json(c); };
+  std::vector<std::string> a, b;
+  for (const auto& c : found) a.push_back(key(c));
+  for (const auto& c : expected) b.push_back(key(c));
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  CHECK(a == b);
+
+  // Targets: exactly the assistant's tokens and ends, each the next token of the row.
+  int64_t assistant_tokens = 0;
+  for (const auto& c : expected)
+    for (const auto& m : c)
+      if (m.role == Role::Assistant) assistant_tokens += static_cast<int64_t>(m.content.size()) + 1;
+  CHECK(trainable == assistant_tokens);
+  for (std::size_t i = 0; i + 1 < rows.inputs.size(); ++i)
+    if (rows.targets[i] != -100 && (i + 1) % static_cast<std::size_t>(T) != 0)
+      REQUIRE(rows.targets[i] == rows.inputs[i + 1]);
+
+  // Best fit leaves no two rows that one row could hold: the two emptiest rows hold more than a row between them.
+  CHECK(rows.rows < rows.conversations);
+  std::vector<std::size_t> used;
+  for (int64_t r = 0; r < rows.rows; ++r) {
+    std::size_t n = 1;  // the row's last token is a target, or padding
+    for (int64_t t = 0; t < T; ++t) n += rows.inputs[static_cast<std::size_t>(r * T + t)] != pad;
+    if (rows.targets[static_cast<std::size_t>((r + 1) * T - 1)] == -100) --n;
+    used.push_back(n);
+  }
+  std::sort(used.begin(), used.end());
+  REQUIRE(used.size() >= 2);
+  CHECK(used[0] + used[1] > static_cast<std::size_t>(T + 1));
+}
+
+TEST_CASE("pack_sft: small cases by hand") {
+  const ChatFormat chat(sft_chars());
+  // <|bos|> <|user|> b <|end|> <|assistant|> c <|end|>: 7 tokens.
+  const auto one = chat.render({{Role::User, "b"}, {Role::Assistant, "c"}});
+  REQUIRE(one.ids.size() == 7);
+  const auto rows = tinylm::lm::pack_sft({one, one}, 13, 0);  // two fit one row of 14 tokens exactly
+  CHECK(rows.rows == 1);
+  const int32_t bos = chat.bos_id(), u = chat.user_id(), as = chat.assistant_id(), e = chat.end_id();
+  CHECK(rows.inputs == std::vector<int32_t>{bos, u, 1, e, as, 2, e, bos, u, 1, e, as, 2});
+  const int32_t x = -100;
+  CHECK(rows.targets == std::vector<int32_t>{x, x, x, x, 2, e, x, x, x, x, x, 2, e});
+  CHECK(rows.trainable(0) == 4);
+
+  const auto padded = tinylm::lm::pack_sft({one}, 9, 0);
+  CHECK(padded.targets == std::vector<int32_t>{x, x, x, x, 2, e, x, x, x});
+  CHECK(padded.inputs == std::vector<int32_t>{bos, u, 1, e, as, 2, e, 0, 0});
+
+  const auto too_long = tinylm::lm::pack_sft({one}, 5, 0);  // 6 tokens: not even the first exchange fits
+  CHECK(too_long.rows == 0);
+  CHECK(too_long.dropped == 1);
+  CHECK_THROWS_WITH_AS(tinylm::lm::pack_sft({one}, 1, 0), "pack_sft: rows need at least 2 tokens, got T = 1",
+                       tinylm::Error);
+  CHECK_THROWS_WITH_AS(too_long.trainable(0), "SftRows::trainable: row 0 of 0", tinylm::Error);
+}
