@@ -80,6 +80,7 @@
 #include "tinylm/data/word_tokenizer.hpp"
 
 #include "tinylm/lm/arpa.hpp"
+#include "tinylm/lm/assistant_corpus.hpp"
 #include "tinylm/lm/chat.hpp"
 #include "tinylm/lm/generate.hpp"
 #include "tinylm/lm/lm_eval.hpp"

@@ -588,6 +588,9 @@ void use() {
   const tinylm::lm::Conversation c{{tinylm::lm::Role::User, "hi"}, {tinylm::lm::Role::Assistant, "there"}};
   (void)chat.parse(chat.render(c).ids);
   (void)tinylm::lm::conversation_to_json(c);
+#elif defined(TINYLM_USE_tinylm_lm_assistant_corpus_hpp)
+  const auto ex = tinylm::lm::assistant_corpus(4, tinylm::lm::Split::HeldOut, 1);
+  (void)tinylm::lm::score(ex[0], ex[0].conversation.back().content);
 #elif defined(TINYLM_USE_tinylm_lm_sft_hpp)
   tinylm::lm::RenderedChat c{{0, 1, 2, 3}, {0, 0, 1, 1}};
   (void)tinylm::lm::pack_sft({c, c}, 8, 0).trainable(0);
