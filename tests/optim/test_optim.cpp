@@ -132,3 +132,36 @@ TEST_CASE("AdamW's defaults are torch.optim.AdamW's: lr 1e-3, betas 0.9 / 0.999,
   adamw.step();
   CHECK(w.p.item() == doctest::Approx(1.0 - 1e-5 - 1e-3).epsilon(1e-9));
 }
+
+TEST_CASE("optimizers keep no state for frozen parameters, and leave them as they are") {
+  nn::GPT<double> model({12, 8, 1, 2, 8, 0.0}, 1);
+  model.freeze();
+  CHECK(model.unfreeze("transformer.h.0.mlp.") == 4);
+  std::vector<std::vector<double>> before;
+  for (const auto& p : model.named_parameters()) before.push_back(p.tensor.to_vector());
+  optim::AdamW<double> adamw(model.named_parameters(), optim::AdamWOptions{});
+  optim::SGD<double> sgd(model.named_parameters(), optim::SGDOptions{0.1, 0.9, 0.0, false});
+  for (auto* opt : std::vector<optim::Optimizer<double>*>{&adamw, &sgd}) {
+    const auto state = opt->state();
+    CHECK(state.size() == (opt == &adamw ? 8u : 4u));  // two moments, or one buffer, per trainable tensor
+    for (const auto& [name, t] : state) CHECK(name.find("transformer.h.0.mlp.") != std::string::npos);
+  }
+  const auto x = Tensor<int32_t>::from_vector({1, 2, 3, 4}, {1, 4});
+  for (auto* opt : std::vector<optim::Optimizer<double>*>{&adamw, &sgd}) {
+    opt->zero_grad();
+    model.forward(x, x).loss.backward();
+    opt->step();
+  }
+  const auto after = model.named_parameters();
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    INFO(after[i].name);
+    const bool trained = after[i].name.starts_with("transformer.h.0.mlp.");
+    CHECK((after[i].tensor.to_vector() != before[i]) == trained);
+  }
+  // Unfreezing later: the parameter's state appears at its first step.
+  model.unfreeze("transformer.ln_f.");
+  adamw.zero_grad();
+  model.forward(x, x).loss.backward();
+  adamw.step();
+  CHECK(adamw.state().size() == 12u);  // + ln_f weight and bias, two moments each
+}

@@ -191,7 +191,7 @@ class Module {
   // ---- freezing --------------------------------------------------------
   // A frozen parameter has requires_grad false: backward gives it no
   // gradient and optimizers, which update only parameters that have one,
-  // leave it as it is. Freeze before building the optimizer or after; to
+  // leave it as it is and keep no state (moments, momentum) for it. Freeze before building the optimizer or after; to
   // fine-tune only some layers, freeze all and unfreeze those.
 
   /// Freezes every parameter whose name starts with `prefix` ("" for all);

@@ -42,9 +42,10 @@ class Adam : public Optimizer<T> {
                  "Adam: invalid options (lr ", opt.lr, ", betas ", opt.beta1, ", ", opt.beta2, ", eps ", opt.eps, ")");
     this->groups_ = std::move(groups);
     for (auto& g : this->groups_)
-      for (auto& p : g.params) {
-        m_.push_back(Tensor<T>::zeros(p.tensor.shape()));
-        v_.push_back(Tensor<T>::zeros(p.tensor.shape()));
+      for (auto& p : g.params) {  // a frozen parameter gets its moments only if it is unfrozen and trained
+        const bool trainable = p.tensor.requires_grad();
+        m_.push_back(trainable ? Tensor<T>::zeros(p.tensor.shape()) : Tensor<T>());
+        v_.push_back(trainable ? Tensor<T>::zeros(p.tensor.shape()) : Tensor<T>());
       }
   }
   /// All parameters in one group with opt's lr and weight decay.
@@ -57,6 +58,7 @@ class Adam : public Optimizer<T> {
     this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
       const Tensor<T> grad = this->grad_of(p, "Adam");
       if (!grad.defined()) return;
+      if (!m_[k].defined()) m_[k] = Tensor<T>::zeros(p.tensor.shape()), v_[k] = Tensor<T>::zeros(p.tensor.shape());
       kernels::adam_update(p.tensor.device(), p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(),
                            p.tensor.numel(), g.lr, opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_,
                            this->steps_);
@@ -66,6 +68,7 @@ class Adam : public Optimizer<T> {
   std::vector<std::pair<std::string, Tensor<T>>> state() const override {
     std::vector<std::pair<std::string, Tensor<T>>> out;
     this->for_each_param([&](const ParamGroup<T>&, const nn::Parameter<T>& p, std::size_t k) {
+      if (!m_[k].defined()) return;  // frozen, never trained: no state
       out.emplace_back("exp_avg." + p.name, m_[k]);
       out.emplace_back("exp_avg_sq." + p.name, v_[k]);
     });
