@@ -127,7 +127,9 @@ TEST_CASE("the mask reaches the loss: an assistant token's target moves it, a us
   const auto other = chat.render({{Role::User, "what is 2+4?"}, {Role::Assistant, "2+3=5."}});
   REQUIRE(other.ids.size() == r.ids.size());
   tinylm::nn::GPT<double> model({tok.vocab_size(), 32, 1, 2, 8, 0.0}, 3);
-  const auto [x, y] = r.shifted();
+  const auto xy = r.shifted();  // no structured binding: Clang 14 cannot capture one in the lambda
+  const std::vector<int32_t>& x = xy.first;
+  const std::vector<int32_t>& y = xy.second;
   const auto T = static_cast<int64_t>(x.size());
   auto loss = [&](const std::vector<int32_t>& targets) {
     return model
