@@ -232,10 +232,8 @@ std::string checkpoint_tokenizer(const tinylm::io::SafetensorsFile& ckpt) {
                  path.string(), " is missing");
     return path.string();
   }
-  const bool hf_files = fs::exists(dir / "tokenizer.json") ||
-                        (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt")) ||
-                        (fs::exists(dir / "encoder.json") && fs::exists(dir / "vocab.bpe"));
-  return fs::exists(dir / "config.json") && hf_files ? (dir.empty() ? "." : dir.string()) : "";
+  const bool hf_dir = fs::exists(dir / "config.json") && tinylm::data::has_bpe_files(dir);
+  return hf_dir ? (dir.empty() ? "." : dir.string()) : "";
 }
 
 tinylm::nn::GPTConfig model_config(const Options& o, const examples::Flags& f, const Data& d,

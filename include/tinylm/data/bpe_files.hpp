@@ -310,6 +310,14 @@ inline void save_llmc_tokenizer(const BPETokenizer& tok, int32_t eot, const std:
 
 // ---- any of them ------------------------------------------------------------
 
+/// Whether directory `dir` holds a tokenizer load_bpe reads: tokenizer.json,
+/// vocab.json + merges.txt, or encoder.json + vocab.bpe.
+inline bool has_bpe_files(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  return fs::exists(dir / "tokenizer.json") || (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt")) ||
+         (fs::exists(dir / "encoder.json") && fs::exists(dir / "vocab.bpe"));
+}
+
 /// A tokenizer from a tokenizer.json, a .tiktoken file (GPT-2's pattern,
 /// no special tokens) or a directory with tokenizer.json, Hugging Face's
 /// vocab.json and merges.txt, or GPT-2's encoder.json and vocab.bpe (the

@@ -153,19 +153,14 @@ class ChatFormat {
   /// A training conversation as ids and loss mask (see the file comment).
   RenderedChat render(const Conversation& c) const {
     check_conversation(c, true);
-    RenderedChat r;
-    append(r, bos_id(), 0);
-    for (const auto& m : c) append_turn(r, m);
-    return r;
+    return render_turns(c);
   }
 
   /// A conversation that ends with the user's turn, as the ids a model
   /// continues to write the assistant's reply: the render, then <|assistant|>.
   std::vector<int32_t> prompt(const Conversation& c) const {
     check_conversation(c, false);
-    RenderedChat r;
-    append(r, bos_id(), 0);
-    for (const auto& m : c) append_turn(r, m);
+    RenderedChat r = render_turns(c);
     r.ids.push_back(assistant_id());
     return std::move(r.ids);
   }
@@ -221,6 +216,12 @@ class ChatFormat {
   }
 
  private:
+  RenderedChat render_turns(const Conversation& c) const {
+    RenderedChat r;
+    append(r, bos_id(), 0);
+    for (const auto& m : c) append_turn(r, m);
+    return r;
+  }
   void append(RenderedChat& r, int32_t id, uint8_t m) const {
     r.ids.push_back(id);
     r.mask.push_back(m);
