@@ -442,6 +442,19 @@ void use() {
   tinylm::Generator gen(1);
   tinylm::nn::Linear<float> lin(3, 2, gen);
   lin.forward(tinylm::Tensor<float>::ones({4, 3})).backward(tinylm::Tensor<float>::ones({4, 2}));
+#elif defined(TINYLM_USE_tinylm_nn_lora_hpp)
+  tinylm::Generator gen(1);
+  tinylm::nn::Linear<float> lin(3, 2, gen);
+  struct One : tinylm::nn::Module<float> {
+    explicit One(tinylm::nn::Linear<float>& l) { this->register_module("fc", l); }
+  } model(lin);
+  tinylm::nn::LoRAConfig cfg;
+  cfg.r = 1;
+  cfg.target_modules = {"fc"};
+  (void)tinylm::nn::add_lora(model, cfg);
+  tinylm::nn::merge_lora(model);
+  tinylm::nn::unmerge_lora(model);
+  (void)tinylm::nn::remove_lora(model);
 #elif defined(TINYLM_USE_tinylm_nn_embedding_hpp)
   tinylm::Generator gen(1);
   tinylm::nn::Embedding<float> emb(5, 3, gen);
@@ -646,6 +659,20 @@ void use() {
   (void)tinylm::io::load_hf_gpt2(temp_path("hf"))->config();
   (void)tinylm::io::gpt_config_from_hf(tinylm::io::hf_config(model.config()), "config.json");
   std::filesystem::remove_all(temp_path("hf"));
+#elif defined(TINYLM_USE_tinylm_io_peft_hpp)
+  tinylm::Generator gen(1);
+  tinylm::nn::Linear<float> lin(3, 2, gen);
+  struct One : tinylm::nn::Module<float> {
+    explicit One(tinylm::nn::Linear<float>& l) { this->register_module("fc", l); }
+  } model(lin), again(lin);
+  tinylm::nn::LoRAConfig cfg;
+  cfg.r = 1;
+  cfg.target_modules = {"fc"};
+  tinylm::nn::add_lora(model, cfg);
+  tinylm::io::save_peft_adapter(temp_path("peft"), model, cfg);
+  tinylm::nn::remove_lora(model);
+  (void)tinylm::io::load_peft_adapter(temp_path("peft"), again);
+  std::filesystem::remove_all(temp_path("peft"));
 #elif defined(TINYLM_USE_tinylm_io_plot_hpp)
   tinylm::io::write_line_chart_svg(temp_path("plot.svg"), "t", "x", "y", {{"s", {0, 1}, {1, 2}, "#000"}});
   std::remove(temp_path("plot.svg").c_str());

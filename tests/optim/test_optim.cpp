@@ -165,3 +165,27 @@ TEST_CASE("optimizers keep no state for frozen parameters, and leave them as the
   adamw.step();
   CHECK(adamw.state().size() == 12u);  // + ln_f weight and bias, two moments each
 }
+
+TEST_CASE("a gradient left from before freezing is neither applied nor counted by clipping") {
+  nn::GPT<double> model({12, 8, 1, 2, 8, 0.0}, 1);
+  const auto x = Tensor<int32_t>::from_vector({1, 2, 3, 4}, {1, 4});
+  optim::AdamW<double> adamw(model.named_parameters(), optim::AdamWOptions{});
+  model.forward(x, x).loss.backward();
+  const double all = optim::clip_grad_norm(model.parameters(), 1e9);
+  double frozen_sq = 0;
+  for (const auto& p : model.named_parameters())
+    if (p.name.starts_with("transformer.h.0.attn."))
+      for (double g : p.tensor.grad().to_vector()) frozen_sq += g * g;
+  REQUIRE(frozen_sq > 0);
+  CHECK(model.freeze("transformer.h.0.attn.") == 4);  // their gradients are still there
+  const double rest = optim::clip_grad_norm(model.parameters(), 1e9);
+  CHECK(rest == doctest::Approx(std::sqrt(all * all - frozen_sq)).epsilon(1e-12));
+  std::vector<std::vector<double>> before;
+  for (const auto& p : model.named_parameters()) before.push_back(p.tensor.to_vector());
+  adamw.step();
+  const auto after = model.named_parameters();
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    INFO(after[i].name);
+    CHECK((after[i].tensor.to_vector() == before[i]) == after[i].name.starts_with("transformer.h.0.attn."));
+  }
+}

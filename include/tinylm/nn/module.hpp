@@ -200,6 +200,16 @@ class Module {
   /// The opposite of freeze.
   int64_t unfreeze(const std::string& prefix = "") { return set_trainable(prefix, true); }
 
+  /// This module (named "") and every module below it, depth first, by
+  /// dotted name ("transformer.h.0.attn.c_attn"): what adapters and other
+  /// passes over a model's layers walk (with dynamic_cast to the layer
+  /// type they act on).
+  std::vector<std::pair<std::string, Module*>> named_modules() {
+    std::vector<std::pair<std::string, Module*>> out{{"", this}};
+    collect_modules("", out);
+    return out;
+  }
+
   /// The parameters that are not frozen.
   std::vector<Parameter<Float>> trainable_parameters() const {
     std::vector<Parameter<Float>> out;
@@ -248,6 +258,16 @@ class Module {
     children_.emplace_back(std::move(name), &child);
     return child;
   }
+  /// Forgets the child registered as `name` (the module itself is the
+  /// caller's): what removing an adapter does.
+  void unregister_module(const std::string& name) {
+    for (auto it = children_.begin(); it != children_.end(); ++it)
+      if (it->first == name) {
+        children_.erase(it);
+        return;
+      }
+    throw Error("unregister_module: this module has no child '" + name + "'");
+  }
 
  private:
   int64_t set_trainable(const std::string& prefix, bool on) {
@@ -265,6 +285,13 @@ class Module {
   void collect(const std::string& prefix, std::vector<Parameter<Float>>& out) const {
     for (const auto& p : params_) out.push_back({prefix + p.name, p.tensor, p.decay});
     for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+  }
+
+  void collect_modules(const std::string& prefix, std::vector<std::pair<std::string, Module*>>& out) {
+    for (auto& [name, child] : children_) {
+      out.emplace_back(prefix + name, child);
+      child->collect_modules(prefix + name + ".", out);
+    }
   }
 
   std::vector<Parameter<Float>> params_;

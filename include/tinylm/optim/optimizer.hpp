@@ -64,8 +64,10 @@ class Optimizer {
       for (const auto& p : g.params) f(g, p, k++);
   }
 
-  /// p's gradient (undefined if it has none), checked to be updatable in place.
+  /// p's gradient, checked to be updatable in place; undefined if it has
+  /// none or is frozen (a gradient left from before freezing is not used).
   static Tensor<T> grad_of(const nn::Parameter<T>& p, const char* optimizer) {
+    if (!p.tensor.requires_grad()) return Tensor<T>();
     Tensor<T> g = p.tensor.grad();
     TINYLM_CHECK(!g.defined() || (p.tensor.is_contiguous() && g.is_contiguous() && g.shape() == p.tensor.shape()),
                  optimizer, ": parameter ", p.name, " or its gradient is not contiguous or does not match in shape");
@@ -90,13 +92,14 @@ std::vector<ParamGroup<T>> decay_groups(const std::vector<nn::Parameter<T>>& par
 
 /// Scales all gradients so that their global L2 norm is at most max_norm
 /// (as torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
+/// Frozen parameters (requires_grad false) are left out of the norm.
 template <FloatElement T>
 double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
   TINYLM_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
   double total = 0.0;
   for (const auto& p : params) {
     const Tensor<T> g = p.grad();
-    if (!g.defined()) continue;
+    if (!g.defined() || !p.requires_grad()) continue;  // frozen: neither counted nor scaled
     const Tensor<T> gc = g.contiguous();
     total += kernels::sum_squares(gc.device(), gc.data(), gc.numel());
   }
@@ -105,7 +108,7 @@ double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
   if (coef < 1.0) {
     for (const auto& p : params) {
       const Tensor<T> g = p.grad();
-      if (!g.defined()) continue;
+      if (!g.defined() || !p.requires_grad()) continue;
       const T c = static_cast<T>(coef);
       if (g.is_contiguous()) {
         kernels::map(g.device(), g.data(), g.data(), g.numel(), [c](T v) { return v * c; });
