@@ -83,6 +83,7 @@
 #include "tinylm/lm/arpa.hpp"
 #include "tinylm/lm/assistant_corpus.hpp"
 #include "tinylm/lm/chat.hpp"
+#include "tinylm/lm/chat_session.hpp"
 #include "tinylm/lm/generate.hpp"
 #include "tinylm/lm/lm_eval.hpp"
 #include "tinylm/lm/ngram.hpp"

@@ -604,6 +604,21 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_lm_assistant_corpus_hpp)
   const auto ex = tinylm::lm::assistant_corpus(4, tinylm::lm::Split::HeldOut, 1);
   (void)tinylm::lm::score(ex[0], ex[0].conversation.back().content);
+#elif defined(TINYLM_USE_tinylm_lm_chat_session_hpp)
+  struct Bytes {  // byte ids 0..255, the template's tokens after them
+    int32_t special_id(std::string_view t) const {
+      const auto all = tinylm::lm::ChatTokens{}.all();
+      for (std::size_t i = 0; i < all.size(); ++i)
+        if (all[i] == t) return static_cast<int32_t>(256 + i);
+      return -1;
+    }
+    std::vector<int32_t> encode(std::string_view t) const { return {t.begin(), t.end()}; }
+    std::string decode(const std::vector<int32_t>& ids) const { return {ids.begin(), ids.end()}; }
+  };
+  tinylm::nn::GPT<float> model({261, 16, 1, 2, 8, 0.0}, 1);
+  tinylm::lm::ChatSession session(model, tinylm::lm::ChatFormat(Bytes{}));
+  session.options.max_new_tokens = 2;
+  (void)session.reply("ab").text;
 #elif defined(TINYLM_USE_tinylm_lm_sft_hpp)
   tinylm::lm::RenderedChat c{{0, 1, 2, 3}, {0, 0, 1, 1}};
   (void)tinylm::lm::pack_sft({c, c}, 8, 0).trainable(0);

@@ -3,6 +3,7 @@
 // training, and the scorer takes the right answer out of a reply.
 
 #include <set>
+#include <sstream>
 
 #include "helpers.hpp"
 
@@ -76,4 +77,57 @@ TEST_CASE("assistant corpus: the scorer takes the answer out of a reply") {
   CHECK_FALSE(tinylm::lm::score(ex, "Tuesdays"));
   CHECK_THROWS_WITH_AS(tinylm::lm::assistant_corpus(-1, Split::Train, 1), "assistant_corpus: n must be >= 0, got -1",
                        tinylm::Error);
+}
+
+TEST_CASE("assistant corpus: arithmetic replies work the columns, and every step of every reply is right") {
+  using tinylm::lm::detail::worked_reply;
+  CHECK(worked_reply('+', 47, 385) == "7 + 5 = 12, 4 + 8 + 1 = 13, 0 + 3 + 1 = 4, so 47 + 385 = 432.");
+  CHECK(worked_reply('+', 957, 375) == "7 + 5 = 12, 5 + 7 + 1 = 13, 9 + 3 + 1 = 13, so 957 + 375 = 1332.");
+  CHECK(worked_reply('+', 3, 5) == "3 + 5 = 8, so 3 + 5 = 8.");
+  CHECK(worked_reply('-', 952, 385) == "12 - 5 = 7, 15 - 8 - 1 = 6, 9 - 3 - 1 = 5, so 952 - 385 = 567.");
+  CHECK(worked_reply('-', 100, 1) == "10 - 1 = 9, 10 - 0 - 1 = 9, 1 - 0 - 1 = 0, so 100 - 1 = 99.");
+  CHECK(worked_reply('*', 6, 38) == "6 * 8 = 48, 6 * 3 + 4 = 22, so 6 * 38 = 228.");
+  CHECK(worked_reply('*', 2, 10) == "2 * 0 = 0, 2 * 1 = 2, so 2 * 10 = 20.");
+  // Every step of many replies: its left side evaluates to its right side,
+  // and the digits the steps leave (units of each, then the last whole)
+  // spell the answer.
+  const auto train = tinylm::lm::assistant_corpus(2000, Split::Train, 3);
+  int checked = 0;
+  for (const auto& ex : train) {
+    for (std::size_t t = 1; t < ex.conversation.size(); t += 2) {
+      const std::string& reply = ex.conversation[t].content;
+      const auto so = reply.find(", so ");
+      if (so == std::string::npos) continue;
+      std::string spelled;
+      std::size_t at = 0;
+      std::vector<std::string> steps;
+      while (at < so) {
+        const auto next = std::min(reply.find(", ", at), so);
+        steps.push_back(reply.substr(at, next - at));
+        at = next + 2;
+      }
+      for (std::size_t i = 0; i < steps.size(); ++i) {
+        std::istringstream in(steps[i]);
+        long value, term;
+        char op;
+        in >> value;
+        while (in >> op && op != '=') {
+          in >> term;
+          value = op == '+' ? value + term : op == '-' ? value - term : value * term;
+        }
+        long right;
+        in >> right;
+        INFO(reply);
+        CHECK(value == right);
+        const std::string r = std::to_string(right);
+        spelled.insert(0, i + 1 == steps.size() ? r : r.substr(r.size() - 1));
+      }
+      const std::string answer = reply.substr(reply.rfind('=') + 2, reply.size() - reply.rfind('=') - 3);
+      while (spelled.size() > 1 && spelled[0] == '0') spelled.erase(0, 1);
+      INFO(reply);
+      CHECK(spelled == answer);
+      ++checked;
+    }
+  }
+  CHECK(checked > 700);
 }

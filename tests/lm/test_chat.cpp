@@ -94,6 +94,8 @@ TEST_CASE("conversations out of shape are refused with the reason") {
   fails({{Role::User, "a"}, {Role::System, "b"}},
         "conversation: message 1 is from the system, expected the assistant (a system message may only come first)");
   fails({{Role::User, "a"}, {Role::Assistant, ""}}, "conversation: message 1 is an empty assistant turn");
+  // A model may have answered with nothing: a prompt that holds such a turn is fine.
+  CHECK(chat.prompt({{Role::User, "a"}, {Role::Assistant, ""}, {Role::User, "b"}}).size() == 10u);
   fails({{Role::User, "a"}},
         "conversation: ends with a user message; a training conversation ends with the assistant's");
   CHECK_THROWS_WITH_AS(chat.prompt({{Role::User, "a"}, {Role::Assistant, "b"}}),

@@ -4,9 +4,10 @@
 // number.
 //
 // Skills:
-//   arithmetic   "What is 47 + 385?" -> "47 + 385 = 432." (sums and
-//                differences of 0-999, products of a one-digit and a
-//                two-digit number)
+//   arithmetic   "What is 47 + 385?" -> "7 + 5 = 12, 4 + 8 + 1 = 13,
+//                0 + 3 + 1 = 4, so 47 + 385 = 432." (sums and differences of
+//                0-999, products of a one-digit and a two-digit number;
+//                the reply works the columns, see worked_reply)
 //   order        the user's message holds an order record ("Order 4417: 3
 //                blue mugs, shipped on Tuesday, status: delayed.") and asks
 //                about one field -> a sentence that states it
@@ -20,6 +21,7 @@
 // out of a reply (the number after the last '=', the last word of the
 // sentence, or the whole refusal) and compares it exactly.
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -88,6 +90,54 @@ inline int uniform(Generator& gen, int lo, int hi) {  // in [lo, hi]
   return lo + static_cast<int>(gen.next_u64() % static_cast<uint64_t>(hi - lo + 1));
 }
 
+/// The reply to "What is a op b?": the written method column by column,
+/// units first, then the result (op '-' needs a >= b; op '*' a one-digit a):
+///
+///   47 + 385   "7 + 5 = 12, 4 + 8 + 1 = 13, 0 + 3 + 1 = 4, so 47 + 385 = 432."
+///   952 - 385  "12 - 5 = 7, 15 - 8 - 1 = 6, 9 - 3 - 1 = 5, so 952 - 385 = 567."
+///   6 * 38     "6 * 8 = 48, 6 * 3 + 4 = 22, so 6 * 38 = 228."
+///
+/// Each step is one digit fact and the carry (or borrow) of the step
+/// before, so a small model learns the method instead of a million sums.
+inline std::string worked_reply(char op, int a, int b) {
+  const std::string sa = std::to_string(a), sb = std::to_string(b);
+  const int result = op == '+' ? a + b : op == '-' ? a - b : a * b;
+  std::string work;
+  auto step = [&](const std::string& s) { work += (work.empty() ? "" : ", ") + s; };
+  auto digit = [](int v, int k) {
+    for (int i = 0; i < k; ++i) v /= 10;
+    return v % 10;
+  };
+  if (op == '*') {
+    int carry = 0;
+    for (int k = 0; k < static_cast<int>(sb.size()); ++k) {
+      const int v = a * digit(b, k) + carry;
+      step(std::to_string(a) + " * " + std::to_string(digit(b, k)) + (carry ? " + " + std::to_string(carry) : "") +
+           " = " + std::to_string(v));
+      carry = v / 10;
+    }
+  } else {
+    const int columns = static_cast<int>(std::max(sa.size(), sb.size()));
+    int carry = 0;  // or borrow
+    for (int k = 0; k < columns; ++k) {
+      const int x = digit(a, k), y = digit(b, k);
+      std::string s;
+      if (op == '+') {
+        const int v = x + y + carry;
+        s = std::to_string(x) + " + " + std::to_string(y) + (carry ? " + 1" : "") + " = " + std::to_string(v);
+        carry = v / 10;
+      } else {
+        const bool borrow = x - carry < y;
+        s = std::to_string(borrow ? x + 10 : x) + " - " + std::to_string(y) + (carry ? " - 1" : "") + " = " +
+            std::to_string((borrow ? x + 10 : x) - y - carry);
+        carry = borrow;
+      }
+      step(s);
+    }
+  }
+  return work + ", so " + sa + " " + op + " " + sb + " = " + std::to_string(result) + ".";
+}
+
 struct Problem {
   std::string question, reply;
   int result = 0;
@@ -107,8 +157,7 @@ inline Problem arithmetic_problem(Generator& gen, Split split) {
       op = '*', a = uniform(gen, 2, 9), b = uniform(gen, 10, 99), r = a * b;
     }
     if (held_out_problem(op, a, b) != (split == Split::HeldOut)) continue;
-    const std::string expr = std::to_string(a) + " " + op + " " + std::to_string(b);
-    return {"What is " + expr + "?", expr + " = " + std::to_string(r) + ".", r};
+    return {"What is " + std::to_string(a) + " " + op + " " + std::to_string(b) + "?", worked_reply(op, a, b), r};
   }
 }
 
@@ -183,8 +232,7 @@ inline AssistantExample assistant_example(Skill skill, Split split, Generator& g
         c = {{Role::User, p.question},
              {Role::Assistant, p.reply},
              {Role::User, "Now add " + std::to_string(k) + " to that."},
-             {Role::Assistant,
-              std::to_string(p.result) + " + " + std::to_string(k) + " = " + std::to_string(p.result + k) + "."}};
+             {Role::Assistant, detail::worked_reply('+', p.result, k)}};
         ex.answer = std::to_string(p.result + k);
       } else {  // an order, one field, then another field of the same order
         const auto o = detail::random_order(gen, split);

@@ -71,7 +71,8 @@ inline void check_conversation(const Conversation& c, bool for_training) {
     TINYLM_CHECK(c[i].role == expect, "conversation: message ", i, " is from the ", role_name(c[i].role),
                  ", expected the ", role_name(expect),
                  c[i].role == Role::System ? " (a system message may only come first)" : "");
-    TINYLM_CHECK(c[i].role != Role::Assistant || !c[i].content.empty(), "conversation: message ", i,
+    // A model may answer with nothing; a training example may not teach that.
+    TINYLM_CHECK(!for_training || c[i].role != Role::Assistant || !c[i].content.empty(), "conversation: message ", i,
                  " is an empty assistant turn");
     expect = expect == Role::User ? Role::Assistant : Role::User;
   }
@@ -183,6 +184,10 @@ class ChatFormat {
     }
     return decode_(text);
   }
+
+  /// The bytes of one token (an ordinary token may hold part of a UTF-8
+  /// character; data::Utf8Stream makes whole ones of a stream of them).
+  std::string decode_token(int32_t id) const { return decode_({id}); }
 
   /// A rendered conversation back into its turns. Malformed ids (no
   /// <|bos|> first, text outside a turn, a turn without <|end|>, roles out
