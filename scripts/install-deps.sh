@@ -15,6 +15,7 @@ packages=(
   libpcre2-dev libutf8proc-dev      # the library: the BPE pre-tokenizer (PCRE2, utf8proc's Unicode categories)
   pkg-config                        #   which CMake finds with pkg-config
   doctest-dev                       # tests
+  python3                           #   the chat REPL's test drives it on a pseudo-terminal (the standard library's pty)
   libbenchmark-dev libopenblas-dev  # benchmarks (OpenBLAS is the GEMM peak to compare against)
 )
 

@@ -31,6 +31,19 @@ struct Twice : tinylm::autograd::Function<Twice> {
 };
 #endif
 
+#if defined(TINYLM_USE_tinylm_lm_chat_hpp) || defined(TINYLM_USE_tinylm_lm_chat_session_hpp)
+struct Bytes {  // a tokenizer of byte ids 0..255, the chat template's tokens after them
+  int32_t special_id(std::string_view t) const {
+    const auto all = tinylm::lm::ChatTokens{}.all();
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (all[i] == t) return static_cast<int32_t>(256 + i);
+    return -1;
+  }
+  std::vector<int32_t> encode(std::string_view t) const { return {t.begin(), t.end()}; }
+  std::string decode(const std::vector<int32_t>& ids) const { return {ids.begin(), ids.end()}; }
+};
+#endif
+
 [[maybe_unused]] std::string temp_path(const char* name) { return std::string("/tmp/tinylm_use_alone_") + name; }
 
 void use() {
@@ -587,16 +600,6 @@ void use() {
   tinylm::Generator gen(1);
   (void)tinylm::lm::sample_logits(logits.data(), 3, tinylm::lm::SamplingOptions{}, gen);
 #elif defined(TINYLM_USE_tinylm_lm_chat_hpp)
-  struct Bytes {  // byte ids 0..255, the template's tokens after them
-    int32_t special_id(std::string_view t) const {
-      const auto all = tinylm::lm::ChatTokens{}.all();
-      for (std::size_t i = 0; i < all.size(); ++i)
-        if (all[i] == t) return static_cast<int32_t>(256 + i);
-      return -1;
-    }
-    std::vector<int32_t> encode(std::string_view t) const { return {t.begin(), t.end()}; }
-    std::string decode(const std::vector<int32_t>& ids) const { return {ids.begin(), ids.end()}; }
-  };
   const tinylm::lm::ChatFormat chat(Bytes{});
   const tinylm::lm::Conversation c{{tinylm::lm::Role::User, "hi"}, {tinylm::lm::Role::Assistant, "there"}};
   (void)chat.parse(chat.render(c).ids);
@@ -605,16 +608,6 @@ void use() {
   const auto ex = tinylm::lm::assistant_corpus(4, tinylm::lm::Split::HeldOut, 1);
   (void)tinylm::lm::score(ex[0], ex[0].conversation.back().content);
 #elif defined(TINYLM_USE_tinylm_lm_chat_session_hpp)
-  struct Bytes {  // byte ids 0..255, the template's tokens after them
-    int32_t special_id(std::string_view t) const {
-      const auto all = tinylm::lm::ChatTokens{}.all();
-      for (std::size_t i = 0; i < all.size(); ++i)
-        if (all[i] == t) return static_cast<int32_t>(256 + i);
-      return -1;
-    }
-    std::vector<int32_t> encode(std::string_view t) const { return {t.begin(), t.end()}; }
-    std::string decode(const std::vector<int32_t>& ids) const { return {ids.begin(), ids.end()}; }
-  };
   tinylm::nn::GPT<float> model({261, 16, 1, 2, 8, 0.0}, 1);
   tinylm::lm::ChatSession session(model, tinylm::lm::ChatFormat(Bytes{}));
   session.options.max_new_tokens = 2;

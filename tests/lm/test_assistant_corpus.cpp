@@ -131,3 +131,24 @@ TEST_CASE("assistant corpus: arithmetic replies work the columns, and every step
   }
   CHECK(checked > 700);
 }
+
+TEST_CASE("assistant corpus: training orders name real and made-up items, never a held-out one") {
+  namespace d = tinylm::lm::detail;
+  tinylm::Generator gen(8);
+  int made_up = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const auto o = d::random_order(gen, Split::Train);
+    const bool real = std::find(d::kTrainItems.begin(), d::kTrainItems.end(), o.item) != d::kTrainItems.end();
+    made_up += !real;
+    INFO(o.item);
+    CHECK(std::find(d::kHeldOutItems.begin(), d::kHeldOutItems.end(), o.item) == d::kHeldOutItems.end());
+    CHECK(o.item.size() >= 4);
+    CHECK(o.item.back() == 's');
+  }
+  CHECK(made_up > 800);
+  CHECK(made_up < 1200);
+  for (int i = 0; i < 200; ++i) {
+    const auto o = d::random_order(gen, Split::HeldOut);
+    CHECK(std::find(d::kHeldOutItems.begin(), d::kHeldOutItems.end(), o.item) != d::kHeldOutItems.end());
+  }
+}

@@ -3,6 +3,7 @@
 // targets ignore everything the assistant did not write.
 
 #include <algorithm>
+#include <cmath>
 
 #include "helpers.hpp"
 
@@ -142,4 +143,60 @@ TEST_CASE("pack_sft: small cases by hand") {
   CHECK_THROWS_WITH_AS(tinylm::lm::pack_sft({one}, 1, 0), "pack_sft: rows need at least 2 tokens, got T = 1",
                        tinylm::Error);
   CHECK_THROWS_WITH_AS(too_long.trainable(0), "SftRows::trainable: row 0 of 0", tinylm::Error);
+}
+
+TEST_CASE("group_sft: one conversation per row from position 0, similar lengths together, targets as pack_sft's") {
+  const ChatFormat chat(sft_chars());
+  tinylm::Generator gen(21);
+  std::vector<tinylm::lm::RenderedChat> rendered;
+  for (int i = 0; i < 50; ++i) rendered.push_back(chat.render(random_chat(gen, 1 + static_cast<int>(i % 3))));
+  const int64_t max_T = 40;
+  const auto g = tinylm::lm::group_sft(rendered, 8, max_T, chat.end_id());
+  std::size_t seen = 0;
+  int64_t last_T = 0;
+  std::vector<int> used(rendered.size(), 0);
+  for (const auto& b : g.batches) {
+    CHECK(b.B <= 8);
+    CHECK(b.T <= max_T);
+    CHECK(b.T >= last_T);  // shortest first
+    last_T = b.T;
+    CHECK(b.inputs.size() == static_cast<std::size_t>(b.B * b.T));
+    for (int64_t r = 0; r < b.B; ++r) {
+      const int32_t* x = b.inputs.data() + r * b.T;
+      const int32_t* y = b.targets.data() + r * b.T;
+      CHECK(x[0] == chat.bos_id());  // every row starts a conversation
+      // Which conversation: the one whose ids the row starts with and whose length it has.
+      bool found = false;
+      for (std::size_t c = 0; c < rendered.size() && !found; ++c) {
+        const auto& rc = rendered[c];
+        const auto n = std::min<std::size_t>(rc.ids.size(), static_cast<std::size_t>(max_T + 1));
+        if (used[c] || n > static_cast<std::size_t>(b.T) + 1 ||
+            !std::equal(rc.ids.begin(), rc.ids.begin() + (n - 1), x))
+          continue;
+        if (rc.ids.size() > static_cast<std::size_t>(max_T + 1)) continue;  // truncated ones checked by count
+        for (std::size_t t = 0; t + 1 < n; ++t) CHECK(y[t] == (rc.mask[t + 1] ? rc.ids[t + 1] : -100));
+        for (int64_t t = static_cast<int64_t>(n) - 1; t < b.T; ++t) CHECK(y[t] == -100);  // padding is no target
+        used[c] = found = true;
+      }
+      seen += found;
+    }
+  }
+  CHECK(seen + static_cast<std::size_t>(g.truncated) == static_cast<std::size_t>(g.conversations));
+  CHECK(g.conversations + g.dropped == 50);
+  CHECK(g.truncated > 0);  // some three-exchange conversations are longer than 41 tokens
+  CHECK_THROWS_WITH_AS(tinylm::lm::group_sft(rendered, 0, 10, 0), "group_sft: batch_size must be positive, got 0",
+                       tinylm::Error);
+}
+
+TEST_CASE("sft_loss: a batch with nothing to learn gives no loss (not NaN); otherwise the model's loss") {
+  tinylm::nn::GPT<float> model({8, 6, 1, 2, 8, 0.0}, 2);
+  const auto x = tinylm::Tensor<int32_t>::from_vector({1, 2, 3, 4}, {1, 4});
+  const auto none = tinylm::Tensor<int32_t>::from_vector({-100, -100, -100, -100}, {1, 4});
+  CHECK(std::isnan(model.forward(x, none).loss.item()));  // what a loop would step on
+  CHECK_FALSE(tinylm::lm::sft_loss(model, x, none).defined());
+  const auto some = tinylm::Tensor<int32_t>::from_vector({-100, 3, -100, 5}, {1, 4});
+  const auto loss = tinylm::lm::sft_loss(model, x, some);
+  REQUIRE(loss.defined());
+  CHECK(loss.item() == model.forward(x, some).loss.item());
+  CHECK(std::isfinite(loss.item()));
 }

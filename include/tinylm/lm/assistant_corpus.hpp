@@ -67,10 +67,21 @@ inline constexpr std::array<const char*, 7> kDays{"Monday", "Tuesday",  "Wednesd
 inline constexpr std::array<const char*, 5> kStatuses{"delayed", "delivered", "pending", "returned", "lost"};
 inline constexpr std::array<const char*, 8> kColours{"blue",  "red",    "green", "black",
                                                      "white", "yellow", "grey",  "pink"};
-// Items the training split uses, and the ones only the held-out split does.
-inline constexpr std::array<const char*, 12> kTrainItems{"mugs", "plates",  "lamps", "chairs", "books", "socks",
-                                                         "pens", "bottles", "boxes", "towels", "cups",  "hats"};
-inline constexpr std::array<const char*, 6> kHeldOutItems{"kettles", "scarves", "bowls", "candles", "clocks", "vases"};
+// Items the training split uses (with made-up ones, made_up_item), and the ones
+// only the held-out split does.
+inline constexpr std::array<const char*, 80> kTrainItems{
+    "mugs",      "plates",   "lamps",     "chairs",    "books",   "socks",     "pens",     "bottles",    "boxes",
+    "towels",    "cups",     "hats",      "forks",     "spoons",  "knives",    "pillows",  "blankets",   "mirrors",
+    "shelves",   "rugs",     "curtains",  "baskets",   "buckets", "brushes",   "combs",    "gloves",     "jackets",
+    "shirts",    "boots",    "shoes",     "belts",     "wallets", "umbrellas", "pencils",  "markers",    "notebooks",
+    "folders",   "stamps",   "envelopes", "batteries", "cables",  "chargers",  "speakers", "headphones", "keyboards",
+    "monitors",  "tables",   "desks",     "stools",    "benches", "sofas",     "beds",     "jars",       "pots",
+    "pans",      "trays",    "teapots",   "glasses",   "napkins", "aprons",    "sponges",  "soaps",      "candies",
+    "cookies",   "coats",    "sweaters",  "skirts",    "dresses", "ties",      "rings",    "necklaces",  "watches",
+    "bracelets", "earrings", "backpacks", "suitcases", "toys",    "dolls",     "balls",    "bikes"};
+inline constexpr std::array<const char*, 20> kHeldOutItems{
+    "kettles",  "scarves", "bowls", "candles", "clocks",   "vases",  "ladders", "kites",     "drums",      "globes",
+    "lanterns", "puzzles", "tents", "wreaths", "hammocks", "easels", "anchors", "compasses", "telescopes", "trophies"};
 inline constexpr std::array<const char*, 12> kOutOfDomain{
     "What is the capital of France?",  "Write me a poem about the sea.",  "Who will win the next election?",
     "Can you recommend a good movie?", "What is the meaning of life?",    "Tell me a joke about cats.",
@@ -170,14 +181,30 @@ struct Order {
   }
 };
 
+/// A made-up product name, 4 to 9 random letters ending in 's' ("qevtrls"):
+/// half the training orders have one, so that a model learns to copy the
+/// item from the record, letter by letter; with a few dozen real ones
+/// only, it learns to recall one of those instead. Never one of the
+/// held-out items.
+inline std::string made_up_item(Generator& gen) {
+  for (;;) {
+    std::string w(static_cast<std::size_t>(uniform(gen, 3, 8)), 'a');
+    for (char& c : w) c = static_cast<char>('a' + uniform(gen, 0, 25));
+    w += 's';
+    if (std::find(kHeldOutItems.begin(), kHeldOutItems.end(), w) == kHeldOutItems.end()) return w;
+  }
+}
+
 inline Order random_order(Generator& gen, Split split) {
   Order o;
   o.number = split == Split::Train ? uniform(gen, 1000, 7999) : uniform(gen, 8000, 9999);
   o.quantity = uniform(gen, 1, 9);
   o.colour = kColours[static_cast<std::size_t>(uniform(gen, 0, int(kColours.size()) - 1))];
-  o.item = split == Split::Train
-               ? kTrainItems[static_cast<std::size_t>(uniform(gen, 0, int(kTrainItems.size()) - 1))]
-               : kHeldOutItems[static_cast<std::size_t>(uniform(gen, 0, int(kHeldOutItems.size()) - 1))];
+  if (split == Split::HeldOut)
+    o.item = kHeldOutItems[static_cast<std::size_t>(uniform(gen, 0, int(kHeldOutItems.size()) - 1))];
+  else if (gen.next_u64() % 2)
+    o.item = kTrainItems[static_cast<std::size_t>(uniform(gen, 0, int(kTrainItems.size()) - 1))];
+  else o.item = made_up_item(gen);
   o.day = kDays[static_cast<std::size_t>(uniform(gen, 0, int(kDays.size()) - 1))];
   o.status = kStatuses[static_cast<std::size_t>(uniform(gen, 0, int(kStatuses.size()) - 1))];
   return o;
@@ -188,7 +215,9 @@ inline std::array<std::string, 3> order_question(const Order& o, int field) {
   const std::string n = std::to_string(o.number);
   switch (field) {
     case 0: return {"What is my order number?", "Your order number is " + n + ".", n};
-    case 1: return {"What did I order?", "You ordered " + o.item + ".", o.item};
+    case 1:  // the whole span, quantity first: copying it from the record is one contiguous run
+      return {"What did I order?", "You ordered " + std::to_string(o.quantity) + " " + o.colour + " " + o.item + ".",
+              o.item};
     case 2:
       return {"How many did I order?", "You ordered " + std::to_string(o.quantity) + ".", std::to_string(o.quantity)};
     case 3: return {"What colour are they?", "They are " + o.colour + ".", o.colour};

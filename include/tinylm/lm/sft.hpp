@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tinylm/core/error.hpp"
+#include "tinylm/core/tensor.hpp"
 #include "tinylm/lm/chat.hpp"
 
 namespace tinylm::lm {
@@ -50,21 +51,20 @@ inline std::size_t fitting_prefix(const RenderedChat& c, std::size_t capacity) {
   return best;
 }
 
-/// Packs rendered conversations into rows of T inputs (see the file comment);
-/// padding ids are `pad_id` (never a target).
-inline SftRows pack_sft(const std::vector<RenderedChat>& chats, int64_t T, int32_t pad_id,
-                        int32_t ignore_index = -100) {
-  TINYLM_CHECK(T >= 2, "pack_sft: rows need at least 2 tokens, got T = ", T);
-  const auto capacity = static_cast<std::size_t>(T + 1);
-  struct Piece {
-    std::size_t chat, length;
-  };
-  SftRows out;
-  out.T = T;
-  std::vector<Piece> pieces;
+namespace detail {
+
+struct SftPiece {
+  std::size_t chat, length;  // the conversation, and how much of it is trained on
+};
+
+/// Each conversation whole, or truncated to its longest prefix that fits
+/// `capacity` and ends after an assistant turn, or dropped; counted.
+inline std::vector<SftPiece> sft_pieces(const std::vector<RenderedChat>& chats, std::size_t capacity,
+                                        int64_t& truncated, int64_t& dropped, const char* what) {
+  std::vector<SftPiece> pieces;
   for (std::size_t i = 0; i < chats.size(); ++i) {
     const auto& c = chats[i];
-    TINYLM_CHECK(c.ids.size() == c.mask.size(), "pack_sft: conversation ", i, " has ", c.ids.size(), " ids but ",
+    TINYLM_CHECK(c.ids.size() == c.mask.size(), what, ": conversation ", i, " has ", c.ids.size(), " ids but ",
                  c.mask.size(), " mask entries");
     if (c.ids.size() <= capacity) {
       pieces.push_back({i, c.ids.size()});
@@ -72,17 +72,32 @@ inline SftRows pack_sft(const std::vector<RenderedChat>& chats, int64_t T, int32
     }
     const std::size_t n = fitting_prefix(c, capacity);
     if (n == 0) {
-      ++out.dropped;
+      ++dropped;
       continue;
     }
-    ++out.truncated;
+    ++truncated;
     pieces.push_back({i, n});
   }
+  return pieces;
+}
+
+}  // namespace detail
+
+/// Packs rendered conversations into rows of T inputs (see the file comment);
+/// padding ids are `pad_id` (never a target).
+inline SftRows pack_sft(const std::vector<RenderedChat>& chats, int64_t T, int32_t pad_id,
+                        int32_t ignore_index = -100) {
+  TINYLM_CHECK(T >= 2, "pack_sft: rows need at least 2 tokens, got T = ", T);
+  const auto capacity = static_cast<std::size_t>(T + 1);
+  SftRows out;
+  out.T = T;
+  std::vector<detail::SftPiece> pieces = detail::sft_pieces(chats, capacity, out.truncated, out.dropped, "pack_sft");
   // Best fit, longest first; ties in input order, so the packing is deterministic.
-  std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.length > b.length; });
-  std::vector<std::vector<Piece>> rows;
+  std::stable_sort(pieces.begin(), pieces.end(),
+                   [](const detail::SftPiece& a, const detail::SftPiece& b) { return a.length > b.length; });
+  std::vector<std::vector<detail::SftPiece>> rows;
   std::multimap<std::size_t, std::size_t> room;  // free tokens -> row
-  for (const Piece& p : pieces) {
+  for (const detail::SftPiece& p : pieces) {
     auto it = room.lower_bound(p.length);
     std::size_t r;
     if (it == room.end()) {
@@ -104,7 +119,7 @@ inline SftRows pack_sft(const std::vector<RenderedChat>& chats, int64_t T, int32
   for (const auto& row : rows) {
     std::vector<int32_t> ids;
     std::vector<uint8_t> mask;
-    for (const Piece& p : row) {
+    for (const detail::SftPiece& p : row) {
       const auto& c = chats[p.chat];
       ids.insert(ids.end(), c.ids.begin(), c.ids.begin() + static_cast<std::ptrdiff_t>(p.length));
       mask.insert(mask.end(), c.mask.begin(), c.mask.begin() + static_cast<std::ptrdiff_t>(p.length));
@@ -117,6 +132,70 @@ inline SftRows pack_sft(const std::vector<RenderedChat>& chats, int64_t T, int32
     }
   }
   return out;
+}
+
+/// A batch of B conversations, one per row, each from position 0.
+struct SftBatch {
+  int64_t B = 0, T = 0;
+  std::vector<int32_t> inputs;   // B x T
+  std::vector<int32_t> targets;  // B x T, ignore_index where nothing is learned
+  int64_t trainable(int32_t ignore_index = -100) const {
+    return static_cast<int64_t>(targets.size() - std::count(targets.begin(), targets.end(), ignore_index));
+  }
+};
+
+struct SftBatches {
+  std::vector<SftBatch> batches;
+  int64_t conversations = 0, truncated = 0, dropped = 0;
+};
+
+/// Batches of one conversation per row, conversations of about the same
+/// length together (what Hugging Face's group_by_length does), each batch
+/// only as long as its longest conversation: every conversation starts at
+/// position 0, so a model with learned positions sees each turn where it
+/// will be asked it, and little is padding. Conversations longer than
+/// max_T + 1 tokens are truncated or dropped as pack_sft does. Batches come
+/// shortest first; a training loop draws them in random order.
+inline SftBatches group_sft(const std::vector<RenderedChat>& chats, int64_t batch_size, int64_t max_T, int32_t pad_id,
+                            int32_t ignore_index = -100) {
+  TINYLM_CHECK(batch_size > 0, "group_sft: batch_size must be positive, got ", batch_size);
+  TINYLM_CHECK(max_T >= 2, "group_sft: rows need at least 2 tokens, got max_T = ", max_T);
+  SftBatches out;
+  auto pieces = detail::sft_pieces(chats, static_cast<std::size_t>(max_T + 1), out.truncated, out.dropped, "group_sft");
+  std::stable_sort(pieces.begin(), pieces.end(),
+                   [](const detail::SftPiece& a, const detail::SftPiece& b) { return a.length < b.length; });
+  out.conversations = static_cast<int64_t>(pieces.size());
+  for (std::size_t at = 0; at < pieces.size(); at += static_cast<std::size_t>(batch_size)) {
+    const std::size_t end = std::min(pieces.size(), at + static_cast<std::size_t>(batch_size));
+    SftBatch b;
+    b.B = static_cast<int64_t>(end - at);
+    b.T = static_cast<int64_t>(pieces[end - 1].length) - 1;
+    for (std::size_t i = at; i < end; ++i) {
+      const auto& c = chats[pieces[i].chat];
+      for (int64_t t = 0; t < b.T; ++t) {
+        const auto n = static_cast<int64_t>(pieces[i].length);
+        b.inputs.push_back(t < n ? c.ids[static_cast<std::size_t>(t)] : pad_id);
+        b.targets.push_back(t + 1 < n && c.mask[static_cast<std::size_t>(t + 1)]
+                                ? c.ids[static_cast<std::size_t>(t + 1)]
+                                : ignore_index);
+      }
+    }
+    out.batches.push_back(std::move(b));
+  }
+  return out;
+}
+
+/// The mean loss over a batch's trainable targets, or an undefined tensor
+/// when it has none (every target ignore_index): a fine-tuning loop skips
+/// such a batch, where the mean would be 0/0 = NaN. model.forward(inputs,
+/// targets).loss must leave ignore_index out, as nn::GPT's does for -100.
+template <class Model>
+Tensor<float> sft_loss(const Model& model, const Tensor<int32_t>& inputs, const Tensor<int32_t>& targets,
+                       int32_t ignore_index = -100) {
+  const auto t = targets.contiguous();
+  const int32_t* p = t.data();
+  if (std::all_of(p, p + t.numel(), [&](int32_t v) { return v == ignore_index; })) return Tensor<float>();
+  return model.forward(inputs, targets).loss;
 }
 
 }  // namespace tinylm::lm
