@@ -140,8 +140,9 @@ nn::LoRAConfig load_peft_adapter(const std::string& dir, nn::Module<T>& model) {
   std::map<std::string, bool> used;
   for (const auto& n : f.names()) used[n] = false;
   int64_t picked = 0;
-  for (auto& [name, m] : model.named_modules()) {
-    auto* lin = dynamic_cast<nn::Linear<T>*>(m);
+  for (const auto& entry : model.named_modules()) {  // not a structured binding: Clang 14 cannot capture one
+    const std::string& name = entry.first;
+    auto* lin = dynamic_cast<nn::Linear<T>*>(entry.second);
     if (!lin || !cfg.targets(name)) continue;
     ++picked;
     auto stored = [&](const char* which) {
