@@ -82,7 +82,7 @@ int run(int argc, char** argv) {
   }
 
   auto m = examples::load_chat_model(o.model);
-  tinylm::lm::ChatSession<tinylm::nn::GPT<float>> chat(*m.model, tinylm::lm::ChatFormat(m.tokenizer, m.tokens),
+  tinylm::lm::ChatSession<tinylm::nn::GPT<float>> chat(*m.model, tinylm::lm::ChatFormat(m.tokenizer, *m.tokens),
                                                        o.system);
   chat.options.max_new_tokens = o.max_tokens;
   chat.options.sampling = sampling;

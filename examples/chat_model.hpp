@@ -8,8 +8,8 @@
 //                       "system": ..., "user": ..., "assistant": ..., "end": ...})
 //   config.json         the model's shape, as Hugging Face writes GPT-2's
 //
-// A directory without chat_template.json is a base model, not a chat model,
-// and load_chat_model refuses it saying so.
+// A directory without chat_template.json is a base model, not a chat model:
+// load_chat_model refuses it saying so; load_model_dir takes either.
 
 #include <filesystem>
 #include <memory>
@@ -72,23 +72,42 @@ inline void save_chat_model(const std::string& dir, const tinylm::nn::GPT<float>
   tinylm::write_file_atomic((fs::path(dir) / "chat_template.json").string(), {chat_template_json(tokens).dump(), "\n"});
 }
 
+/// A model directory loaded: the GPT, its tokenizer, and the chat
+/// template's tokens when the directory has one.
 struct ChatModel {
   std::unique_ptr<tinylm::nn::GPT<float>> model;
   ChatTokenizer tokenizer;
-  tinylm::lm::ChatTokens tokens;
+  std::optional<tinylm::lm::ChatTokens> tokens;  // none: a base model
 };
 
-inline ChatModel load_chat_model(const std::string& dir) {
+/// Loads a model directory: tinylm's own (gpt_train or chat_train wrote it:
+/// model.safetensors with the tokenizer in its metadata or in
+/// tokenizer.json) or a Hugging Face GPT-2 (model.safetensors with
+/// tokenizer.json, or vocab.json and merges.txt), and its chat template if
+/// it has one. `name` is how errors call the directory.
+inline ChatModel load_model_dir(const std::string& dir, const std::string& name) {
   namespace fs = std::filesystem;
-  TINYLM_CHECK(fs::is_directory(dir), "'", dir, "' is not a directory (give the directory chat_train wrote)");
+  TINYLM_CHECK(fs::is_directory(dir), name, " is not a directory");
   const std::string weights = (fs::path(dir) / "model.safetensors").string();
-  const std::string templ = (fs::path(dir) / "chat_template.json").string();
-  TINYLM_CHECK(fs::exists(weights), "'", dir, "' has no model.safetensors");
-  TINYLM_CHECK(fs::exists(templ), "'", dir,
-               "' has no chat template (chat_template.json): it is a base model, not one fine-tuned to chat; "
-               "fine-tune it with chat_train --base ",
-               dir);
+  TINYLM_CHECK(fs::exists(weights), name, " has no model.safetensors");
   ChatModel m;
+  const auto file = tinylm::io::SafetensorsFile::read(weights);
+  if (file.metadata().count("tinylm.config")) {  // tinylm's own checkpoint
+    m.model = tinylm::io::load_gpt<float>(weights);
+    const auto kind = file.metadata().find(tinylm::io::kTokenizerKindKey);
+    if (kind != file.metadata().end() && kind->second == "bpe")
+      m.tokenizer.bpe = tinylm::data::load_bpe((fs::path(dir) / "tokenizer.json").string());
+    else m.tokenizer.chars = tinylm::io::char_tokenizer_from(file.metadata(), weights);
+  } else {
+    TINYLM_CHECK(tinylm::data::has_bpe_files(dir), name,
+                 " is a Hugging Face model without its tokenizer (tokenizer.json, or vocab.json and merges.txt)");
+    m.model = tinylm::io::load_hf_gpt2<float>(dir);
+    m.tokenizer.bpe = tinylm::data::load_bpe(dir);
+  }
+  TINYLM_CHECK(m.tokenizer.vocab_size() <= m.model->config().vocab_size, name, ": the tokenizer has ",
+               m.tokenizer.vocab_size(), " tokens, more than the model's ", m.model->config().vocab_size);
+  const std::string templ = (fs::path(dir) / "chat_template.json").string();
+  if (!fs::exists(templ)) return m;
   const auto j = tinylm::io::Json::parse(tinylm::data::read_text_file(templ), templ);
   auto field = [&](const char* key) -> std::string {
     const auto* v = j.find(key);
@@ -96,16 +115,21 @@ inline ChatModel load_chat_model(const std::string& dir) {
                  "' is missing or not a non-empty string");
     return v->as_string();
   };
-  m.tokens = {field("bos"), field("system"), field("user"), field("assistant"), field("end")};
-  const auto file = tinylm::io::SafetensorsFile::read(weights);
-  const auto kind = file.metadata().find(tinylm::io::kTokenizerKindKey);
-  if (kind != file.metadata().end() && kind->second == "bpe")
-    m.tokenizer.bpe = tinylm::data::load_bpe((fs::path(dir) / "tokenizer.json").string());
-  else m.tokenizer.chars = tinylm::io::char_tokenizer_from(file.metadata(), weights);
-  m.model = tinylm::io::load_gpt<float>(weights);
-  TINYLM_CHECK(m.tokenizer.vocab_size() <= m.model->config().vocab_size, "'", dir, "': the tokenizer has ",
-               m.tokenizer.vocab_size(), " tokens, more than the model's ", m.model->config().vocab_size);
+  m.tokens = tinylm::lm::ChatTokens{field("bos"), field("system"), field("user"), field("assistant"), field("end")};
   return m;
+}
+
+/// A model directory that must have a chat template.
+inline ChatModel load_chat_model(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string name = "'" + dir + "'";
+  TINYLM_CHECK(fs::is_directory(dir), name, " is not a directory (give the directory chat_train wrote)");
+  TINYLM_CHECK(fs::exists(fs::path(dir) / "model.safetensors"), name, " has no model.safetensors");
+  TINYLM_CHECK(fs::exists(fs::path(dir) / "chat_template.json"), name,
+               " has no chat template (chat_template.json): it is a base model, not one fine-tuned to chat; "
+               "fine-tune it with chat_train --base ",
+               dir);
+  return load_model_dir(dir, name);
 }
 
 }  // namespace examples

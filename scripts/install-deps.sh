@@ -6,7 +6,8 @@
 #   scripts/install-deps.sh          the build, the examples, the tests with g++
 #   scripts/install-deps.sh --test   also what scripts/test.sh adds: Clang 14
 #                                    (Debian 12's default) and the newest Clang
-#                                    the package index has, and clang-format
+#                                    the package index has, clang-format, and
+#                                    Chromium with its driver (serve's page test)
 set -euo pipefail
 
 packages=(
@@ -15,7 +16,8 @@ packages=(
   libpcre2-dev libutf8proc-dev      # the library: the BPE pre-tokenizer (PCRE2, utf8proc's Unicode categories)
   pkg-config                        #   which CMake finds with pkg-config
   doctest-dev                       # tests
-  python3                           #   the chat REPL's test drives it on a pseudo-terminal (the standard library's pty)
+  libcpp-httplib-dev                # serve: its HTTP server (cpp-httplib: a header and a shared library)
+  python3 python3-venv curl         #   tests: the chat REPL on a pseudo-terminal, serve's clients (a venv from PyPI)
   libbenchmark-dev libopenblas-dev  # benchmarks (OpenBLAS is the GEMM peak to compare against)
 )
 
@@ -29,7 +31,7 @@ if [ "${1:-}" = "--test" ]; then
     $sudo apt-get update -qq
     newest=$(apt-cache search --names-only '^clang-[0-9]+$' | cut -d' ' -f1 | sort -V | tail -n 1)
   fi
-  packages+=(clang-14 clang-format "$newest")
+  packages+=(clang-14 clang-format "$newest" chromium chromium-driver)  # chromium: serve's page, headless
 fi
 
 missing=()

@@ -26,13 +26,14 @@ ctest --test-dir build/release --output-on-failure -j "$jobs"
 #    uses OpenMP itself would compile tinylm's headers. The header check and
 #    the consumer project are compiler-neutral CMake logic already covered
 #    above, the docs' example programs are built by g++ above and run under
-#    the sanitizers below; benchmarks are not tests.
+#    the sanitizers below, serve's load and browser tests (client-side
+#    checks of the same program) run once above; benchmarks are not tests.
 newest=$(ls /usr/bin/clang++-[0-9]* | sort -V | tail -n 1)
 for cxx in /usr/bin/clang++-14 "$newest"; do
   dir="build/clang-${cxx##*-}"  # no "++" in the path: CLI tests match it in regexes
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS=-fopenmp=libgomp \
     -DTINYLM_HEADER_CHECK=OFF -DTINYLM_DOC_EXAMPLES=OFF \
-    -DTINYLM_CONSUMER_TEST=OFF -DTINYLM_BUILD_BENCHMARKS=OFF
+    -DTINYLM_CONSUMER_TEST=OFF -DTINYLM_BUILD_BENCHMARKS=OFF -DTINYLM_SERVE_SLOW_TESTS=OFF
   cmake --build "$dir" -j "$jobs"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 done

@@ -82,6 +82,7 @@
 
 #include "tinylm/lm/arpa.hpp"
 #include "tinylm/lm/assistant_corpus.hpp"
+#include "tinylm/lm/batcher.hpp"
 #include "tinylm/lm/chat.hpp"
 #include "tinylm/lm/chat_session.hpp"
 #include "tinylm/lm/generate.hpp"
@@ -89,6 +90,7 @@
 #include "tinylm/lm/ngram.hpp"
 #include "tinylm/lm/sampling.hpp"
 #include "tinylm/lm/sft.hpp"
+#include "tinylm/lm/stream_decoder.hpp"
 
 #include "tinylm/io/checkpoint.hpp"
 #include "tinylm/io/hf.hpp"

@@ -612,6 +612,19 @@ void use() {
   tinylm::lm::ChatSession session(model, tinylm::lm::ChatFormat(Bytes{}));
   session.options.max_new_tokens = 2;
   (void)session.reply("ab").text;
+#elif defined(TINYLM_USE_tinylm_lm_batcher_hpp)
+  tinylm::nn::GPT<float> model({16, 8, 1, 2, 8, 0.0}, 1);
+  tinylm::lm::Batcher<float> batcher(model, 2);
+  tinylm::lm::BatchRequest r;
+  r.prompt = {1, 2};
+  r.max_new_tokens = 2;
+  batcher.submit(std::move(r));
+  while (!batcher.idle()) batcher.step();
+#elif defined(TINYLM_USE_tinylm_lm_stream_decoder_hpp)
+  tinylm::lm::StreamDecoder d([](int32_t) { return std::string("a"); }, {"b"});
+  bool stopped = false;
+  (void)d.push(0, stopped);
+  (void)d.flush();
 #elif defined(TINYLM_USE_tinylm_lm_sft_hpp)
   tinylm::lm::RenderedChat c{{0, 1, 2, 3}, {0, 0, 1, 1}};
   (void)tinylm::lm::pack_sft({c, c}, 8, 0).trainable(0);

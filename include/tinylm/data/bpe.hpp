@@ -20,8 +20,8 @@
 // reads it as plain text, as SpecialOptions says, never silently its id.
 //
 // from_gpt2_files() reads OpenAI's encoder.json + vocab.bpe (tokens written
-// with GPT-2's byte-to-unicode map). Utf8Stream prints tokens as they are
-// sampled: it holds back an incomplete UTF-8 sequence until its bytes come.
+// with GPT-2's byte-to-unicode map). Utf8Stream (core/utf8.hpp) prints tokens as
+// they are sampled: it holds back an incomplete UTF-8 sequence until its bytes come.
 // Training is in data/bpe_train.hpp, files in data/bpe_files.hpp.
 
 #include <algorithm>
@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "tinylm/core/error.hpp"
+#include "tinylm/core/utf8.hpp"
 #include "tinylm/data/pretokenizer.hpp"
 #include "tinylm/data/text.hpp"
 #include "tinylm/io/json.hpp"
@@ -530,36 +531,4 @@ class BPETokenizer {
   std::unordered_map<int32_t, std::string> special_text_;
   int64_t vocab_size_ = 0;
 };
-/// Turns a stream of token bytes into text that is safe to print: push()
-/// returns everything up to an incomplete UTF-8 sequence at the end, which
-/// it holds back until the bytes that complete it arrive; flush() returns
-/// what is held. Bytes that cannot start or continue a sequence pass
-/// through as they are.
-class Utf8Stream {
- public:
-  std::string push(std::string_view bytes) {
-    held_ += bytes;
-    const std::size_t keep = incomplete_tail(held_);
-    std::string out = held_.substr(0, held_.size() - keep);
-    held_.erase(0, held_.size() - keep);
-    return out;
-  }
-  std::string flush() { return std::exchange(held_, std::string()); }
-
- private:
-  /// The length of a prefix of a UTF-8 sequence at the end of s that more
-  /// bytes could complete (0 if none).
-  static std::size_t incomplete_tail(const std::string& s) {
-    const std::size_t n = s.size();
-    for (std::size_t k = 1; k <= 3 && k <= n; ++k) {
-      const auto b = static_cast<unsigned char>(s[n - k]);
-      if ((b & 0xC0) == 0x80) continue;  // a continuation byte: look further back
-      const std::size_t len = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b < 0xE0 ? 2 : 1;
-      return b >= 0xC2 && b <= 0xF4 && len > k ? k : 0;
-    }
-    return 0;
-  }
-  std::string held_;
-};
-
 }  // namespace tinylm::data

@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "tinylm/nn/dropout.hpp"
 #include "tinylm/nn/linear.hpp"
@@ -86,6 +87,28 @@ class CausalSelfAttention : public Module<Float> {
     }
     y = y.transpose(1, 2).reshape({B, T, C_});  // merge heads
     return resid_dropout.forward(c_proj.forward(y));
+  }
+
+  /// One new position for each of K sequences, each with a cache of its own
+  /// (batch 1, any length): x (K, 1, C) -> (K, 1, C). The projections run
+  /// as one batch of K rows; attention, row by row over that row's cache.
+  /// This is the decode step of continuous batching (lm/batcher.hpp).
+  Tensor<Float> forward_rows(const Tensor<Float>& x, const std::vector<LayerCache<Float>*>& caches) const {
+    const auto K = static_cast<int64_t>(caches.size());
+    TINYLM_CHECK(x.dim() == 3 && x.size(0) == K && x.size(1) == 1 && x.size(2) == C_, "CausalSelfAttention: x is ",
+                 x.shape(), ": forward_rows expects [", K, ", 1, ", C_, "], one position per cache");
+    const int64_t HS = C_ / NH_;
+    const Tensor<Float> qkv = c_attn.forward(x);  // (K, 1, 3C)
+    std::vector<Tensor<Float>> ys;
+    for (int64_t r = 0; r < K; ++r) {
+      TINYLM_CHECK(caches[static_cast<std::size_t>(r)] && caches[static_cast<std::size_t>(r)]->k.size(0) == 1,
+                   "CausalSelfAttention: forward_rows needs one cache of batch 1 per row (row ", r, ")");
+      const Tensor<Float> row = qkv.narrow(0, r, 1);
+      auto heads = [&](int64_t i) { return row.narrow(2, i * C_, C_).reshape({1, 1, NH_, HS}).transpose(1, 2); };
+      const auto [k, v] = append(*caches[static_cast<std::size_t>(r)], heads(1), heads(2));
+      ys.push_back(scaled_dot_product_attention(heads(0), k, v, true).transpose(1, 2).reshape({1, 1, C_}));
+    }
+    return resid_dropout.forward(c_proj.forward(cat(ys, 0)));
   }
 
   Linear<Float> c_attn;  // (C, 3C): q, k, v projections side by side

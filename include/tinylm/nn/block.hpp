@@ -27,6 +27,13 @@ class Block : public Module<Float> {
     return h + mlp.forward(ln_2.forward(h));
   }
 
+  /// One position for each of K sequences with caches of their own (see
+  /// CausalSelfAttention::forward_rows): x (K, 1, C) -> (K, 1, C).
+  Tensor<Float> forward_rows(const Tensor<Float>& x, const std::vector<LayerCache<Float>*>& caches) const {
+    const Tensor<Float> h = x + attn.forward_rows(ln_1.forward(x), caches);
+    return h + mlp.forward(ln_2.forward(h));
+  }
+
   LayerNorm<Float> ln_1;
   CausalSelfAttention<Float> attn;
   LayerNorm<Float> ln_2;

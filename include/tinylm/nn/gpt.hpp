@@ -98,6 +98,40 @@ class GPT : private detail::GPTState, public Module<Float> {
     return matmul(x, wte.weight.transpose(0, 1));  // (B, T, V), tied to wte
   }
 
+  /// The next token's logits (K, V) for K sequences at once, each with a
+  /// cache of its own (make_cache(1)) holding however many positions it
+  /// holds: tokens[r] is the position after caches[r]'s. The linear layers
+  /// see one batch of K rows, attention runs per row: the decode step of
+  /// continuous batching, where sequences of every length share the step.
+  /// A row's logits are those forward(its token, its cache) gives.
+  Tensor<Float> forward_rows(const std::vector<int32_t>& tokens, const std::vector<KVCache<Float>*>& caches) const {
+    const auto K = static_cast<int64_t>(tokens.size());
+    TINYLM_CHECK(K > 0 && caches.size() == tokens.size(), "GPT::forward_rows: ", K, " tokens and ", caches.size(),
+                 " caches: one cache per token, at least one");
+    Tensor<int32_t> idx = Tensor<int32_t>::empty({K, 1});
+    Tensor<int64_t> pos = Tensor<int64_t>::empty({K, 1});
+    for (int64_t r = 0; r < K; ++r) {
+      const KVCache<Float>* c = caches[static_cast<std::size_t>(r)];
+      TINYLM_CHECK(c && c->layers.size() == h.size(), "GPT::forward_rows: cache ", r, " is not one of this model's");
+      TINYLM_CHECK(c->length() < cfg_.block_size, "GPT::forward_rows: cache ", r, " is full (", c->length(),
+                   " positions, block_size ", cfg_.block_size, ")");
+      TINYLM_CHECK(tokens[static_cast<std::size_t>(r)] >= 0 && tokens[static_cast<std::size_t>(r)] < cfg_.vocab_size,
+                   "GPT::forward_rows: token ", tokens[static_cast<std::size_t>(r)], " is outside the vocabulary of ",
+                   cfg_.vocab_size);
+      idx.data()[r] = tokens[static_cast<std::size_t>(r)];
+      pos.data()[r] = c->length();
+    }
+    Tensor<Float> x = drop.forward(wte.forward(idx) + wpe.forward(pos));  // (K, 1, C)
+    std::vector<LayerCache<Float>*> layer(static_cast<std::size_t>(K));
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      for (int64_t r = 0; r < K; ++r)
+        layer[static_cast<std::size_t>(r)] = &caches[static_cast<std::size_t>(r)]->layers[i];
+      x = h[i]->forward_rows(x, layer);
+    }
+    x = ln_f.forward(x);
+    return matmul(x, wte.weight.transpose(0, 1)).reshape({K, cfg_.vocab_size});
+  }
+
   /// Logits and the mean cross-entropy against targets (B, T).
   template <IndexElement I, IndexElement J>
   Output forward(const Tensor<I>& idx, const Tensor<J>& targets) const {
