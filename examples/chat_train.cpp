@@ -43,7 +43,7 @@ struct Options {
   int64_t lora = 0, lora_default_rank = 8, shots = 2, eval_per_skill = 100, train_conversations = 100000;
   int64_t seed = 1337, threads = 0, max_reply = 100;
   double pretrain_lr = 5e-3, sft_lr = 2e-3, lora_lr = 5e-3, lora_alpha = 0, weight_decay = 0.1;
-  bool skip_bad = false;
+  bool skip_bad = false, show_misses = false;
 };
 
 void define_flags(examples::Flags& f, Options& o) {
@@ -74,6 +74,7 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("train-conversations", &o.train_conversations, "conversations of the built-in corpus to fine-tune on");
   f.add("shots", &o.shots, "examples of the same skill in the base model's few-shot prompt");
   f.add("eval-per-skill", &o.eval_per_skill, "held-out conversations per skill");
+  f.add("show-misses", &o.show_misses, "print every held-out conversation a model answered wrong, with its answer");
   f.add("max-reply", &o.max_reply, "longest reply, in tokens, when evaluating");
   f.add("seed", &o.seed, "seed for initialization, data and batches");
   f.add("threads", &o.threads, "CPU threads (0: all cores)");
@@ -94,12 +95,6 @@ void validate(const Options& o) {
   need(o.max_reply > 0, "--max-reply must be positive");
   need(o.threads >= 0, "--threads must be >= 0");
   need(o.pretrain_lr > 0 && o.sft_lr > 0 && o.lora_lr > 0, "learning rates must be positive");
-}
-
-std::string format_duration(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%dm%02ds", int(s / 60), int(s) % 60);
-  return buf;
 }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -174,12 +169,16 @@ void print_samples(const std::vector<AssistantExample>& held, const std::vector<
       }
 }
 
-Scores score_all(const std::vector<AssistantExample>& held, const std::vector<std::string>& replies) {
+Scores score_all(const std::vector<AssistantExample>& held, const std::vector<std::string>& replies, bool show_misses) {
   Scores s;
   for (std::size_t i = 0; i < held.size(); ++i) {
     const Column c = column_of(held[i]);
+    const bool ok = tinylm::lm::score(held[i], replies[i]);
     ++s.n[c];
-    s.ok[c] += tinylm::lm::score(held[i], replies[i]);
+    s.ok[c] += ok;
+    if (!ok && show_misses)
+      std::printf("    miss (%s, answer '%s'): %s -> %s\n", kColumnNames[c], held[i].answer.c_str(),
+                  held[i].conversation[held[i].conversation.size() - 2].content.c_str(), replies[i].c_str());
   }
   return s;
 }
@@ -279,7 +278,7 @@ void train(tinylm::nn::GPT<float>& model, const std::string& phase, int64_t step
       const double dt = seconds_since(last), tps = static_cast<double>(tokens) / std::max(dt, 1e-9);
       const double mean = loss_sum / static_cast<double>(std::max<int64_t>(loss_n, 1));
       std::printf("  %s step %5lld/%lld | loss %.4f | lr %.2e | %6.0f tok/s | %s\n", phase.c_str(), (long long)s + 1,
-                  (long long)steps, mean, schedule(s), tps, format_duration(seconds_since(t0)).c_str());
+                  (long long)steps, mean, schedule(s), tps, examples::format_duration(seconds_since(t0)).c_str());
       std::fflush(stdout);
       metrics.push_back({phase, s + 1, mean, schedule(s), tps});
       tokens = 0, loss_sum = 0, loss_n = 0, last = Clock::now();
@@ -319,26 +318,9 @@ struct Base {
 };
 
 Base load_base(const std::string& dir) {
-  namespace fs = std::filesystem;
-  Base b;
-  TINYLM_CHECK(fs::is_directory(dir), "--base '", dir, "' is not a directory");
-  const std::string weights = (fs::path(dir) / "model.safetensors").string();
-  TINYLM_CHECK(fs::exists(weights), "--base '", dir, "' has no model.safetensors");
-  const auto file = tinylm::io::SafetensorsFile::read(weights);
-  if (file.metadata().count("tinylm.config")) {  // tinylm's own checkpoint
-    b.model = tinylm::io::load_gpt<float>(weights);
-    const auto kind = file.metadata().find(tinylm::io::kTokenizerKindKey);
-    if (kind != file.metadata().end() && kind->second == "bpe")
-      b.tok.bpe = tinylm::data::load_bpe((fs::path(dir) / "tokenizer.json").string());
-    else b.tok.chars = tinylm::io::char_tokenizer_from(file.metadata(), weights);
-  } else {
-    TINYLM_CHECK(tinylm::data::has_bpe_files(dir), "--base '", dir,
-                 "' is a Hugging Face model without its tokenizer (tokenizer.json, or vocab.json and merges.txt)");
-    b.model = tinylm::io::load_hf_gpt2<float>(dir);
-    b.tok.bpe = tinylm::data::load_bpe(dir);
-  }
-  b.description = dir + " (" + b.tok.kind() + ")";
-  return b;
+  auto m = examples::load_model_dir(dir, "--base '" + dir + "'");
+  const std::string description = dir + " (" + m.tokenizer.kind() + ")";
+  return {std::move(m.model), std::move(m.tokenizer), description};
 }
 
 struct Snapshot {
@@ -454,7 +436,7 @@ int run(int argc, char** argv) {
           return std::pair<int64_t, int64_t>{o.pretrain_batch, L};
         },
         metrics);
-    std::printf("pre-trained in %s\n", format_duration(seconds_since(t_start)).c_str());
+    std::printf("pre-trained in %s\n", examples::format_duration(seconds_since(t_start)).c_str());
   }
   auto& model = *base.model;
   if (base.tok.chars && !o.base.empty()) {  // characters the fine-tuning or evaluation text has and the base lacks
@@ -473,7 +455,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> few_replies;
   if (o.shots > 0 || o.base.empty()) {
     few_replies = few_shot_replies(model, base.tok, held, o.shots, o.max_reply, seed);
-    few = score_all(held, few_replies);
+    few = score_all(held, few_replies, o.show_misses);
     std::printf("few-shot base model (%lld examples in the prompt):\n", (long long)o.shots);
     print_samples(held, few_replies);
   }
@@ -500,12 +482,12 @@ int run(int argc, char** argv) {
   };
 
   Scores full, lora;
-  bool ran_full = false, ran_lora = false;
+  bool ran_full = false;
   if (o.lora == 0) {
     tinylm::Generator gen(seed * 31 + 2);
     train(model, "full", o.sft_steps, o.sft_lr, o.weight_decay, sft_batch(gen), metrics);
     const auto replies = chat_replies(model, chat, held, o.max_reply);
-    full = score_all(held, replies);
+    full = score_all(held, replies, o.show_misses);
     ran_full = true;
     std::printf("fully fine-tuned model:\n");
     print_samples(held, replies);
@@ -525,8 +507,7 @@ int run(int argc, char** argv) {
     tinylm::Generator gen(seed * 31 + 3);
     train(model, "lora", o.lora_steps, o.lora_lr, o.weight_decay, sft_batch(gen), metrics);
     const auto replies = chat_replies(model, chat, held, o.max_reply);
-    lora = score_all(held, replies);
-    ran_lora = true;
+    lora = score_all(held, replies, o.show_misses);
     std::printf("LoRA model:\n");
     print_samples(held, replies);
     const std::string dir = o.lora > 0 ? o.out : o.out + "/lora";
@@ -553,9 +534,9 @@ int run(int argc, char** argv) {
     row(name, few);
   }
   if (ran_full) row("fully fine-tuned", full);
-  if (ran_lora) row("LoRA", lora);
-  std::printf("total time %s; metrics.csv and loss.svg in %s\n", format_duration(seconds_since(t_start)).c_str(),
-              o.out.c_str());
+  row("LoRA", lora);
+  std::printf("total time %s; metrics.csv and loss.svg in %s\n",
+              examples::format_duration(seconds_since(t_start)).c_str(), o.out.c_str());
   return 0;
 }
 

@@ -140,6 +140,14 @@ class Flags {
   std::map<std::string, bool> given_;
 };
 
+/// A duration as "4m07s" (or "1h02m" from an hour on), for progress lines.
+inline std::string format_duration(double s) {
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
+  else std::snprintf(buf, sizeof buf, "%dm%02ds", int(s / 60), int(s) % 60);
+  return buf;
+}
+
 /// The main() of an example program: runs run(argc, argv); a UsageError is
 /// printed with the usage hint (exit 2), any other error as "error:" (exit 1).
 template <class Run>

@@ -282,13 +282,6 @@ double evaluate(tinylm::nn::GPT<float>& model, const TokenDataset& data, const O
   return total / static_cast<double>(o.eval_iters);
 }
 
-std::string format_duration(double s) {
-  char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
-  else std::snprintf(buf, sizeof buf, "%dm%02ds", int(s / 60), int(s) % 60);
-  return buf;
-}
-
 /// The gradient-flow table: every parameter's gradient norm, before clipping.
 void print_grad_norms(const tinylm::nn::GPT<float>& model, int64_t step) {
   const auto norms = tinylm::optim::grad_norms(model.named_parameters());
@@ -508,7 +501,7 @@ int run(int argc, char** argv) {
     char line[256];
     std::snprintf(line, sizeof line, "step %5lld/%lld | loss %.4f | lr %.2e | %7.0f tok/s | %6.1f ms/step | ETA %s",
                   (long long)(step + 1), (long long)o.steps, loss, lr, row.tokens_per_s, row.ms_per_step,
-                  format_duration(eta).c_str());
+                  examples::format_duration(eta).c_str());
     if (eval_now) {
       std::printf("%s%s | val %.4f", tty ? "\r" : "", line, last_val);
       if (data.floor) std::printf(" (floor %.4f, gap %.4f)", *data.floor, last_val - *data.floor);
@@ -525,7 +518,7 @@ int run(int argc, char** argv) {
   save_checkpoint(end);
   write_outputs(o.out, rows, data.floor);
   std::printf("trained %lld steps in %s; final validation loss %.4f", (long long)(end - start),
-              format_duration(elapsed).c_str(), last_val);
+              examples::format_duration(elapsed).c_str(), last_val);
   if (data.floor) std::printf(", %.4f above the entropy floor %.4f", last_val - *data.floor, *data.floor);
   std::printf("\nwrote %s, %s, %s/metrics.csv, %s/loss.svg\n", save_path.c_str(), state_path.c_str(), o.out.c_str(),
               o.out.c_str());

@@ -135,11 +135,12 @@ TEST_CASE("assistant corpus: arithmetic replies work the columns, and every step
 TEST_CASE("assistant corpus: training orders name real and made-up items, never a held-out one") {
   namespace d = tinylm::lm::detail;
   tinylm::Generator gen(8);
-  int made_up = 0;
+  int made_up = 0, doubled = 0;
   for (int i = 0; i < 2000; ++i) {
     const auto o = d::random_order(gen, Split::Train);
     const bool real = std::find(d::kTrainItems.begin(), d::kTrainItems.end(), o.item) != d::kTrainItems.end();
     made_up += !real;
+    doubled += !real && std::adjacent_find(o.item.begin(), o.item.end()) != o.item.end();
     INFO(o.item);
     CHECK(std::find(d::kHeldOutItems.begin(), d::kHeldOutItems.end(), o.item) == d::kHeldOutItems.end());
     CHECK(o.item.size() >= 4);
@@ -147,6 +148,7 @@ TEST_CASE("assistant corpus: training orders name real and made-up items, never 
   }
   CHECK(made_up > 800);
   CHECK(made_up < 1200);
+  CHECK(doubled > made_up / 2);  // double letters, as in "kettles", are there to be copied
   for (int i = 0; i < 200; ++i) {
     const auto o = d::random_order(gen, Split::HeldOut);
     CHECK(std::find(d::kHeldOutItems.begin(), d::kHeldOutItems.end(), o.item) != d::kHeldOutItems.end());

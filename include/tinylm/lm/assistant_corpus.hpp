@@ -181,15 +181,23 @@ struct Order {
   }
 };
 
-/// A made-up product name, 4 to 9 random letters ending in 's' ("qevtrls"):
+/// A made-up product name, 4 to 10 letters ending in 's' ("qevttrqls"):
 /// half the training orders have one, so that a model learns to copy the
 /// item from the record, letter by letter; with a few dozen real ones
-/// only, it learns to recall one of those instead. Never one of the
-/// held-out items.
+/// only, it learns to recall one of those instead. The letters repeat the
+/// way a word's do: one in five is the letter before it (as in "kettles"),
+/// one in five an earlier one (as in "telescopes"), so that a copy that
+/// looks back one letter only cannot tell where it is; uniform random
+/// letters almost never repeat. Never one of the held-out items.
 inline std::string made_up_item(Generator& gen) {
   for (;;) {
-    std::string w(static_cast<std::size_t>(uniform(gen, 3, 8)), 'a');
-    for (char& c : w) c = static_cast<char>('a' + uniform(gen, 0, 25));
+    std::string w(static_cast<std::size_t>(uniform(gen, 3, 9)), 'a');
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const int kind = i > 0 ? uniform(gen, 0, 4) : 4;
+      if (kind == 0) w[i] = w[i - 1];
+      else if (kind == 1) w[i] = w[static_cast<std::size_t>(uniform(gen, 0, static_cast<int>(i) - 1))];
+      else w[i] = static_cast<char>('a' + uniform(gen, 0, 25));
+    }
     w += 's';
     if (std::find(kHeldOutItems.begin(), kHeldOutItems.end(), w) == kHeldOutItems.end()) return w;
   }
