@@ -417,7 +417,10 @@ class Api {
     r.stop_tokens = stop_tokens;
     const auto job = engine_.submit(std::move(r));
     const Clock::time_point start = request_log.start;
-    auto bytes = [this, chat](int32_t t) { return chat ? chat_->decode_token(t) : m_.tokenizer.decode({t}); };
+    auto bytes = [this, chat](int32_t t) -> std::string {
+      if (t >= m_.tokenizer.vocab_size()) return "\xEF\xBF\xBD";  // a row of the model's table no token names
+      return chat ? chat_->decode_token(t) : m_.tokenizer.decode({t});
+    };
     const std::string id = (chat ? "chatcmpl-" : "cmpl-") + random_id();
     const int64_t created = static_cast<int64_t>(std::time(nullptr));
 
