@@ -181,8 +181,8 @@ struct Order {
   }
 };
 
-/// A made-up product name, 4 to 10 letters ending in 's' ("qevttrqls"):
-/// half the training orders have one, so that a model learns to copy the
+/// A made-up product name, 4 to 12 letters ending in 's' ("qevttrqls"):
+/// two training orders in three have one, so that a model learns to copy the
 /// item from the record, letter by letter; with a few dozen real ones
 /// only, it learns to recall one of those instead. The letters repeat the
 /// way a word's do: one in five is the letter before it (as in "kettles"),
@@ -191,7 +191,7 @@ struct Order {
 /// letters almost never repeat. Never one of the held-out items.
 inline std::string made_up_item(Generator& gen) {
   for (;;) {
-    std::string w(static_cast<std::size_t>(uniform(gen, 3, 9)), 'a');
+    std::string w(static_cast<std::size_t>(uniform(gen, 3, 11)), 'a');
     for (std::size_t i = 0; i < w.size(); ++i) {
       const int kind = i > 0 ? uniform(gen, 0, 4) : 4;
       if (kind == 0) w[i] = w[i - 1];
@@ -210,7 +210,7 @@ inline Order random_order(Generator& gen, Split split) {
   o.colour = kColours[static_cast<std::size_t>(uniform(gen, 0, int(kColours.size()) - 1))];
   if (split == Split::HeldOut)
     o.item = kHeldOutItems[static_cast<std::size_t>(uniform(gen, 0, int(kHeldOutItems.size()) - 1))];
-  else if (gen.next_u64() % 2)
+  else if (gen.next_u64() % 3 == 0)
     o.item = kTrainItems[static_cast<std::size_t>(uniform(gen, 0, int(kTrainItems.size()) - 1))];
   else o.item = made_up_item(gen);
   o.day = kDays[static_cast<std::size_t>(uniform(gen, 0, int(kDays.size()) - 1))];
