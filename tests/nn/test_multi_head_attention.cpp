@@ -34,7 +34,7 @@ void check_against_torch(const std::string& c) {
     memory = g.get<double>(c + ".memory");
     memory.requires_grad_();
   }
-  const nn::AttentionMask mask{.key_padding = tinylm::ne(g.get_int<int64_t>(c + ".pad"), 0), .causal = !cross};
+  const nn::AttentionMask<double> mask{.key_padding = tinylm::ne(g.get_int<int64_t>(c + ".pad"), 0), .causal = !cross};
   att.record_attention = true;
   const auto out = cross ? att.forward(x, memory, mask) : att.forward(x, mask);
   th::check_close(out.to_vector(), g.get<double>(c + ".out").to_vector(), 1e-14);
@@ -147,7 +147,7 @@ TEST_CASE("MultiHeadAttention: errors name what was wrong") {
                        "MultiHeadAttention: x is [2, 3, 4] and memory is [1, 7, 3]: their batch sizes differ",
                        tinylm::Error);
   CHECK_THROWS_WITH_AS(att.forward(x, Tensor<float>::ones({2, 7, 3}), {.key_padding = Tensor<bool>::zeros({2, 3})}),
-                       "MultiHeadAttention: key_padding is [2, 3]: expected [B, Tk] = [2, 7]", tinylm::Error);
+                       "scaled_dot_product_attention: key_padding is [2, 3]: expected [B, Tk] = [2, 7]", tinylm::Error);
   nn::AttentionCache<float> cache;
   (void)att.forward(x, Tensor<float>::ones({2, 7, 3}), {}, &cache);
   CHECK_THROWS_WITH_AS(att.forward(Tensor<float>::ones({1, 3, 4}), Tensor<float>::ones({1, 7, 3}), {}, &cache),

@@ -189,16 +189,158 @@ TEST_CASE("attention with a padding mask and causal: against loops; no mask is t
                   tinylm::attention_reference(q, k, v, true).to_vector(), 1e-14);
 }
 
-TEST_CASE("attention: a query with every key blocked averages the values instead of giving NaN") {
-  auto q = leaf({1, 1, 2, 3}, 31), k = leaf({1, 1, 4, 3}, 32), v = leaf({1, 1, 4, 3}, 33);
+TEST_CASE("attention: a query with every key hidden gets zeros and passes no gradient, never NaN") {
   auto blocked = Tensor<bool>::zeros({1, 1, 2, 4});
   for (int j = 0; j < 4; ++j) blocked.data()[j] = true;  // query 0 sees nothing
   blocked.data()[4 + 0] = true;                          // query 1 sees keys 1..3
-  const auto y = tinylm::scaled_dot_product_attention(q, k, v, blocked);
-  th::check_close(y.to_vector(),
-                  naive_masked_attention(q, k, v, [&](int64_t, int64_t i, int64_t j) { return i == 0 || j == 0; }),
+  for (bool fused : {true, false}) {
+    INFO("fused " << fused);
+    auto q = leaf({1, 1, 2, 3}, 31), k = leaf({1, 1, 4, 3}, 32), v = leaf({1, 1, 4, 3}, 33);
+    const tinylm::AttentionMask<double> mask{.blocked = blocked};
+    const auto y =
+        fused ? tinylm::scaled_dot_product_attention(q, k, v, mask) : tinylm::attention_reference(q, k, v, mask);
+    auto expected = naive_masked_attention(q, k, v, [&](int64_t, int64_t i, int64_t j) { return i == 0 || j == 0; });
+    std::fill(expected.begin(), expected.begin() + 3, 0.0);  // query 0's row
+    th::check_close(y.to_vector(), expected, 1e-14);
+    (y * Tensor<double>::randn(y.shape())).sum().backward();
+    for (const auto* g : {&q, &k, &v})
+      for (double e : g->grad().to_vector()) CHECK(std::isfinite(e));
+    for (int c = 0; c < 3; ++c) CHECK(th::elem(q.grad(), c) == 0.0);  // query 0 passes nothing back
+  }
+  // A whole sequence of padding (length 0), and a row of -inf in an additive mask.
+  auto q = leaf({2, 2, 3, 4}, 34), k = leaf({2, 2, 5, 4}, 35), v = leaf({2, 2, 5, 4}, 36);
+  const auto lengths = Tensor<int64_t>::from_vector({0, 5});
+  auto additive = Tensor<double>::zeros({3, 5});
+  for (int j = 0; j < 5; ++j) additive.data()[5 + j] = -INFINITY;  // query 1 of every head sees nothing
+  const auto y = tinylm::scaled_dot_product_attention(q, k, v, {.key_lengths = lengths, .additive = additive});
+  const auto r = tinylm::attention_reference(q, k, v, {.key_lengths = lengths, .additive = additive});
+  th::check_close(y.to_vector(), r.to_vector(), 1e-14);
+  for (int64_t i = 0; i < 2 * 3 * 4; ++i) CHECK(th::elem(y, i) == 0.0);  // sequence 0
+  for (int64_t h = 2; h < 4; ++h)
+    for (int64_t c = 0; c < 4; ++c) CHECK(th::elem(y, (h * 3 + 1) * 4 + c) == 0.0);  // query 1 of sequence 1
+}
+
+namespace {
+
+// The fused kernel and the composition agree on a mask, in value and in
+// every gradient (the additive mask's too, summed over its broadcast dims).
+void check_masked_fused_equals_reference(int64_t B, int64_t NH, int64_t Tq, int64_t Tk, int64_t HS,
+                                         const std::function<tinylm::AttentionMask<double>()>& make_mask,
+                                         uint64_t seed) {
+  INFO("B " << B << " NH " << NH << " Tq " << Tq << " Tk " << Tk << " HS " << HS);
+  std::vector<Tensor<double>> grads[2];
+  std::vector<double> values[2];
+  for (int path = 0; path < 2; ++path) {
+    auto q = leaf({B, NH, Tq, HS}, seed), k = leaf({B, NH, Tk, HS}, seed + 1), v = leaf({B, NH, Tk, HS}, seed + 2);
+    tinylm::AttentionMask<double> mask = make_mask();
+    if (mask.additive.defined()) mask.additive = mask.additive.detach().clone().requires_grad_();
+    const auto y =
+        path == 0 ? tinylm::scaled_dot_product_attention(q, k, v, mask) : tinylm::attention_reference(q, k, v, mask);
+    values[path] = y.to_vector();
+    tinylm::Generator up_gen(seed + 3);
+    (y * Tensor<double>::randn(y.shape(), up_gen)).sum().backward();
+    grads[path] = {q.grad(), k.grad(), v.grad()};
+    if (mask.additive.defined()) grads[path].push_back(mask.additive.grad());
+  }
+  th::check_close(values[0], values[1], 1e-13);
+  for (std::size_t i = 0; i < grads[0].size(); ++i)
+    th::check_close(grads[0][i].to_vector(), grads[1][i].to_vector(), 1e-12);
+}
+
+Tensor<bool> random_mask(const tinylm::Shape& shape, double p, uint64_t seed) {
+  tinylm::Generator gen(seed);
+  auto m = Tensor<bool>::zeros(shape);
+  for (int64_t i = 0; i < m.numel(); ++i) m.data()[i] = gen.uniform() < p;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("masked fused attention equals its composition: padding, lengths, patterns, additive, cross-attention") {
+  const int64_t B = 3, NH = 2;
+  SUBCASE("key padding (B, Tk), causal, several query blocks") {
+    check_masked_fused_equals_reference(
+        B, NH, 70, 90, 8,
+        [] {
+          auto pad = Tensor<bool>::zeros({B, 90});
+          for (int64_t j = 60; j < 90; ++j) pad.data()[90 + j] = true;  // sequence 1 has 60 keys
+          pad.data()[2 * 90 + 7] = true;                                // and a hole in sequence 2
+          return tinylm::AttentionMask<double>{.key_padding = pad, .causal = true};
+        },
+        1);
+  }
+  SUBCASE("key lengths, cross-attention (Tq != Tk), not causal") {
+    check_masked_fused_equals_reference(
+        B, NH, 5, 17, 4,
+        [] {
+          return tinylm::AttentionMask<double>{.key_lengths = Tensor<int64_t>::from_vector({17, 3, 9})};
+        },
+        2);
+  }
+  SUBCASE("a per-query bool pattern broadcast over the batch, with the causal rule") {
+    check_masked_fused_equals_reference(
+        B, NH, 9, 9, 3,
+        [] {
+          return tinylm::AttentionMask<double>{.blocked = random_mask({1, NH, 9, 9}, 0.3, 5), .causal = true};
+        },
+        3);
+  }
+  SUBCASE("an additive mask (1, NH, Tq, Tk) with a gradient, as a learned position bias") {
+    check_masked_fused_equals_reference(
+        B, NH, 6, 11, 5,
+        [] {
+          tinylm::Generator gen(6);
+          return tinylm::AttentionMask<double>{.additive = Tensor<double>::randn({1, NH, 6, 11}, gen)};
+        },
+        4);
+  }
+  SUBCASE("everything at once: lengths, padding, a pattern, an additive (B, 1, 1, Tk) mask with -inf, causal") {
+    check_masked_fused_equals_reference(
+        B, NH, 66, 80, 4,
+        [] {
+          tinylm::Generator gen(7);
+          auto additive = Tensor<double>::randn({B, 1, 1, 80}, gen);
+          additive.data()[80 + 2] = -INFINITY;
+          return tinylm::AttentionMask<double>{.key_padding = random_mask({B, 80}, 0.1, 8),
+                                               .key_lengths = Tensor<int64_t>::from_vector({80, 70, 1}),
+                                               .blocked = random_mask({66, 80}, 0.2, 9),
+                                               .additive = additive,
+                                               .causal = true};
+        },
+        5);
+  }
+}
+
+TEST_CASE("key_lengths hide exactly what the same key_padding hides") {
+  auto q = leaf({2, 2, 4, 3}, 51), k = leaf({2, 2, 6, 3}, 52), v = leaf({2, 2, 6, 3}, 53);
+  auto pad = Tensor<bool>::zeros({2, 6});
+  for (int64_t j = 2; j < 6; ++j) pad.data()[6 + j] = true;
+  const auto by_padding = tinylm::scaled_dot_product_attention(q, k, v, {.key_padding = pad});
+  const auto by_length =
+      tinylm::scaled_dot_product_attention(q, k, v, {.key_lengths = Tensor<int64_t>::from_vector({6, 2})});
+  th::check_close(by_padding.to_vector(), by_length.to_vector(), 1e-15);  // a shorter tile: other rounding
+  th::check_close(by_length.to_vector(),
+                  naive_masked_attention(q, k, v, [](int64_t l, int64_t, int64_t j) { return l >= 2 && j >= 2; }),
                   1e-14);
-  for (double e : y.to_vector()) CHECK(std::isfinite(e));
+}
+
+TEST_CASE("gradcheck: fused attention with every kind of mask, the additive one included") {
+  auto q = leaf({2, 2, 3, 2}, 61), k = leaf({2, 2, 4, 2}, 62), v = leaf({2, 2, 4, 2}, 63);
+  auto additive = leaf({2, 1, 3, 4}, 64);
+  const auto lengths = Tensor<int64_t>::from_vector({4, 3});
+  const auto blocked = random_mask({3, 4}, 0.25, 65);
+  th::check_grad(
+      [&](const TensorList& in) {
+        return tinylm::scaled_dot_product_attention(
+            in[0], in[1], in[2], {.key_lengths = lengths, .blocked = blocked, .additive = in[3], .causal = true});
+      },
+      {q, k, v, additive});
+  auto q3 = leaf({3, 4, 2}, 66), k3 = leaf({3, 5, 2}, 67), v3 = leaf({3, 5, 2}, 68), add3 = leaf({4, 5}, 69);
+  th::check_grad(  // a 3-D [L, T, HS] input: masks broadcast over the leading dim
+      [&](const TensorList& in) {
+        return tinylm::scaled_dot_product_attention(in[0], in[1], in[2], {.additive = in[3], .causal = true});
+      },
+      {q3, k3, v3, add3});
 }
 
 TEST_CASE("gradcheck: masked attention, with padding, causal, and a per-query pattern") {
@@ -218,17 +360,35 @@ TEST_CASE("gradcheck: masked attention, with padding, causal, and a per-query pa
 TEST_CASE("masked attention: errors name the mask and the shapes") {
   const auto q = Tensor<double>::ones({1, 2, 3, 4}), k = Tensor<double>::ones({1, 2, 5, 4});
   CHECK_THROWS_WITH_AS(tinylm::scaled_dot_product_attention(q, k, k, Tensor<bool>::zeros({1, 1, 1, 4})),
-                       "attention_weights: scores is [1, 2, 3, 5], blocked is [1, 1, 1, 4]: shapes cannot be "
-                       "broadcast (dim -1: 5 vs 4)",
+                       "scaled_dot_product_attention: scores is [1, 2, 3, 5], blocked is [1, 1, 1, 4]: shapes cannot "
+                       "be broadcast (dim -1: 5 vs 4)",
                        tinylm::Error);
   CHECK_THROWS_WITH_AS(tinylm::attention_weights(q, k, Tensor<bool>::zeros({2, 1, 1, 5})),
-                       "attention_weights: blocked of shape [2, 1, 1, 5] does not broadcast to the scores' shape "
-                       "[1, 2, 3, 5] ([..., Tq, Tk])",
+                       "attention_weights: blocked is [2, 1, 1, 5]: it must broadcast to the scores' shape "
+                       "[1, 2, 3, 5]",
                        tinylm::Error);
   CHECK_THROWS_WITH_AS(tinylm::attention_weights(k, q, Tensor<bool>::zeros({1, 3}), true),
                        "attention_weights: causal attention needs Tq <= Tk, got 5 > 3", tinylm::Error);
   CHECK_THROWS_WITH_AS(tinylm::attention_weights(q, k, Tensor<bool>::zeros({1, 1, 1, 1, 5})),
-                       "attention_weights: blocked is [1, 1, 1, 1, 5]: expected at most 4 dims broadcasting to the "
-                       "scores' [1, 2, 3, 5]",
+                       "attention_weights: blocked is [1, 1, 1, 1, 5]: it must broadcast to the scores' shape "
+                       "[1, 2, 3, 5]",
                        tinylm::Error);
+  CHECK_THROWS_WITH_AS(tinylm::scaled_dot_product_attention(q, k, k, {.key_padding = Tensor<bool>::zeros({1, 3})}),
+                       "scaled_dot_product_attention: key_padding is [1, 3]: expected [B, Tk] = [1, 5]", tinylm::Error);
+  CHECK_THROWS_WITH_AS(
+      tinylm::scaled_dot_product_attention(q, k, k, {.key_lengths = Tensor<int64_t>::from_vector({6})}),
+      "scaled_dot_product_attention: key_lengths[0] is 6: it must be in [0, Tk] = [0, 5]", tinylm::Error);
+  CHECK_THROWS_WITH_AS(
+      tinylm::scaled_dot_product_attention(q, k, k, {.key_lengths = Tensor<int64_t>::from_vector({1, 2})}),
+      "scaled_dot_product_attention: key_lengths is [2]: expected [B] = [1]", tinylm::Error);
+  CHECK_THROWS_WITH_AS(
+      tinylm::scaled_dot_product_attention(q, k, k, {.additive = Tensor<double>::zeros({3, 4})}),
+      "scaled_dot_product_attention: scores is [1, 2, 3, 5], additive is [3, 4]: shapes cannot be broadcast (dim -1: "
+      "5 vs 4)",
+      tinylm::Error);
+  const auto q3 = Tensor<double>::ones({2, 3, 4}), k3 = Tensor<double>::ones({2, 5, 4});
+  CHECK_THROWS_WITH_AS(
+      tinylm::scaled_dot_product_attention(q3, k3, k3, {.key_padding = Tensor<bool>::zeros({2, 5})}),
+      "scaled_dot_product_attention: q is [2, 3, 4]: key_padding and key_lengths need 4-D (B, NH, T, HS) operands",
+      tinylm::Error);
 }

@@ -8,22 +8,24 @@
 
 namespace tinylm::kernels {
 
-/// out (as q), lse [B * NH, Tq] contiguous.
+/// out (as q), lse [B * NH, Tq] contiguous; `mask` as in kernels/types.hpp.
 template <class T>
 void attention_forward(Device device, HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadLayout<const T*> k,
-                       HeadLayout<const T*> v, const AttentionShape& shape, T scale) {
+                       HeadLayout<const T*> v, const AttentionShape& shape, T scale,
+                       const AttentionMaskArgs<T>& mask = {}) {
   require_cpu(device, "attention_forward");
-  cpu::attention_forward(out, lse, q, k, v, shape, scale);
+  cpu::attention_forward(out, lse, q, k, v, shape, scale, mask);
 }
 
-/// Overwrites dq (as q), dk and dv (as k and v).
+/// Overwrites dq (as q), dk and dv (as k and v), and, when not null,
+/// dadditive [B * NH, Tq, Tk] contiguous (the additive mask's gradient).
 template <class T>
-void attention_backward(Device device, HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
+void attention_backward(Device device, HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv, T* dadditive,
                         HeadLayout<const T*> dout, HeadLayout<const T*> q, HeadLayout<const T*> k,
                         HeadLayout<const T*> v, HeadLayout<const T*> out, const T* lse, const AttentionShape& shape,
-                        T scale) {
+                        T scale, const AttentionMaskArgs<T>& mask = {}) {
   require_cpu(device, "attention_backward");
-  cpu::attention_backward(dq, dk, dv, dout, q, k, v, out, lse, shape, scale);
+  cpu::attention_backward(dq, dk, dv, dadditive, dout, q, k, v, out, lse, shape, scale, mask);
 }
 
 }  // namespace tinylm::kernels

@@ -58,4 +58,24 @@ struct AttentionShape {
   bool causal;
 };
 
+/// A (B, NH, Tq, Tk) operand that may broadcast (a stride of 0): element
+/// (b, h, i, j) is at data[b * batch + h * head + i * query + j * key].
+template <class P>
+struct MaskLayout {
+  P data = nullptr;
+  int64_t batch = 0, head = 0, query = 0, key = 0;
+  explicit operator bool() const { return data != nullptr; }
+  /// The row of query i of head h (of B * NH); element j is at [j * key].
+  P row(int64_t bh, int64_t NH, int64_t i) const { return data + (bh / NH) * batch + (bh % NH) * head + i * query; }
+};
+
+/// What attention leaves out beyond the causal rule, and what it adds to
+/// the scores. Any of them may be absent (null).
+template <class T>
+struct AttentionMaskArgs {
+  const int64_t* key_lengths = nullptr;  // [B]: keys j >= key_lengths[b] are padding
+  MaskLayout<const bool*> blocked{};     // true where a query must not see a key
+  MaskLayout<const T*> additive{};       // added to the scaled scores; -inf blocks
+};
+
 }  // namespace tinylm::kernels

@@ -12,11 +12,15 @@
 // true}, &cache) for its self-attention and forward(x, memory,
 // {.key_padding = source padding}, &cross_cache) for its cross-attention.
 //
-// AttentionMask (true always means "must not see"):
+// AttentionMask (true always means "must not see"; ops/attention.hpp):
 //   key_padding (B, Tk)   keys that are padding, for every head and query
+//   key_lengths (B)       the same as lengths: keys at positions >= length are padding
 //   blocked               any pattern broadcasting to (B, NH, Tq, Tk)
+//   additive              added to the scores, broadcasting to (B, NH, Tq, Tk)
 //   causal                query i (of the last Tq of Tk positions) sees keys j <= Tk - Tq + i
-// Without key_padding, blocked and dropout, attention runs the fused kernel.
+// Attention runs the fused kernel, masks and all, unless it must drop out
+// some weights (training with dropout) or keep them (record_attention).
+// A query that sees no key gets zeros.
 //
 // Caches. A self-attention cache keeps the keys and values of every
 // position seen so far, growing as needed; each call appends its own and
@@ -46,12 +50,10 @@ struct MultiHeadAttentionConfig {
   bool bias = true;
 };
 
-/// What attention must not look at (see the file comment).
-struct AttentionMask {
-  Tensor<bool> key_padding;  // (B, Tk), true at padding keys; or undefined
-  Tensor<bool> blocked;      // broadcasts to (B, NH, Tq, Tk), true where blocked; or undefined
-  bool causal = false;
-};
+/// What attention must not look at, and what it adds to the scores:
+/// tinylm::AttentionMask (ops/attention.hpp).
+template <FloatElement Float = float>
+using AttentionMask = tinylm::AttentionMask<Float>;
 
 /// The keys and values one attention layer has computed: (B, NH, capacity, HS),
 /// the first `length` positions in use.
@@ -84,7 +86,7 @@ class MultiHeadAttention : public Module<Float> {
 
   /// Self-attention: x (B, T, C) -> (B, T, C). With a cache, x's T
   /// positions follow those the cache holds, and are added to it.
-  Tensor<Float> forward(const Tensor<Float>& x, const AttentionMask& mask = {},
+  Tensor<Float> forward(const Tensor<Float>& x, const AttentionMask<Float>& mask = {},
                         AttentionCache<Float>* cache = nullptr) const {
     check_input(x, cfg_.n_embd, "x");
     Tensor<Float> k = heads(k_proj.forward(x)), v = heads(v_proj.forward(x));
@@ -95,7 +97,7 @@ class MultiHeadAttention : public Module<Float> {
   /// Cross-attention: queries from x (B, Tq, C), keys and values from
   /// memory (B, Tk, kv_embd) -> (B, Tq, C). With a cache, memory's keys and
   /// values are computed on the first call and reused on later ones.
-  Tensor<Float> forward(const Tensor<Float>& x, const Tensor<Float>& memory, const AttentionMask& mask = {},
+  Tensor<Float> forward(const Tensor<Float>& x, const Tensor<Float>& memory, const AttentionMask<Float>& mask = {},
                         AttentionCache<Float>* cache = nullptr) const {
     check_input(x, cfg_.n_embd, "x");
     check_input(memory, cfg_.kv_embd, "memory");
@@ -141,23 +143,15 @@ class MultiHeadAttention : public Module<Float> {
   }
 
   Tensor<Float> attend(const Tensor<Float>& x, const Tensor<Float>& k, const Tensor<Float>& v,
-                       const AttentionMask& mask) const {
-    const int64_t B = x.size(0), Tq = x.size(1), Tk = k.size(2);
+                       const AttentionMask<Float>& mask) const {
+    const int64_t B = x.size(0), Tq = x.size(1);
     const Tensor<Float> q = heads(q_proj.forward(x));
-    Tensor<bool> blocked = mask.blocked;
-    if (mask.key_padding.defined()) {
-      TINYLM_CHECK(mask.key_padding.dim() == 2 && mask.key_padding.size(0) == B && mask.key_padding.size(1) == Tk,
-                   "MultiHeadAttention: key_padding is ", mask.key_padding.shape(), ": expected [B, Tk] = [", B, ", ",
-                   Tk, "]");
-      const Tensor<bool> pad = mask.key_padding.reshape({B, 1, 1, Tk});
-      blocked = blocked.defined() ? logical_or(blocked, pad) : pad;
-    }
     const bool dropout_active = this->is_training() && attn_dropout.p() > 0;
     Tensor<Float> y;
-    if (!blocked.defined() && !dropout_active && !record_attention) {
-      y = scaled_dot_product_attention(q, k, v, mask.causal);  // the fused kernel
+    if (!dropout_active && !record_attention) {
+      y = scaled_dot_product_attention(q, k, v, mask);  // the fused kernel
     } else {
-      Tensor<Float> att = attention_weights(q, k, blocked, mask.causal);  // (B, NH, Tq, Tk)
+      Tensor<Float> att = attention_weights(q, k, mask);  // (B, NH, Tq, Tk)
       if (record_attention) last_attention = att.detach();
       y = matmul(attn_dropout.forward(att), v);  // (B, NH, Tq, HS)
     }

@@ -1,40 +1,37 @@
 #pragma once
 // Scaled dot-product attention over the last two dims:
 //
-//   attention(q, k, v, causal) = softmax(q @ k^T / sqrt(HS) [masked]) @ v
+//   attention(q, k, v, mask) = softmax(q @ k^T / sqrt(HS) + additive [hidden keys left out]) @ v
 //
 // q is [..., Tq, HS], k and v are [..., Tk, HS] with the same leading dims
-// (usually B, NH). With causal = true, query i (the last Tq of Tk positions)
-// sees keys j <= Tk - Tq + i.
+// (usually B, NH); Tq != Tk is cross-attention. AttentionMask says which
+// keys a query must not see (true always means "must not see"): the causal
+// rule (query i, the last Tq of Tk positions, sees keys j <= Tk - Tq + i),
+// padding keys per sequence (key_padding (B, Tk), or key_lengths (B)), any
+// bool pattern `blocked` broadcasting to (B, NH, Tq, Tk), and an `additive`
+// mask broadcasting to the same shape, added to the scaled scores (-inf
+// hides a key; it may require grad, as a learned position bias does). A
+// query that sees no key at all (a padding query under a padding mask)
+// gets zeros and passes zero gradient, never NaN. key_padding matches
+// PyTorch's nn.MultiheadAttention key_padding_mask and masked_fill, and is
+// the opposite of F.scaled_dot_product_attention's bool attn_mask (true
+// there means "may attend").
 //
 // scaled_dot_product_attention() is the fused kernel (kernels/cpu/attention.hpp:
 // blocks of 64 queries, each an exact softmax over a 64 x Tk tile of scores,
 // so the Tq x Tk matrix is never stored; a hand-written backward that
 // recomputes the tiles); it saves q, k, v, the output and one log-sum-exp
-// per query. It reads 4-D views in place
-// (heads split from a [B, T, C] tensor, a KV cache), as long as each row of
-// HS is contiguous, and lays its output out like q, so that merging heads
-// back is a view too. packed_qkv_attention() is the same kernel on a packed
-// [B, T, 3C] projection, returning [B, T, C] and a [B, T, 3C] gradient
-// directly. attention_reference() is the same computation from matmul,
-// masked_fill and softmax, whose gradients come from those ops' backward
-// rules: the version to read, and the one the fused kernels are tested
-// against.
+// per query. It reads 4-D views in place (heads split from a [B, T, C]
+// tensor, a KV cache), as long as each row of HS is contiguous, and lays its
+// output out like q, so that merging heads back is a view too.
+// packed_qkv_attention() is the same kernel on a packed [B, T, 3C]
+// projection, returning [B, T, C] and a [B, T, 3C] gradient directly.
 //
-// With a mask (padding, or any pattern), attention runs the composition:
-//
-//   attention_weights(q, k, blocked, causal)   softmax over keys [..., Tq, Tk]
-//   scaled_dot_product_attention(q, k, v, blocked, causal) = weights @ v
-//
-// `blocked` is a bool tensor that broadcasts to [..., Tq, Tk], true where a
-// query must not see a key: eq(ids, pad).reshape({B, 1, 1, Tk}) blocks
-// padding keys for every head and query. This is the sense of PyTorch's
-// nn.MultiheadAttention key_padding_mask and of masked_fill, and the
-// opposite of F.scaled_dot_product_attention's bool attn_mask (true there
-// means "may attend"). Blocked scores are set to the lowest finite value,
-// not -inf, so a query whose keys are all blocked (a padding query under a
-// padding mask) gets uniform weights instead of NaN, and its NaN cannot
-// reach the rows that matter through the next layer's keys and values.
+// attention_weights() and attention_reference() are the same computation
+// from matmul, masked_fill and softmax, whose gradients come from those
+// ops' backward rules: the version to read, the one that can return the
+// weights (a model that shows its attention, or drops some out), and the
+// one the fused kernel is tested against.
 
 #include <cmath>
 #include <limits>
@@ -96,37 +93,151 @@ Tensor<T> empty_heads_like(const Tensor<T>& x) {
 
 }  // namespace detail
 
-/// Fused attention (see the file comment).
+/// What attention must not look at, and what it adds to the scores. `true`
+/// always means "must not see". Every field may be left out; all of them
+/// combine (a key is hidden when any of them hides it).
 template <FloatElement T>
-Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal = true) {
-  detail::check_attention(q, k, v, "scaled_dot_product_attention");
+struct AttentionMask {
+  Tensor<bool> key_padding;     // (B, Tk): true at padding keys, for every head and query
+  Tensor<int64_t> key_lengths;  // (B): keys at positions >= key_lengths[b] are padding
+  Tensor<bool> blocked;         // broadcasts to (B, NH, Tq, Tk): true where query i must not see key j
+  Tensor<T> additive;           // broadcasts to (B, NH, Tq, Tk): added to the scaled scores (-inf hides;
+                                // may require grad, e.g. a learned position bias)
+  bool causal = false;          // query i (the last Tq of Tk positions) sees keys j <= Tk - Tq + i
+};
+
+namespace detail {
+
+/// The mask's parts as the kernel reads them, checked against q (B, NH, Tq, HS) and Tk.
+template <class T>
+struct KernelMask {
+  Tensor<int64_t> lengths;  // [B], contiguous
+  Tensor<bool> blocked;     // a (B, NH, Tq, Tk) view
+  Tensor<T> additive;       // a (B, NH, Tq, Tk) view (expand: its gradient sums back to the mask's shape)
+
+  kernels::AttentionMaskArgs<T> args() const {
+    kernels::AttentionMaskArgs<T> a;
+    if (lengths.defined()) a.key_lengths = lengths.data();
+    if (blocked.defined())
+      a.blocked = {blocked.data(), blocked.stride(0), blocked.stride(1), blocked.stride(2), blocked.stride(3)};
+    if (additive.defined())
+      a.additive = {additive.data(), additive.stride(0), additive.stride(1), additive.stride(2), additive.stride(3)};
+    return a;
+  }
+};
+
+template <class T>
+KernelMask<T> kernel_mask(const AttentionMask<T>& mask, const Shape& scores, const char* op) {
+  const int64_t B = scores[0], Tq = scores[2], Tk = scores[3];
+  KernelMask<T> km;
+  TINYLM_CHECK(!mask.causal || Tq <= Tk, op, ": causal attention needs Tq <= Tk, got ", Tq, " > ", Tk);
+  Tensor<bool> blocked;
+  if (mask.key_padding.defined()) {
+    TINYLM_CHECK(mask.key_padding.shape() == (Shape{B, Tk}), op, ": key_padding is ", mask.key_padding.shape(),
+                 ": expected [B, Tk] = [", B, ", ", Tk, "]");
+    blocked = mask.key_padding.reshape({B, 1, 1, Tk});
+  }
+  if (mask.blocked.defined()) {
+    TINYLM_CHECK(
+        mask.blocked.dim() <= 4 && broadcast_shapes(scores, mask.blocked.shape(), op, "scores", "blocked") == scores,
+        op, ": blocked is ", mask.blocked.shape(), ": it must broadcast to the scores' shape ", scores,
+        " (B, NH, Tq, Tk)");
+    blocked = blocked.defined() ? logical_or(blocked, mask.blocked) : mask.blocked;
+  }
+  if (blocked.defined()) {
+    km.blocked = blocked.expand(scores);
+    if (km.blocked.numel() > 0 && km.blocked.stride(3) != 1 && km.blocked.stride(3) != 0)
+      km.blocked = km.blocked.contiguous();
+  }
+  if (mask.additive.defined()) {
+    TINYLM_CHECK(
+        mask.additive.dim() <= 4 && broadcast_shapes(scores, mask.additive.shape(), op, "scores", "additive") == scores,
+        op, ": additive is ", mask.additive.shape(), ": it must broadcast to the scores' shape ", scores,
+        " (B, NH, Tq, Tk)");
+    km.additive = mask.additive.expand(scores);
+  }
+  if (mask.key_lengths.defined()) {
+    TINYLM_CHECK(mask.key_lengths.shape() == Shape{B}, op, ": key_lengths is ", mask.key_lengths.shape(),
+                 ": expected [B] = [", B, "]");
+    km.lengths = mask.key_lengths.contiguous();
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t n = km.lengths.data()[b];
+      TINYLM_CHECK(n >= 0 && n <= Tk, op, ": key_lengths[", b, "] is ", n, ": it must be in [0, Tk] = [0, ", Tk, "]");
+    }
+  }
+  return km;
+}
+
+}  // namespace detail
+
+/// Fused attention with masks (see the file comment and AttentionMask):
+/// q (B, NH, Tq, HS), k and v (B, NH, Tk, HS) -> (B, NH, Tq, HS); any other
+/// rank [..., T, HS] works for the causal rule, `blocked` and `additive`
+/// (which then broadcast to [..., Tq, Tk]). A query that sees no key gets
+/// zeros and passes no gradient.
+template <FloatElement T>
+Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                                       const AttentionMask<T>& mask) {
+  constexpr const char* op = "scaled_dot_product_attention";
+  detail::check_attention(q, k, v, op);
   const int64_t Tq = q.size(-2), Tk = k.size(-2), HS = q.size(-1);
-  TINYLM_CHECK(!causal || Tq <= Tk, "scaled_dot_product_attention: causal attention needs Tq <= Tk, got ", Tq, " > ",
-               Tk);
-  const bool four_d = q.dim() == 4;
-  const int64_t B = four_d ? q.size(0) : q.numel() / std::max<int64_t>(Tq * HS, 1), NH = four_d ? q.size(1) : 1;
-  const kernels::AttentionShape shape{B, NH, Tq, Tk, HS, causal};
-  const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+  if (q.dim() != 4) {  // as [L, 1, T, HS]: the same kernel, masks broadcast over the leading dims
+    TINYLM_CHECK(!mask.key_padding.defined() && !mask.key_lengths.defined(), op, ": q is ", q.shape(),
+                 ": key_padding and key_lengths need 4-D (B, NH, T, HS) operands");
+    Shape scores = q.shape();
+    scores[static_cast<int>(scores.size()) - 1] = Tk;
+    const int64_t L = q.numel() / std::max<int64_t>(Tq * HS, 1);
+    auto as4 = [&](const auto& t, int64_t rows, int64_t cols) {
+      using U = typename std::decay_t<decltype(t)>::value_type;
+      if (!t.defined()) return Tensor<U>();
+      TINYLM_CHECK(t.dim() <= static_cast<int64_t>(scores.size()) &&
+                       broadcast_shapes(scores, t.shape(), op, "scores", "mask") == scores,
+                   op, ": a mask of shape ", t.shape(), " does not broadcast to the scores' shape ", scores);
+      return t.expand(scores).reshape({L, 1, rows, cols});
+    };
+    AttentionMask<T> m4{
+        .blocked = as4(mask.blocked, Tq, Tk), .additive = as4(mask.additive, Tq, Tk), .causal = mask.causal};
+    return scaled_dot_product_attention(q.reshape({L, 1, Tq, HS}), k.reshape({L, 1, Tk, HS}), v.reshape({L, 1, Tk, HS}),
+                                        m4)
+        .reshape(q.shape());
+  }
+  const int64_t B = q.size(0), NH = q.size(1);
+  const detail::KernelMask<T> km = detail::kernel_mask(mask, Shape{B, NH, Tq, Tk}, op);
+  const kernels::AttentionShape shape{B, NH, Tq, Tk, HS, mask.causal};
+  const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(HS, 1))));
   const Tensor<T> qc = detail::attention_operand(q), kc = detail::attention_operand(k),
                   vc = detail::attention_operand(v);
   Tensor<T> out = detail::empty_heads_like(qc);
   Tensor<T> lse = Tensor<T>::empty({B * NH, Tq}, q.device());
   auto in = [](const Tensor<T>& x) { return detail::head_layout(x, static_cast<const T*>(x.data())); };
   auto inout = [](const Tensor<T>& x) { return detail::head_layout(x, x.data()); };
-  kernels::attention_forward(q.device(), inout(out), lse.data(), in(qc), in(kc), in(vc), shape, scale);
-  if (autograd::needs_grad(q, k, v)) {
-    autograd::record(out, "attention", {q, k, v},
-                     [qc = qc.detach(), kc = kc.detach(), vc = vc.detach(), o = out.detach(), lse, shape, scale, in,
-                      inout](const Tensor<T>& g) {
-                       const Tensor<T> gc = detail::attention_operand(g);
-                       const Tensor<T> dq = detail::empty_heads_like(qc), dk = detail::empty_heads_like(kc),
-                                       dv = detail::empty_heads_like(vc);
-                       kernels::attention_backward(gc.device(), inout(dq), inout(dk), inout(dv), in(gc), in(qc), in(kc),
-                                                   in(vc), in(o), lse.data(), shape, scale);
-                       return std::vector{dq, dk, dv};
-                     });
+  if (out.numel() > 0)
+    kernels::attention_forward(q.device(), inout(out), lse.data(), in(qc), in(kc), in(vc), shape, scale, km.args());
+  if (autograd::needs_grad(q, k, v, km.additive)) {
+    const bool grad_mask = km.additive.defined() && km.additive.requires_grad();
+    autograd::record(
+        out, "attention", {q, k, v, km.additive},
+        [qc = qc.detach(), kc = kc.detach(), vc = vc.detach(), o = out.detach(), lse, shape, scale, in, inout,
+         km = detail::KernelMask<T>{km.lengths, km.blocked, km.additive.defined() ? km.additive.detach() : km.additive},
+         grad_mask](const Tensor<T>& g) {
+          const Tensor<T> gc = detail::attention_operand(g);
+          const Tensor<T> dq = detail::empty_heads_like(qc), dk = detail::empty_heads_like(kc),
+                          dv = detail::empty_heads_like(vc);
+          Tensor<T> dm = grad_mask ? Tensor<T>::zeros({shape.B, shape.NH, shape.Tq, shape.Tk}) : Tensor<T>();
+          if (gc.numel() > 0)
+            kernels::attention_backward(gc.device(), inout(dq), inout(dk), inout(dv),
+                                        dm.defined() ? dm.data() : nullptr, in(gc), in(qc), in(kc), in(vc), in(o),
+                                        lse.data(), shape, scale, km.args());
+          return std::vector{dq, dk, dv, dm};
+        });
   }
   return out;
+}
+
+/// Fused attention, causal or not, without other masks.
+template <FloatElement T>
+Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal = true) {
+  return scaled_dot_product_attention(q, k, v, AttentionMask<T>{.causal = causal});
 }
 
 /// Attention on a packed projection: qkv [B, T, 3C] holds q, k and v side by
@@ -164,68 +275,109 @@ Tensor<T> packed_qkv_attention(const Tensor<T>& qkv, int64_t n_head, bool causal
                        T* d = dx.data();
                        if (dx.numel() > 0)
                          kernels::attention_backward(gc.device(), packed(d, 0), packed(d, 1), packed(d, 2),
-                                                     rows(static_cast<const T*>(gc.data())), packed(x, 0), packed(x, 1),
-                                                     packed(x, 2), rows(static_cast<const T*>(o.data())), lse.data(),
-                                                     shape, scale);
+                                                     static_cast<T*>(nullptr), rows(static_cast<const T*>(gc.data())),
+                                                     packed(x, 0), packed(x, 1), packed(x, 2),
+                                                     rows(static_cast<const T*>(o.data())), lse.data(), shape, scale);
                        return std::vector{dx};
                      });
   }
   return out;
 }
 
-/// The same attention from primitive ops.
-template <FloatElement T>
-Tensor<T> attention_reference(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal = true) {
-  detail::check_attention(q, k, v, "attention_reference");
-  const int64_t Tq = q.size(-2), Tk = k.size(-2), HS = q.size(-1);
-  Tensor<T> scores = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(HS)));  // (..., Tq, Tk)
-  if (causal) scores = masked_fill(scores, causal_mask(Tq, Tk), -std::numeric_limits<T>::infinity());
-  const Tensor<T> p = softmax(scores, -1);  // (..., Tq, Tk)
-  return matmul(p, v);                      // (..., Tq, HS)
-}
-
 namespace detail {
 
-/// blocked (or undefined) or'ed with the causal mask, checked to broadcast to [..., Tq, Tk].
-inline Tensor<bool> attention_blocked(const Tensor<bool>& blocked, bool causal, const Shape& scores, const char* op) {
+/// Every way the mask hides a key, as one bool tensor broadcasting to the
+/// scores [..., Tq, Tk] (undefined when nothing is hidden), for the
+/// compositions below.
+template <class T>
+Tensor<bool> hidden_keys(const AttentionMask<T>& mask, const Shape& scores, Device device, const char* op) {
   const int64_t Tq = scores[scores.size() - 2], Tk = scores.back();
-  if (blocked.defined()) {
-    TINYLM_CHECK(blocked.dim() <= static_cast<int64_t>(scores.size()), op, ": blocked is ", blocked.shape(),
-                 ": expected at most ", scores.size(), " dims broadcasting to the scores' ", scores);
-    TINYLM_CHECK(broadcast_shapes(scores, blocked.shape(), op, "scores", "blocked") == scores, op,
-                 ": blocked of shape ", blocked.shape(), " does not broadcast to the scores' shape ", scores,
-                 " ([..., Tq, Tk])");
+  TINYLM_CHECK(!mask.causal || Tq <= Tk, op, ": causal attention needs Tq <= Tk, got ", Tq, " > ", Tk);
+  Tensor<bool> hidden;
+  auto add = [&](const Tensor<bool>& m) { hidden = hidden.defined() ? logical_or(hidden, m) : m; };
+  if (mask.key_padding.defined() || mask.key_lengths.defined()) {
+    TINYLM_CHECK(scores.size() == 4, op,
+                 ": key_padding and key_lengths need 4-D (B, NH, T, HS) operands, the scores are ", scores);
+    const int64_t B = scores[0];
+    if (mask.key_padding.defined()) {
+      TINYLM_CHECK(mask.key_padding.shape() == (Shape{B, Tk}), op, ": key_padding is ", mask.key_padding.shape(),
+                   ": expected [B, Tk] = [", B, ", ", Tk, "]");
+      add(mask.key_padding.reshape({B, 1, 1, Tk}));
+    }
+    if (mask.key_lengths.defined()) {
+      TINYLM_CHECK(mask.key_lengths.shape() == Shape{B}, op, ": key_lengths is ", mask.key_lengths.shape(),
+                   ": expected [B] = [", B, "]");
+      add(ge(Tensor<int64_t>::arange(0, Tk).reshape({1, 1, 1, Tk}), mask.key_lengths.reshape({B, 1, 1, 1})));
+    }
   }
-  TINYLM_CHECK(!causal || Tq <= Tk, op, ": causal attention needs Tq <= Tk, got ", Tq, " > ", Tk);
-  if (!causal) return blocked;
-  const Tensor<bool> future = causal_mask(Tq, Tk);
-  return blocked.defined() ? logical_or(blocked, future) : future;
+  if (mask.blocked.defined()) {
+    TINYLM_CHECK(mask.blocked.dim() <= static_cast<int64_t>(scores.size()) &&
+                     broadcast_shapes(scores, mask.blocked.shape(), op, "scores", "blocked") == scores,
+                 op, ": blocked is ", mask.blocked.shape(), ": it must broadcast to the scores' shape ", scores);
+    add(mask.blocked);
+  }
+  if (mask.causal) add(causal_mask(Tq, Tk, device));
+  return hidden;
 }
 
 }  // namespace detail
 
-/// softmax(q @ k^T / sqrt(HS)) over the keys, with the keys `blocked` (see
-/// the file comment; undefined: none) and, when causal, the future ones
-/// left out: [..., Tq, Tk].
+/// softmax(q @ k^T / sqrt(HS) + additive) over the keys the mask leaves,
+/// [..., Tq, Tk], from primitive ops: a row that sees no key is all zeros.
 template <FloatElement T>
-Tensor<T> attention_weights(const Tensor<T>& q, const Tensor<T>& k, const Tensor<bool>& blocked = {},
-                            bool causal = false) {
+Tensor<T> attention_weights(const Tensor<T>& q, const Tensor<T>& k, const AttentionMask<T>& mask) {
   detail::check_attention(q, k, k, "attention_weights");
   const int64_t HS = q.size(-1);
   Tensor<T> scores = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(HS)));  // (..., Tq, Tk)
-  const Tensor<bool> mask = detail::attention_blocked(blocked, causal, scores.shape(), "attention_weights");
-  if (mask.defined()) scores = masked_fill(scores, mask, std::numeric_limits<T>::lowest());
-  return softmax(scores, -1);
+  if (mask.additive.defined()) {
+    TINYLM_CHECK(mask.additive.dim() <= scores.dim() &&
+                     broadcast_shapes(scores.shape(), mask.additive.shape(), "attention_weights", "scores",
+                                      "additive") == scores.shape(),
+                 "attention_weights: additive is ", mask.additive.shape(), ": it must broadcast to the scores' shape ",
+                 scores.shape());
+    scores = scores + mask.additive;
+  }
+  Tensor<bool> hidden = detail::hidden_keys(mask, scores.shape(), q.device(), "attention_weights");
+  if (mask.additive.defined()) {  // -inf in the additive mask hides a key too
+    const Tensor<bool> minus_inf = eq(scores.detach(), -std::numeric_limits<T>::infinity());
+    hidden = hidden.defined() ? logical_or(hidden, minus_inf) : minus_inf;
+  }
+  if (!hidden.defined()) return softmax(scores, -1);
+  // Hidden scores become the lowest finite value (not -inf, whose softmax
+  // over a fully hidden row is 0/0); such a row is then zeroed.
+  const Tensor<T> weights = softmax(masked_fill(scores, hidden, std::numeric_limits<T>::lowest()), -1);
+  const Tensor<bool> sees = gt(sum(where(hidden, T(0), Tensor<T>::ones({1})), {-1}, true), T(0.5));
+  return masked_fill(weights, logical_not(sees), T(0));
 }
 
-/// Attention with a mask: attention_weights(q, k, blocked, causal) @ v.
-/// With `blocked` undefined this is the fused kernel.
+/// attention_weights with only the causal rule and a bool mask.
+template <FloatElement T>
+Tensor<T> attention_weights(const Tensor<T>& q, const Tensor<T>& k, const Tensor<bool>& blocked = {},
+                            bool causal = false) {
+  return attention_weights(q, k, AttentionMask<T>{.blocked = blocked, .causal = causal});
+}
+
+/// The same attention as the fused kernel, from primitive ops:
+/// attention_weights(q, k, mask) @ v.
+template <FloatElement T>
+Tensor<T> attention_reference(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                              const AttentionMask<T>& mask) {
+  detail::check_attention(q, k, v, "attention_reference");
+  return matmul(attention_weights(q, k, mask), v);  // (..., Tq, HS)
+}
+
+/// attention_reference with only the causal rule.
+template <FloatElement T>
+Tensor<T> attention_reference(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, bool causal = true) {
+  return attention_reference(q, k, v, AttentionMask<T>{.causal = causal});
+}
+
+/// Fused attention with a bool mask (true where a query must not see a
+/// key) and, optionally, the causal rule.
 template <FloatElement T>
 Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
                                        const Tensor<bool>& blocked, bool causal = false) {
-  if (!blocked.defined()) return scaled_dot_product_attention(q, k, v, causal);
-  detail::check_attention(q, k, v, "scaled_dot_product_attention");
-  return matmul(attention_weights(q, k, blocked, causal), v);
+  return scaled_dot_product_attention(q, k, v, AttentionMask<T>{.blocked = blocked, .causal = causal});
 }
 
 }  // namespace tinylm

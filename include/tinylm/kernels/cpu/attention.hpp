@@ -4,18 +4,29 @@
 // is never stored, only a 64 x Tk tile of it per thread.
 //
 // Per head, queries q_i (Tq of them), keys k_j and values v_j (Tk of them),
-// all of size HS; with a causal mask, query i sees keys j <= Tk - Tq + i.
+// all of size HS, and an optional additive mask M:
 //
-//   S_ij = scale * q_i . k_j            scores          (a GEMM per block of queries)
-//   P_ij = exp(S_ij - L_i)              L_i = log sum_j exp(S_ij), masked entries 0
+//   S_ij = scale * q_i . k_j + M_ij     scores          (a GEMM per block of queries)
+//   P_ij = exp(S_ij - L_i)              L_i = log sum_j exp(S_ij) over the visible keys
 //   O    = P V                          output          (a GEMM)
 //
+// A key is hidden from query i (P_ij = 0) when it is in the future (causal:
+// j > Tk - Tq + i), at or past the sequence's key length, blocked by the
+// bool mask, or when M_ij = -inf. A query that sees no key at all gets
+// O_i = 0 and L_i = -inf, and passes no gradient: zeros, never NaN. Key
+// lengths and the causal rule also shorten the tile: hidden keys at the end
+// of a row are never multiplied.
+//
 // Forward saves only L (Tq numbers per head). Backward recomputes each tile
-// of P from Q, K and L, and with D_i = dO_i . O_i (= sum_j dP_ij P_ij):
+// of P from Q, K, M and L, and with D_i = dO_i . O_i (= sum_j dP_ij P_ij):
 //
 //   dP = dO V^T                         (a GEMM)
-//   dS = P * (dP - D) * scale           the softmax Jacobian-vector product
+//   dM = P * (dP - D)                   the softmax Jacobian-vector product
+//   dS = dM * scale
 //   dQ = dS K,  dK += dS^T Q,  dV += P^T dO      (three GEMMs)
+//
+// dM (the additive mask's gradient) is written in full, (B * NH, Tq, Tk),
+// only when asked for; the op sums it over the dims the mask broadcast.
 //
 // The products run through the same GEMM as matmul, so the attention
 // kernel computes at GEMM speed. Heads are independent: threads split the
@@ -55,6 +66,32 @@ inline int64_t visible_keys(int64_t i, int64_t Tq, int64_t Tk, bool causal) {
   return causal ? std::clamp<int64_t>(Tk - Tq + i + 1, 0, Tk) : Tk;
 }
 
+/// Keys visible to query i of head bh before the bool and additive masks:
+/// the causal rule and the sequence's key length.
+template <class T>
+int64_t visible_keys(int64_t bh, int64_t i, const AttentionShape& shape, const AttentionMaskArgs<T>& mask) {
+  const int64_t n = visible_keys(i, shape.Tq, shape.Tk, shape.causal);
+  if (!mask.key_lengths) return n;
+  return std::min(n, std::clamp<int64_t>(mask.key_lengths[bh / shape.NH], 0, shape.Tk));
+}
+
+/// Adds the additive mask to the first n scores of query i and sets blocked
+/// ones to -inf.
+template <class T>
+void mask_scores(T* row, int64_t n, int64_t bh, int64_t i, int64_t NH, const AttentionMaskArgs<T>& mask) {
+  if (mask.additive) {
+    const T* a = mask.additive.row(bh, NH, i);
+    const int64_t ld = mask.additive.key;
+    for (int64_t j = 0; j < n; ++j) row[j] += a[j * ld];
+  }
+  if (mask.blocked) {
+    const bool* m = mask.blocked.row(bh, NH, i);
+    const int64_t ld = mask.blocked.key;
+    for (int64_t j = 0; j < n; ++j)
+      if (m[j * ld]) row[j] = -std::numeric_limits<T>::infinity();
+  }
+}
+
 template <class T>
 void fill_rows(T* x, int64_t rows, int64_t ld, int64_t n, T value) {
   for (int64_t r = 0; r < rows; ++r) std::fill(x + r * ld, x + r * ld + n, value);
@@ -80,9 +117,9 @@ void scatter_rows(T* x, int64_t rows, int64_t ld, int64_t HS, const T* src) {
 /// out (as q), lse [B * NH, Tq] contiguous.
 template <class T>
 void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadLayout<const T*> k,
-                       HeadLayout<const T*> v, const AttentionShape& shape, T scale) {
+                       HeadLayout<const T*> v, const AttentionShape& shape, T scale,
+                       const AttentionMaskArgs<T>& mask = {}) {
   const int64_t NH = shape.NH, Tq = shape.Tq, Tk = shape.Tk, HS = shape.HS;
-  const bool causal = shape.causal;
   parallel_for(shape.B * NH, Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> s(static_cast<std::size_t>(detail::kQueryBlock * Tk)), qbuf, kbuf, vbuf;
     for (int64_t h = h0; h < h1; ++h) {
@@ -92,7 +129,7 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
       T* oh = out.at(h, NH);
       for (int64_t i0 = 0; i0 < Tq; i0 += detail::kQueryBlock) {
         const int64_t nb = std::min(detail::kQueryBlock, Tq - i0);
-        const int64_t kn = detail::visible_keys(i0 + nb - 1, Tq, Tk, causal);  // keys the block's last row sees
+        const int64_t kn = detail::visible_keys(h, i0 + nb - 1, shape, mask);  // keys the block's last row sees
         T* oblk = oh + i0 * out.row;
         if (kn == 0) {
           detail::fill_rows(oblk, nb, out.row, HS, T(0));
@@ -109,20 +146,26 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
                  .alpha = scale});  // S = scale Q K^T
         for (int64_t r = 0; r < nb; ++r) {
           T* row = s.data() + r * kn;
-          const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
+          const int64_t n = detail::visible_keys(h, i0 + r, shape, mask);
+          detail::mask_scores(row, n, h, i0 + r, NH, mask);
           T m = -std::numeric_limits<T>::infinity();
           for (int64_t j = 0; j < n; ++j) m = std::max(m, row[j]);
+          if (m == -std::numeric_limits<T>::infinity()) {  // sees no key: a row of zeros
+            std::fill(row, row + kn, T(0));
+            lse[h * Tq + i0 + r] = m;
+            continue;
+          }
           T l = T(0);
 #pragma omp simd reduction(+ : l)
           for (int64_t j = 0; j < n; ++j) {
-            row[j] = vexp(row[j] - m);
+            row[j] = vexp(row[j] - m);  // exp(-inf) = 0 for blocked keys
             l += row[j];
           }
-          const T inv = n > 0 ? T(1) / l : T(0);
+          const T inv = T(1) / l;
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) row[j] *= inv;
-          std::fill(row + n, row + kn, T(0));  // the causal mask
-          lse[h * Tq + i0 + r] = n > 0 ? m + std::log(l) : -std::numeric_limits<T>::infinity();
+          std::fill(row + n, row + kn, T(0));  // the causal rule and the key length
+          lse[h * Tq + i0 + r] = m + std::log(l);
         }
         gemm<T>({.M = nb, .N = HS, .K = kn, .a = {s.data(), kn}, .b = {vh, HS}, .c = oblk, .ldc = out.row});  // O = P V
       }
@@ -130,13 +173,14 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
   });
 }
 
-/// Overwrites dq (as q), dk and dv (as k and v).
+/// Overwrites dq (as q), dk and dv (as k and v), and, when not null,
+/// dadditive [B * NH, Tq, Tk] contiguous.
 template <class T>
-void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv, HeadLayout<const T*> dout,
-                        HeadLayout<const T*> q, HeadLayout<const T*> k, HeadLayout<const T*> v,
-                        HeadLayout<const T*> out, const T* lse, const AttentionShape& shape, T scale) {
+void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv, T* dadditive,
+                        HeadLayout<const T*> dout, HeadLayout<const T*> q, HeadLayout<const T*> k,
+                        HeadLayout<const T*> v, HeadLayout<const T*> out, const T* lse, const AttentionShape& shape,
+                        T scale, const AttentionMaskArgs<T>& mask = {}) {
   const int64_t NH = shape.NH, Tq = shape.Tq, Tk = shape.Tk, HS = shape.HS;
-  const bool causal = shape.causal;
   parallel_for(shape.B * NH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> p(static_cast<std::size_t>(detail::kQueryBlock * Tk)), ds(p.size()), qbuf, kbuf, vbuf, dobuf,
         dkbuf(static_cast<std::size_t>(Tk * HS)), dvbuf(dkbuf.size());
@@ -153,11 +197,13 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
       std::fill(dvbuf.begin(), dvbuf.end(), T(0));
       for (int64_t i0 = 0; i0 < Tq; i0 += detail::kQueryBlock) {
         const int64_t nb = std::min(detail::kQueryBlock, Tq - i0);
-        const int64_t kn = detail::visible_keys(i0 + nb - 1, Tq, Tk, causal);
+        const int64_t kn = detail::visible_keys(h, i0 + nb - 1, shape, mask);
         const T* qblk = qh + i0 * HS;
         const T* doblk = doh + i0 * HS;
         const T* oblk = oh + i0 * out.row;
         T* dqblk = dqh + i0 * dq.row;
+        T* dmblk = dadditive ? dadditive + (h * Tq + i0) * Tk : nullptr;
+        if (dmblk) detail::fill_rows(dmblk, nb, Tk, Tk, T(0));
         if (kn == 0) {
           detail::fill_rows(dqblk, nb, dq.row, HS, T(0));
           continue;
@@ -180,16 +226,20 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
         for (int64_t r = 0; r < nb; ++r) {
           T* prow = p.data() + r * kn;
           T* drow = ds.data() + r * kn;
-          const int64_t n = detail::visible_keys(i0 + r, Tq, Tk, causal);
           const T L = lse[h * Tq + i0 + r];
+          const int64_t n = L == -std::numeric_limits<T>::infinity() ? 0 : detail::visible_keys(h, i0 + r, shape, mask);
+          detail::mask_scores(prow, n, h, i0 + r, NH, mask);
           T D = T(0);  // dO_i . O_i
           for (int64_t c = 0; c < HS; ++c) D += doblk[r * HS + c] * oblk[r * out.row + c];
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) {
-            prow[j] = vexp(prow[j] - L);                // P
-            drow[j] = prow[j] * (drow[j] - D) * scale;  // dS
+            prow[j] = vexp(prow[j] - L);        // P
+            drow[j] = prow[j] * (drow[j] - D);  // dM
           }
-          std::fill(prow + n, prow + kn, T(0));  // masked: no probability, no gradient
+          if (dmblk) std::copy(drow, drow + n, dmblk + r * Tk);
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) drow[j] *= scale;  // dS
+          std::fill(prow + n, prow + kn, T(0));              // hidden: no probability, no gradient
           std::fill(drow + n, drow + kn, T(0));
         }
         gemm<T>(

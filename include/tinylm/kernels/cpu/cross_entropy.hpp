@@ -7,9 +7,14 @@
 //   lse_i  = m_i + log(sum_j exp(x_ij - m_i)),  m_i = max_j x_ij
 //   loss_i = lse_i - x_{i, t_i}
 //
+// With label smoothing eps the target is the distribution (1 - eps) on t_i
+// plus eps / V on every class, and
+//
+//   loss_i = lse_i - (1 - eps) x_{i, t_i} - eps / V sum_j x_ij
+//
 // saves lse [N]. Backward, for the mean over the `count` kept rows:
 //
-//   dx_ij = g / count * (exp(x_ij - lse_i) - [j == t_i])
+//   dx_ij = g / count * (exp(x_ij - lse_i) - (1 - eps) [j == t_i] - eps / V)
 //
 // so the probabilities are recomputed from x and lse, never stored.
 
@@ -28,7 +33,7 @@ namespace tinylm::kernels::cpu {
 /// kept rows' losses, added in row order, and their number.
 template <class T, class I>
 std::pair<T, int64_t> cross_entropy_forward(T* loss, T* lse, const T* x, const I* targets, int64_t N, int64_t V,
-                                            int64_t ignore_index) {
+                                            int64_t ignore_index, T label_smoothing = T(0)) {
   parallel_for(N, V * 3, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * V;
@@ -40,7 +45,17 @@ std::pair<T, int64_t> cross_entropy_forward(T* loss, T* lse, const T* x, const I
       for (int64_t j = 0; j < V; ++j) s += vexp(xr[j] - m);
       lse[r] = m + std::log(s);
       const int64_t t = static_cast<int64_t>(targets[r]);
-      loss[r] = t == ignore_index ? T(0) : lse[r] - xr[t];
+      if (t == ignore_index) {
+        loss[r] = T(0);
+        continue;
+      }
+      loss[r] = lse[r] - (T(1) - label_smoothing) * xr[t];
+      if (label_smoothing != T(0)) {
+        T sx = T(0);
+#pragma omp simd reduction(+ : sx)
+        for (int64_t j = 0; j < V; ++j) sx += xr[j];
+        loss[r] -= label_smoothing / static_cast<T>(V) * sx;
+      }
     }
   });
   T total = T(0);
@@ -53,10 +68,11 @@ std::pair<T, int64_t> cross_entropy_forward(T* loss, T* lse, const T* x, const I
   return {total, count};
 }
 
-/// dx [N, V] = scale * (softmax(x) - onehot(t)) on kept rows, 0 on ignored rows.
+/// dx [N, V] = scale * (softmax(x) - the smoothed one-hot of t) on kept rows, 0 on ignored rows.
 template <class T, class I>
 void cross_entropy_backward(T* dx, const T* x, const T* lse, const I* targets, int64_t N, int64_t V,
-                            int64_t ignore_index, T scale) {
+                            int64_t ignore_index, T scale, T label_smoothing = T(0)) {
+  const T uniform = scale * label_smoothing / static_cast<T>(V);
   parallel_for(N, V * 2, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * V;
@@ -68,8 +84,8 @@ void cross_entropy_backward(T* dx, const T* x, const T* lse, const I* targets, i
       }
       const T l = lse[r];
 #pragma omp simd
-      for (int64_t j = 0; j < V; ++j) dr[j] = scale * vexp(xr[j] - l);
-      dr[t] -= scale;
+      for (int64_t j = 0; j < V; ++j) dr[j] = scale * vexp(xr[j] - l) - uniform;
+      dr[t] -= scale * (T(1) - label_smoothing);
     }
   });
 }
