@@ -51,6 +51,7 @@
 #include "tinylm/ops/view.hpp"
 
 #include "tinylm/nn/attention.hpp"
+#include "tinylm/nn/bert.hpp"
 #include "tinylm/nn/block.hpp"
 #include "tinylm/nn/dropout.hpp"
 #include "tinylm/nn/embedding.hpp"
@@ -63,6 +64,8 @@
 #include "tinylm/nn/mlp.hpp"
 #include "tinylm/nn/module.hpp"
 #include "tinylm/nn/multi_head_attention.hpp"
+#include "tinylm/nn/seq2seq.hpp"
+#include "tinylm/nn/transformer.hpp"
 
 #include "tinylm/optim/adam.hpp"
 #include "tinylm/optim/optimizer.hpp"
@@ -83,6 +86,8 @@
 #include "tinylm/lm/arpa.hpp"
 #include "tinylm/lm/assistant_corpus.hpp"
 #include "tinylm/lm/batcher.hpp"
+#include "tinylm/lm/beam_search.hpp"
+#include "tinylm/lm/bleu.hpp"
 #include "tinylm/lm/chat.hpp"
 #include "tinylm/lm/chat_session.hpp"
 #include "tinylm/lm/generate.hpp"

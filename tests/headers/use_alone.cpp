@@ -383,6 +383,7 @@ void use() {
   auto x = tinylm::Tensor<double>::ones({2, 3});
   x.requires_grad_();
   tinylm::gather(x, 1, tinylm::Tensor<int64_t>::zeros({2, 1})).backward(tinylm::Tensor<double>::ones({2, 1}));
+  tinylm::index_select(x, 0, tinylm::Tensor<int64_t>::zeros({3})).backward(tinylm::Tensor<double>::ones({3, 3}));
 #elif defined(TINYLM_USE_tinylm_ops_gelu_hpp)
   auto x = tinylm::Tensor<double>::ones({4});
   x.requires_grad_();
@@ -499,6 +500,24 @@ void use() {
   tinylm::nn::MultiHeadAttention<float> self({.n_embd = 4, .n_head = 2}, a);
   tinylm::nn::AttentionCache<float> cache;
   (void)self.forward(x, {.causal = true}, &cache);
+#elif defined(TINYLM_USE_tinylm_nn_transformer_hpp)
+  tinylm::Generator a(1);
+  tinylm::nn::TransformerEncoder<float> enc({.n_embd = 4, .n_head = 2}, 2, a);
+  tinylm::nn::DecoderBlock<float> dec({.n_embd = 4, .n_head = 2}, a);
+  const auto x = tinylm::Tensor<float>::ones({1, 3, 4});
+  const auto memory = enc.forward(x, {.key_padding = tinylm::Tensor<bool>::zeros({1, 3})});
+  dec.forward(x, memory, {}).sum().backward();
+#elif defined(TINYLM_USE_tinylm_nn_seq2seq_hpp)
+  tinylm::nn::Seq2Seq<float> model({.src_vocab_size = 8, .tgt_vocab_size = 8, .n_embd = 4, .n_head = 2}, 1);
+  const auto src = tinylm::Tensor<int32_t>::ones({1, 3});
+  model.forward(src, src, src, {.label_smoothing = 0.1}).loss.backward();
+  auto cache = model.start(src);
+  (void)model.forward(src, &cache);
+  cache.reorder({0, 0});
+#elif defined(TINYLM_USE_tinylm_nn_bert_hpp)
+  tinylm::nn::BertLM<float> model({.vocab_size = 8, .n_embd = 4, .n_head = 2, .n_layer = 1, .sentence_head = true}, 1);
+  const auto ids = tinylm::Tensor<int32_t>::ones({2, 3});
+  model.forward(ids, {}, ids, tinylm::Tensor<int32_t>::zeros({2})).loss.backward();
 #elif defined(TINYLM_USE_tinylm_nn_block_hpp)
   tinylm::Generator a(1), b(2);
   tinylm::nn::Block<float> block(4, 2, 0.0, a, b);
@@ -628,6 +647,25 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_lm_sft_hpp)
   tinylm::lm::RenderedChat c{{0, 1, 2, 3}, {0, 0, 1, 1}};
   (void)tinylm::lm::pack_sft({c, c}, 8, 0).trainable(0);
+  (void)tinylm::lm::sft_microbatch_weights(tinylm::lm::sft_microbatches({c, c}, 2, 8, 0));
+#elif defined(TINYLM_USE_tinylm_lm_beam_search_hpp)
+  struct Model {
+    struct Cache {
+      void reorder(const std::vector<int64_t>&) {}
+    };
+    Cache start(const tinylm::Tensor<int32_t>&) const { return {}; }
+    tinylm::Tensor<float> forward(const tinylm::Tensor<int32_t>& ids, Cache*) const {
+      return tinylm::Tensor<float>::zeros({ids.size(0), 1, 3});
+    }
+    int64_t max_length() const { return 3; }
+  } model;
+  const auto src = tinylm::lm::pad_batch({{1, 2}, {1}}, 0);
+  (void)tinylm::lm::greedy_search(model, src);
+  (void)tinylm::lm::beam_search(model, src, {.beam_width = 2});
+#elif defined(TINYLM_USE_tinylm_lm_bleu_hpp)
+  (void)tinylm::lm::corpus_bleu({"a b c d"}, {{"a b c d"}});
+  (void)tinylm::lm::corpus_chrf({"a b c d"}, {{"a b c e"}});
+  (void)tinylm::lm::tokenize_13a("a, b.");
 #elif defined(TINYLM_USE_tinylm_lm_generate_hpp)
   tinylm::nn::GPT<float> model({16, 8, 1, 2, 8, 0.0}, 1);
   tinylm::Generator gen(1);

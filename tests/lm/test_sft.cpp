@@ -200,3 +200,76 @@ TEST_CASE("sft_loss: a batch with nothing to learn gives no loss (not NaN); othe
   CHECK(loss.item() == model.forward(x, some).loss.item());
   CHECK(std::isfinite(loss.item()));
 }
+
+TEST_CASE("sft_microbatches: every conversation once, sorted by length, each part padded to its own longest") {
+  const ChatFormat chat(sft_chars());
+  tinylm::Generator gen(31);
+  std::vector<tinylm::lm::RenderedChat> rendered;
+  for (int i = 0; i < 13; ++i) rendered.push_back(chat.render(random_chat(gen, 1 + static_cast<int>(i % 3))));
+  const int64_t max_T = 40;
+  int64_t truncated = 0, dropped = 0;
+  const auto parts = tinylm::lm::sft_microbatches(rendered, 4, max_T, chat.end_id(), -100, &truncated, &dropped);
+  REQUIRE(parts.size() == 4);
+  // The same rows as group_sft gives one batch of all 13 (sorted the same way),
+  // cut into parts and unpadded beyond each part's longest.
+  const auto whole = tinylm::lm::group_sft(rendered, 13, max_T, chat.end_id());
+  REQUIRE(whole.batches.size() == 1);
+  const auto& all = whole.batches[0];
+  CHECK(truncated == whole.truncated);
+  CHECK(dropped == whole.dropped);
+  int64_t row = 0, last_T = 0, rows = 0;
+  for (const auto& p : parts) {
+    CHECK(p.B >= 3);  // 13 rows in 4 parts: 3 or 4 each
+    CHECK(p.T >= last_T);
+    last_T = p.T;
+    rows += p.B;
+    for (int64_t r = 0; r < p.B; ++r, ++row) {
+      for (int64_t t = 0; t < p.T; ++t) {
+        CHECK(p.inputs[static_cast<std::size_t>(r * p.T + t)] == all.inputs[static_cast<std::size_t>(row * all.T + t)]);
+        CHECK(p.targets[static_cast<std::size_t>(r * p.T + t)] ==
+              all.targets[static_cast<std::size_t>(row * all.T + t)]);
+      }
+      for (int64_t t = p.T; t < all.T; ++t) CHECK(all.targets[static_cast<std::size_t>(row * all.T + t)] == -100);
+    }
+  }
+  CHECK(rows == all.B);
+  CHECK(parts.back().T == all.T);
+  CHECK(parts.front().T < all.T);  // the short ones are not padded to the longest
+  // Fewer conversations than parts: one part each.
+  CHECK(tinylm::lm::sft_microbatches({rendered[0], rendered[1]}, 4, max_T, chat.end_id()).size() == 2);
+  CHECK_THROWS_WITH_AS(tinylm::lm::sft_microbatches(rendered, 0, 10, 0),
+                       "sft_microbatches: parts must be positive, got 0", tinylm::Error);
+}
+
+TEST_CASE("sft_microbatches: the weighted micro-batch losses give the gradient of the whole batch's mean loss") {
+  const ChatFormat chat(sft_chars());
+  tinylm::Generator gen(41);
+  std::vector<tinylm::lm::RenderedChat> rendered;
+  for (int i = 0; i < 9; ++i) rendered.push_back(chat.render(random_chat(gen, 1 + static_cast<int>(i % 3))));
+  const int64_t V = sft_chars().vocab_size(), max_T = 40;
+  tinylm::nn::GPT<float> model({V, max_T, 2, 2, 16, 0.0}, 3);
+  auto grads = [&](const std::vector<tinylm::lm::SftBatch>& parts) {
+    for (auto& p : model.parameters()) p.zero_grad();
+    const auto w = tinylm::lm::sft_microbatch_weights(parts);
+    double total = 0;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const auto& b = parts[i];
+      const auto loss = tinylm::lm::sft_loss(model, tinylm::Tensor<int32_t>::from_vector(b.inputs, {b.B, b.T}),
+                                             tinylm::Tensor<int32_t>::from_vector(b.targets, {b.B, b.T}));
+      (loss * w[i]).backward();
+      total += loss.item() * w[i];
+    }
+    std::vector<float> g;
+    for (const auto& p : model.parameters()) {
+      const auto v = p.grad().to_vector();
+      g.insert(g.end(), v.begin(), v.end());
+    }
+    return std::pair{total, g};
+  };
+  const auto [split_loss, split] = grads(tinylm::lm::sft_microbatches(rendered, 3, max_T, chat.end_id()));
+  const auto [whole_loss, whole] = grads(tinylm::lm::sft_microbatches(rendered, 1, max_T, chat.end_id()));
+  CHECK(split_loss == doctest::Approx(whole_loss).epsilon(1e-5));
+  th::check_close(split, whole, 2e-6);
+  const auto w = tinylm::lm::sft_microbatch_weights(tinylm::lm::sft_microbatches(rendered, 3, max_T, chat.end_id()));
+  CHECK(w[0] + w[1] + w[2] == doctest::Approx(1.0));
+}

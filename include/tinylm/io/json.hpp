@@ -84,6 +84,12 @@ class Json {
       if (k == key) return &v;
     return nullptr;
   }
+  /// The member `key` of an object; an error naming it when there is none.
+  const Json& at(std::string_view key) const {
+    const Json* v = find(key);
+    TINYLM_CHECK(v, "json: no member '", key, "'");
+    return *v;
+  }
   void set(std::string key, Json value) {
     TINYLM_CHECK(kind_ == Kind::Object, "json: set() on a non-object");
     for (auto& [k, v] : *obj_)

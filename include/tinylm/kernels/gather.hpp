@@ -31,4 +31,19 @@ void scatter(Device device, T* out, const T* src, const I* index, int64_t outer,
   cpu::scatter(out, src, index, outer, n, m, inner, add);
 }
 
+template <class T, class I>
+void index_select_forward(Device device, T* out, const T* x, const I* index, int64_t outer, int64_t n, int64_t m,
+                          int64_t inner) {
+  require_cpu(device, "index_select_forward");
+  cpu::index_select_forward(out, x, index, outer, n, m, inner);
+}
+
+/// Overwrites dx.
+template <class T, class I>
+void index_select_backward(Device device, T* dx, const T* dout, const I* index, int64_t outer, int64_t n, int64_t m,
+                           int64_t inner) {
+  require_cpu(device, "index_select_backward");
+  cpu::index_select_backward(dx, dout, index, outer, n, m, inner);
+}
+
 }  // namespace tinylm::kernels

@@ -149,6 +149,31 @@ struct SftBatches {
   int64_t conversations = 0, truncated = 0, dropped = 0;
 };
 
+namespace detail {
+
+/// One row per piece (all of about one length, sorted shortest first), each
+/// from position 0, the batch as long as its longest.
+inline SftBatch sft_batch_of(const std::vector<RenderedChat>& chats, const std::vector<SftPiece>& pieces,
+                             std::size_t begin, std::size_t end, int32_t pad_id, int32_t ignore_index) {
+  SftBatch b;
+  b.B = static_cast<int64_t>(end - begin);
+  std::size_t longest = 0;
+  for (std::size_t i = begin; i < end; ++i) longest = std::max(longest, pieces[i].length);
+  b.T = static_cast<int64_t>(longest) - 1;
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto& c = chats[pieces[i].chat];
+    const auto n = static_cast<int64_t>(pieces[i].length);
+    for (int64_t t = 0; t < b.T; ++t) {
+      b.inputs.push_back(t < n ? c.ids[static_cast<std::size_t>(t)] : pad_id);
+      b.targets.push_back(t + 1 < n && c.mask[static_cast<std::size_t>(t + 1)] ? c.ids[static_cast<std::size_t>(t + 1)]
+                                                                               : ignore_index);
+    }
+  }
+  return b;
+}
+
+}  // namespace detail
+
 /// Batches of one conversation per row, conversations of about the same
 /// length together (what Hugging Face's group_by_length does), each batch
 /// only as long as its longest conversation: every conversation starts at
@@ -167,22 +192,47 @@ inline SftBatches group_sft(const std::vector<RenderedChat>& chats, int64_t batc
   out.conversations = static_cast<int64_t>(pieces.size());
   for (std::size_t at = 0; at < pieces.size(); at += static_cast<std::size_t>(batch_size)) {
     const std::size_t end = std::min(pieces.size(), at + static_cast<std::size_t>(batch_size));
-    SftBatch b;
-    b.B = static_cast<int64_t>(end - at);
-    b.T = static_cast<int64_t>(pieces[end - 1].length) - 1;
-    for (std::size_t i = at; i < end; ++i) {
-      const auto& c = chats[pieces[i].chat];
-      for (int64_t t = 0; t < b.T; ++t) {
-        const auto n = static_cast<int64_t>(pieces[i].length);
-        b.inputs.push_back(t < n ? c.ids[static_cast<std::size_t>(t)] : pad_id);
-        b.targets.push_back(t + 1 < n && c.mask[static_cast<std::size_t>(t + 1)]
-                                ? c.ids[static_cast<std::size_t>(t + 1)]
-                                : ignore_index);
-      }
-    }
-    out.batches.push_back(std::move(b));
+    out.batches.push_back(detail::sft_batch_of(chats, pieces, at, end, pad_id, ignore_index));
   }
   return out;
+}
+
+/// One batch of conversations (any mix of lengths) as `parts` micro-batches
+/// of about one length each: sorted by length, cut into parts of nearly
+/// equal size, each padded only to its own longest. Backward on each
+/// micro-batch's mean loss weighted by its share of the trainable targets
+/// (sft_microbatch_weights) adds up to the gradient of the whole batch's
+/// mean loss, so a training step sees a mixed batch without paying for
+/// padding every row to the batch's longest. Conversations longer than
+/// max_T + 1 tokens are truncated or dropped as pack_sft does (counted in
+/// `truncated` and `dropped` when given).
+inline std::vector<SftBatch> sft_microbatches(const std::vector<RenderedChat>& chats, int64_t parts, int64_t max_T,
+                                              int32_t pad_id, int32_t ignore_index = -100, int64_t* truncated = nullptr,
+                                              int64_t* dropped = nullptr) {
+  TINYLM_CHECK(parts > 0, "sft_microbatches: parts must be positive, got ", parts);
+  TINYLM_CHECK(max_T >= 2, "sft_microbatches: rows need at least 2 tokens, got max_T = ", max_T);
+  int64_t cut = 0, gone = 0;
+  auto pieces = detail::sft_pieces(chats, static_cast<std::size_t>(max_T + 1), cut, gone, "sft_microbatches");
+  if (truncated) *truncated += cut;
+  if (dropped) *dropped += gone;
+  std::stable_sort(pieces.begin(), pieces.end(),
+                   [](const detail::SftPiece& a, const detail::SftPiece& b) { return a.length < b.length; });
+  std::vector<SftBatch> out;
+  const auto n = pieces.size(), k = std::min(static_cast<std::size_t>(parts), n);
+  for (std::size_t p = 0; p < k; ++p)
+    out.push_back(detail::sft_batch_of(chats, pieces, p * n / k, (p + 1) * n / k, pad_id, ignore_index));
+  return out;
+}
+
+/// The weight of each micro-batch's mean loss in the whole batch's mean:
+/// its trainable targets over all of them (0 for one with none).
+inline std::vector<double> sft_microbatch_weights(const std::vector<SftBatch>& parts, int32_t ignore_index = -100) {
+  int64_t total = 0;
+  for (const auto& b : parts) total += b.trainable(ignore_index);
+  std::vector<double> w;
+  for (const auto& b : parts)
+    w.push_back(total > 0 ? static_cast<double>(b.trainable(ignore_index)) / static_cast<double>(total) : 0.0);
+  return w;
 }
 
 /// The mean loss over a batch's trainable targets, or an undefined tensor

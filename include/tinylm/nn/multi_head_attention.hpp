@@ -30,10 +30,12 @@
 // inference: what they hold is detached, so no gradient flows through it.
 //
 // The projections are separate q/k/v/out maps, named as in Hugging Face's
-// BART and Whisper (q_proj, k_proj, v_proj, out_proj), so that their
+// BART and Whisper (q_proj, k_proj, v_proj, out_proj) unless the config
+// names them otherwise (BERT's self.query ... output.dense), so that their
 // weights load by name. nn::CausalSelfAttention is GPT-2's fused-QKV form.
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "tinylm/nn/dropout.hpp"
@@ -42,12 +44,20 @@
 
 namespace tinylm::nn {
 
+/// The names the four projections are registered under: Hugging Face
+/// BART's by default; BERT's are {"self.query", "self.key", "self.value",
+/// "output.dense"}.
+struct ProjectionNames {
+  std::string q = "q_proj", k = "k_proj", v = "v_proj", out = "out_proj";
+};
+
 struct MultiHeadAttentionConfig {
   int64_t n_embd = 0;    // C: the width of the queries and of the output
   int64_t n_head = 1;    // NH: C must be a multiple of it
   int64_t kv_embd = 0;   // the width of `memory` for cross-attention; 0 means n_embd
   double dropout = 0.0;  // on the attention weights, in training mode
   bool bias = true;
+  ProjectionNames names{};
 };
 
 /// What attention must not look at, and what it adds to the scores:
@@ -77,10 +87,10 @@ class MultiHeadAttention : public Module<Float> {
         v_proj(cfg_.kv_embd, cfg_.n_embd, init_gen, cfg_.bias),
         out_proj(cfg_.n_embd, cfg_.n_embd, init_gen, cfg_.bias),
         attn_dropout(dropout_gen ? Dropout<Float>(cfg_.dropout, *dropout_gen) : Dropout<Float>(cfg_.dropout)) {
-    this->register_module("q_proj", q_proj);
-    this->register_module("k_proj", k_proj);
-    this->register_module("v_proj", v_proj);
-    this->register_module("out_proj", out_proj);
+    this->register_module(cfg_.names.q, q_proj);
+    this->register_module(cfg_.names.k, k_proj);
+    this->register_module(cfg_.names.v, v_proj);
+    this->register_module(cfg_.names.out, out_proj);
     this->register_module("attn_dropout", attn_dropout);
   }
 

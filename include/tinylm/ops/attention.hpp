@@ -98,12 +98,12 @@ Tensor<T> empty_heads_like(const Tensor<T>& x) {
 /// combine (a key is hidden when any of them hides it).
 template <FloatElement T>
 struct AttentionMask {
-  Tensor<bool> key_padding;     // (B, Tk): true at padding keys, for every head and query
-  Tensor<int64_t> key_lengths;  // (B): keys at positions >= key_lengths[b] are padding
-  Tensor<bool> blocked;         // broadcasts to (B, NH, Tq, Tk): true where query i must not see key j
-  Tensor<T> additive;           // broadcasts to (B, NH, Tq, Tk): added to the scaled scores (-inf hides;
-                                // may require grad, e.g. a learned position bias)
-  bool causal = false;          // query i (the last Tq of Tk positions) sees keys j <= Tk - Tq + i
+  Tensor<bool> key_padding{};     // (B, Tk): true at padding keys, for every head and query
+  Tensor<int64_t> key_lengths{};  // (B): keys at positions >= key_lengths[b] are padding
+  Tensor<bool> blocked{};         // broadcasts to (B, NH, Tq, Tk): true where query i must not see key j
+  Tensor<T> additive{};           // broadcasts to (B, NH, Tq, Tk): added to the scaled scores (-inf hides;
+                                  // may require grad, e.g. a learned position bias)
+  bool causal = false;            // query i (the last Tq of Tk positions) sees keys j <= Tk - Tq + i
 };
 
 namespace detail {
