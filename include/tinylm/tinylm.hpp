@@ -77,6 +77,7 @@
 #include "tinylm/data/bpe_files.hpp"
 #include "tinylm/data/bpe_train.hpp"
 #include "tinylm/data/char_tokenizer.hpp"
+#include "tinylm/data/mlm.hpp"
 #include "tinylm/data/pretokenizer.hpp"
 #include "tinylm/data/shard.hpp"
 #include "tinylm/data/synthetic.hpp"

@@ -562,6 +562,9 @@ void use() {
   (void)lr(50);
 
   // ---- data ---------------------------------------------------------------
+#elif defined(TINYLM_USE_tinylm_data_mlm_hpp)
+  tinylm::Generator gen(1);
+  (void)tinylm::data::mask_tokens(tinylm::Tensor<int32_t>::ones({2, 3}), {.vocab_size = 5, .mask_id = 4}, gen);
 #elif defined(TINYLM_USE_tinylm_data_text_hpp)
   (void)tinylm::data::utf8_decode("h\xc3\xa9");
 #elif defined(TINYLM_USE_tinylm_data_bpe_hpp)
