@@ -17,6 +17,7 @@
 #include "tinylm/core/error.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/core/tensor.hpp"
+#include "tinylm/ops/copy.hpp"
 
 namespace tinylm::data {
 
