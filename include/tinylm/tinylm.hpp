@@ -78,6 +78,7 @@
 #include "tinylm/data/bpe_train.hpp"
 #include "tinylm/data/char_tokenizer.hpp"
 #include "tinylm/data/mlm.hpp"
+#include "tinylm/data/parallel_corpus.hpp"
 #include "tinylm/data/pretokenizer.hpp"
 #include "tinylm/data/shard.hpp"
 #include "tinylm/data/synthetic.hpp"
@@ -104,3 +105,4 @@
 #include "tinylm/io/peft.hpp"
 #include "tinylm/io/plot.hpp"
 #include "tinylm/io/safetensors.hpp"
+#include "tinylm/io/transformer.hpp"

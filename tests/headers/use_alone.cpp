@@ -562,6 +562,9 @@ void use() {
   (void)lr(50);
 
   // ---- data ---------------------------------------------------------------
+#elif defined(TINYLM_USE_tinylm_data_parallel_corpus_hpp)
+  const auto c = tinylm::data::generate_parallel(3, 1, 1);
+  (void)tinylm::data::translate_to_invented(c.train[0].source);
 #elif defined(TINYLM_USE_tinylm_data_mlm_hpp)
   tinylm::Generator gen(1);
   (void)tinylm::data::mask_tokens(tinylm::Tensor<int32_t>::ones({2, 3}), {.vocab_size = 5, .mask_id = 4}, gen);
@@ -735,6 +738,15 @@ void use() {
   tinylm::nn::remove_lora(model);
   (void)tinylm::io::load_peft_adapter(temp_path("peft"), again);
   std::filesystem::remove_all(temp_path("peft"));
+#elif defined(TINYLM_USE_tinylm_io_transformer_hpp)
+  tinylm::nn::Seq2Seq<float> s2s({.src_vocab_size = 8, .tgt_vocab_size = 8, .n_embd = 4, .n_head = 2}, 1);
+  tinylm::io::save_seq2seq(temp_path("s2s.safetensors"), s2s);
+  (void)tinylm::io::load_seq2seq(temp_path("s2s.safetensors"));
+  std::remove(temp_path("s2s.safetensors").c_str());
+  tinylm::nn::BertLM<float> bert({.vocab_size = 8, .n_embd = 4, .n_head = 2, .n_layer = 1}, 1);
+  tinylm::io::save_bert(temp_path("bert.safetensors"), bert);
+  (void)tinylm::io::load_bert(temp_path("bert.safetensors"));
+  std::remove(temp_path("bert.safetensors").c_str());
 #elif defined(TINYLM_USE_tinylm_io_plot_hpp)
   tinylm::io::write_line_chart_svg(temp_path("plot.svg"), "t", "x", "y", {{"s", {0, 1}, {1, 2}, "#000"}});
   std::remove(temp_path("plot.svg").c_str());

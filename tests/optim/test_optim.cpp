@@ -189,3 +189,21 @@ TEST_CASE("a gradient left from before freezing is neither applied nor counted b
     CHECK((after[i].tensor.to_vector() == before[i]) == after[i].name.starts_with("transformer.h.0.attn."));
   }
 }
+
+TEST_CASE("warmup + stable + decay schedule values") {
+  const auto s = optim::LRSchedule::warmup_stable_decay(1.0, 0.1, 10, 100, 210);  // decays over steps 110..210
+  CHECK(s(0) == doctest::Approx(0.1));
+  CHECK(s(9) == doctest::Approx(1.0));
+  CHECK(s(50) == 1.0);
+  CHECK(s(109) == 1.0);
+  CHECK(s(110) == doctest::Approx(1.0));
+  CHECK(s(160) == doctest::Approx(0.55));
+  CHECK(s(210) == doctest::Approx(0.1));
+  // decay 0: the full rate to the end; decay = total - warmup: warmup_cosine.
+  CHECK(optim::LRSchedule::warmup_stable_decay(1.0, 0.1, 10, 0, 50)(49) == 1.0);
+  const auto c = optim::LRSchedule::warmup_stable_decay(1.0, 0.1, 10, 100, 110);
+  for (int64_t step : {0, 10, 33, 60, 109}) CHECK(c(step) == optim::LRSchedule::warmup_cosine(1.0, 0.1, 10, 110)(step));
+  CHECK_THROWS_WITH_AS(optim::LRSchedule::warmup_stable_decay(1.0, 0.1, 10, 100, 50),
+                       "LRSchedule: need warmup (10) + decay (100) <= total (50) and min_lr (0.1) <= lr (1)",
+                       tinylm::Error);
+}
