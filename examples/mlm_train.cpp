@@ -36,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string data, out = "out/mlm";
   int64_t chars = 1'000'000, vocab_size = 512, block_size = 64;
-  int64_t n_layer = 4, n_head = 4, n_embd = 128, steps = 2000, batch_size = 32, eval_windows = 400;
+  int64_t n_layer = 4, n_head = 4, n_embd = 128, steps = 2500, gpt_steps = 1000, batch_size = 32, eval_windows = 400;
   int64_t seed = 1337, threads = 0;
   double lr = 1e-3, mask_prob = 0.15;
 };
@@ -50,7 +50,10 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("n-layer", &o.n_layer, "transformer blocks (both models)");
   f.add("n-head", &o.n_head, "attention heads");
   f.add("n-embd", &o.n_embd, "model width C");
-  f.add("steps", &o.steps, "training steps of each model");
+  f.add("steps", &o.steps, "training steps of the masked LM");
+  f.add("gpt-steps", &o.gpt_steps,
+        "training steps of the GPT (it learns from every position, not a seventh of them, and its loss is flat "
+        "long before the masked LM's)");
   f.add("batch-size", &o.batch_size, "windows per step");
   f.add("lr", &o.lr, "peak learning rate (AdamW, warmup then cosine decay)");
   f.add("mask-prob", &o.mask_prob, "share of the tokens chosen for the masked-LM loss (and the evaluation)");
@@ -68,8 +71,8 @@ void validate(const Options& o) {
   need(o.block_size >= 4, "--block-size must be at least 4");
   need(o.n_layer > 0 && o.n_head > 0 && o.n_embd > 0 && o.n_embd % o.n_head == 0,
        "--n-embd must be a positive multiple of --n-head, and --n-layer positive");
-  need(o.steps >= 0 && o.batch_size > 0 && o.eval_windows > 0,
-       "--steps must be >= 0, --batch-size and --eval-windows positive");
+  need(o.steps >= 0 && o.gpt_steps >= 0 && o.batch_size > 0 && o.eval_windows > 0,
+       "--steps and --gpt-steps must be >= 0, --batch-size and --eval-windows positive");
   need(o.lr > 0, "--lr must be positive");
   need(o.mask_prob > 0 && o.mask_prob < 1, "--mask-prob must be in (0, 1)");
   need(o.threads >= 0, "--threads must be >= 0");
@@ -91,18 +94,18 @@ std::string read_text(const std::string& path) {
 /// by its frequency alone, for a thousand steps or more at this size; a rate
 /// that decays from the start keeps it there). loss(step) gives the step's loss.
 template <class Loss>
-void train(tinylm::nn::Module<float>& model, const char* name, const Options& o, Loss&& loss_of) {
+void train(tinylm::nn::Module<float>& model, const char* name, int64_t steps, const Options& o, Loss&& loss_of) {
   tinylm::optim::AdamW<float> opt(tinylm::optim::decay_groups(model.named_parameters(), o.lr, 0.01),
                                   tinylm::optim::AdamWOptions{o.lr, 0.9, 0.98, 1e-9, 0.01});
-  const int64_t warmup = std::min<int64_t>(100, o.steps);
+  const int64_t warmup = std::min<int64_t>(100, steps);
   const auto schedule =
-      tinylm::optim::LRSchedule::warmup_stable_decay(o.lr, o.lr / 10, warmup, (o.steps - warmup) / 5, o.steps);
+      tinylm::optim::LRSchedule::warmup_stable_decay(o.lr, o.lr / 10, warmup, (steps - warmup) / 5, steps);
   model.train();
   const auto t0 = Clock::now();
   double sum = 0;
   int64_t n = 0;
-  const int64_t every = std::max<int64_t>(1, o.steps / 5);
-  for (int64_t s = 0; s < o.steps; ++s) {
+  const int64_t every = std::max<int64_t>(1, steps / 5);
+  for (int64_t s = 0; s < steps; ++s) {
     opt.set_lr(schedule(s));
     opt.zero_grad();
     const Tensor<float> loss = loss_of(s);
@@ -111,8 +114,8 @@ void train(tinylm::nn::Module<float>& model, const char* name, const Options& o,
     opt.step();
     sum += loss.item();
     ++n;
-    if ((s + 1) % every == 0 || s + 1 == o.steps) {
-      std::printf("  %s step %5lld/%lld | loss %.4f | %s\n", name, (long long)s + 1, (long long)o.steps,
+    if ((s + 1) % every == 0 || s + 1 == steps) {
+      std::printf("  %s step %5lld/%lld | loss %.4f | %s\n", name, (long long)s + 1, (long long)steps,
                   sum / static_cast<double>(n), examples::format_duration(seconds_since(t0)).c_str());
       sum = 0, n = 0;
     }
@@ -188,7 +191,7 @@ int run(int argc, char** argv) {
   {
     std::printf("masked LM:\n");
     tinylm::Generator gen(seed * 31 + 1), mask_gen(seed * 31 + 2);
-    train(bert, "mlm", o, [&](int64_t) {
+    train(bert, "mlm", o.steps, o, [&](int64_t) {
       std::vector<std::vector<int32_t>> windows;
       for (int64_t b = 0; b < o.batch_size; ++b) windows.push_back(window(train_ids, gen.below(starts)));
       const auto m = tinylm::data::mask_tokens(with_specials(windows), masking, mask_gen);
@@ -198,7 +201,7 @@ int run(int argc, char** argv) {
   {
     std::printf("causal GPT:\n");
     tinylm::Generator gen(seed * 31 + 1);  // the same windows
-    train(gpt, "gpt", o, [&](int64_t) {
+    train(gpt, "gpt", o.gpt_steps, o, [&](int64_t) {
       std::vector<int32_t> x, y;
       for (int64_t b = 0; b < o.batch_size; ++b) {
         const auto w = window(train_ids, gen.below(starts));
@@ -249,8 +252,10 @@ int run(int argc, char** argv) {
   }
   std::printf("\nheld-out masked tokens (%lld of them, in %lld windows): accuracy of predicting the token\n",
               (long long)mlm_acc.total, (long long)o.eval_windows);
-  std::printf("  %-44s %6.2f%%\n", "masked LM (both sides, the token as [MASK])", mlm_acc.pct());
-  std::printf("  %-44s %6.2f%%\n", "causal GPT (the tokens before it only)", gpt_acc.pct());
+  std::printf("  %-44s %6.2f%%   (%lld steps)\n", "masked LM (both sides, the token as [MASK])", mlm_acc.pct(),
+              (long long)o.steps);
+  std::printf("  %-44s %6.2f%%   (%lld steps)\n", "causal GPT (the tokens before it only)", gpt_acc.pct(),
+              (long long)o.gpt_steps);
   std::printf("total time %s; the masked LM is in %s\n", examples::format_duration(seconds_since(t_start)).c_str(),
               o.out.c_str());
   return 0;
