@@ -43,7 +43,8 @@ void BM_attention(benchmark::State& state) {
   k::attention_forward(o, lse.data(), in(0), in(1), in(2), shape, scale);
   for (auto _ : state) {
     if (backward)
-      k::attention_backward(grad(0), grad(1), grad(2), dc, in(0), in(1), in(2), oc, lse.data(), shape, scale);
+      k::attention_backward(grad(0), grad(1), grad(2), static_cast<float*>(nullptr), dc, in(0), in(1), in(2), oc,
+                            lse.data(), shape, scale);
     else k::attention_forward(o, lse.data(), in(0), in(1), in(2), shape, scale);
     benchmark::DoNotOptimize(dqkv.data());
     benchmark::DoNotOptimize(out.data());
