@@ -7,11 +7,16 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
+#include <new>
 #include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include <unistd.h>
 
 #include <tinylm/core/error.hpp>
 
@@ -148,6 +153,20 @@ inline std::string format_duration(double s) {
   return buf;
 }
 
+/// Makes sure `dir` is a directory this process can write into (creating it
+/// and its parents if needed), so a run finds an unwritable --out before it
+/// trains, not after; `flag` names the flag in the error.
+inline void ensure_writable_dir(const std::string& dir, const std::string& flag) {
+  namespace fs = std::filesystem;
+  const fs::path p = dir.empty() ? fs::path(".") : fs::path(dir);
+  std::error_code ec;
+  fs::create_directories(p, ec);
+  if (ec || !fs::is_directory(p))
+    throw tinylm::Error(flag + " '" + dir + "': cannot create the directory" + (ec ? ": " + ec.message() : ""));
+  if (::access(p.c_str(), W_OK) != 0)
+    throw tinylm::Error(flag + " '" + dir + "': the directory is not writable: " + std::strerror(errno));
+}
+
 /// The main() of an example program: runs run(argc, argv); a UsageError is
 /// printed with the usage hint (exit 2), any other error as "error:" (exit 1).
 template <class Run>
@@ -157,6 +176,10 @@ int run_main(const char* program, int argc, char** argv, Run run) {
   } catch (const UsageError& e) {
     std::fprintf(stderr, "%s: %s\n(%s --help lists the flags)\n", program, e.what(), program);
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: error: out of memory: the model, the data or a batch needs more than this machine has\n",
+                 program);
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return 1;

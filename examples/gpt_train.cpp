@@ -108,7 +108,19 @@ void validate(const Options& o) {
   need(o.grad_clip >= 0, "--grad-clip must be >= 0");
   need(o.optimizer == "adamw" || o.optimizer == "sgd", "--optimizer must be adamw or sgd, got '" + o.optimizer + "'");
   need(o.momentum >= 0 && o.momentum < 1, "--momentum must be in [0, 1)");
-  need(o.threads >= 0, "--threads must be >= 0");
+  need(o.threads >= 0 && o.threads <= 4096, "--threads must be in [0, 4096], got " + std::to_string(o.threads));
+  // Sizes that a model or a batch is built from: in range, and their products too.
+  auto at_most = [&](const char* flag, int64_t v, int64_t cap) {
+    need(v <= cap, std::string("--") + flag + " must be at most " + std::to_string(cap) + ", got " + std::to_string(v));
+  };
+  at_most("batch-size", o.batch_size, int64_t{1} << 20);
+  at_most("grad-accum", o.grad_accum, int64_t{1} << 20);
+  at_most("block-size", o.block_size, int64_t{1} << 20);
+  at_most("n-layer", o.n_layer, 4096);
+  at_most("n-embd", o.n_embd, int64_t{1} << 20);
+  at_most("vocab-size", o.vocab_size, int64_t{1} << 31);
+  at_most("synthetic-chars", o.synthetic_chars, int64_t{1} << 34);
+  need(o.block_size >= 1, "--block-size must be at least 1, got " + std::to_string(o.block_size));
   need(o.eval_every >= 1, "--eval-every must be at least 1");
   need(o.stop_at >= 0 && o.stop_at <= o.steps, "--stop-at must be in [0, --steps]");
   need(o.save_every >= 0, "--save-every must be >= 0");
@@ -179,6 +191,8 @@ TextTokenizer make_tokenizer(const Options& o, const std::string& text) {
 
 Data load_data(const Options& o) {
   Data d;
+  if (o.vocab_size != 0 && !is_shard(o.data))
+    throw examples::UsageError("--vocab-size is for a .bin token shard; text's vocabulary comes from --tokenizer");
   if (o.data.empty()) {
     const auto corpus = tinylm::data::generate_synthetic(o.synthetic_chars, 1);
     const std::size_t cut = corpus.text.size() * 9 / 10;
@@ -251,6 +265,7 @@ tinylm::nn::GPTConfig model_config(const Options& o, const examples::Flags& f, c
   } else if (std::filesystem::exists(beside)) {  // Hugging Face's layout
     saved =
         tinylm::io::gpt_config_from_hf(tinylm::io::Json::parse(tinylm::data::read_text_file(beside), beside), beside);
+    tinylm::io::check_config_fits(*ckpt, saved);
   } else {  // bare GPT-2 names: the shape is the flags'; loading checks every tensor against it
     c.validate();
     return c;
@@ -352,15 +367,19 @@ std::vector<MetricsRow> read_metrics(const std::string& path, int64_t step) {
     std::vector<std::string> f;
     for (std::string x; fields >> x;) f.push_back(x);
     if (f.size() != 5 && f.size() != 6) continue;
-    const long long st = std::stoll(f[0]);
+    const std::string where = path + ":" + std::to_string(rows.size() + 2);
+    const int64_t st = tinylm::parse_int(f[0], where + ": step");
     if (st > step) break;
     const bool has_val = f.size() == 6;
+    auto number = [&](std::size_t i) {
+      return tinylm::parse_number(f[i], where + ": column " + std::to_string(i + 1));
+    };
     r.step = st;
-    r.train_loss = std::stod(f[1]);
-    r.val_loss = has_val ? std::stod(f[2]) : NAN;
-    r.lr = std::stod(f[has_val ? 3 : 2]);
-    r.tokens_per_s = std::stod(f[has_val ? 4 : 3]);
-    r.ms_per_step = std::stod(f[has_val ? 5 : 4]);
+    r.train_loss = number(1);
+    r.val_loss = has_val ? number(2) : NAN;
+    r.lr = number(has_val ? 3 : 2);
+    r.tokens_per_s = number(has_val ? 4 : 3);
+    r.ms_per_step = number(has_val ? 5 : 4);
     rows.push_back(r);
   }
   return rows;
@@ -411,7 +430,9 @@ int run(int argc, char** argv) {
 
   const std::string save_path = o.save.empty() ? o.out + "/model.safetensors" : o.save;
   const std::string state_path = save_path.substr(0, save_path.rfind(".safetensors")) + ".train.safetensors";
-  std::filesystem::create_directories(o.out);
+  // Where the run writes is checked now, not when it has trained.
+  examples::ensure_writable_dir(o.out, "--out");
+  if (!o.save.empty()) examples::ensure_writable_dir(std::filesystem::path(o.save).parent_path().string(), "--save");
 
   tinylm::nn::GPT<float> model(cfg, static_cast<uint64_t>(o.seed));
   if (ckpt) tinylm::io::load_gpt_weights(*ckpt, model);

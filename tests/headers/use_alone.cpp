@@ -73,6 +73,12 @@ void use() {
   } catch (const tinylm::Error&) {}
 #elif defined(TINYLM_USE_tinylm_core_print_hpp)
   (void)tinylm::to_string(tinylm::Tensor<float>::ones({2, 2}));
+#elif defined(TINYLM_USE_tinylm_core_checked_hpp)
+  const int64_t dims[] = {2, 3};
+  (void)(tinylm::checked_mul<int64_t>(2, 3, "use") + tinylm::checked_add<int64_t>(2, 3, "use") +
+         tinylm::checked_cast<int32_t>(int64_t{5}, "use") + tinylm::checked_numel(dims, "use") +
+         tinylm::parse_int("7", "use"));
+  (void)tinylm::parse_number("1.5", "use");
 #elif defined(TINYLM_USE_tinylm_core_rng_hpp)
   tinylm::Generator g(1);
   (void)(g.uniform() + g.normal());

@@ -187,7 +187,9 @@ TEST_CASE("malformed ARPA files are rejected with the line number") {
   expect("hello\n", "line 1: no \\data\\ section");
   expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3 a\n-0.3\n\\end\\\n",
          "line 6: expected 2 or 3 fields for a 1-gram, got 1");
-  expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3 a\nx b\n\\end\\\n", "line 6: 'x' is not a number");
+  expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3 a\nx b\n\\end\\\n", "line 6: 'x' is not a finite number");
+  expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3 a\nnan b\n\\end\\\n", "line 6: 'nan' is not a finite number");
+  expect("\\data\\\nngram 1=2\n\n\\1-grams:\n-inf a\n-0.3 b\n\\end\\\n", "line 5: '-inf' is not a finite number");
   expect("\\data\\\nngram 1=3\n\n\\1-grams:\n-0.3 a\n-0.3 b\n\\end\\\n",
          "line 7: the \\1-grams: section lists 2 entries, \\data\\ declared 3");
   expect("\\data\\\nngram 2=1\n", "line 2: malformed count line 'ngram 2=1' (expected 'ngram 1=COUNT')");

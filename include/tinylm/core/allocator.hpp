@@ -44,8 +44,14 @@ class CachingAllocator {
     return *a;
   }
 
-  /// Rounds a request up to its size class.
+  /// Requests above this (4 EiB) are refused with std::bad_alloc before
+  /// any arithmetic on them: no machine has that much, and rounding them up
+  /// would overflow.
+  static constexpr std::size_t kMaxBytes = std::size_t{1} << 62;
+
+  /// Rounds a request up to its size class; std::bad_alloc above kMaxBytes.
   static std::size_t size_class(std::size_t bytes) {
+    if (bytes > kMaxBytes) throw std::bad_alloc();
     if (bytes == 0) bytes = 1;
     if (bytes <= 4096) return (bytes + kAlignment - 1) / kAlignment * kAlignment;
     std::size_t pow2 = 4096;
@@ -79,16 +85,22 @@ class CachingAllocator {
     return p;
   }
 
-  void deallocate(void* p, std::size_t bytes) {
+  /// Never throws (destructors call it): when the free list cannot grow
+  /// because memory ran out, the block goes back to the system instead.
+  void deallocate(void* p, std::size_t bytes) noexcept {
     if (!p) return;
-    const std::size_t cls = size_class(bytes);
+    const std::size_t cls = size_class(bytes);  // p came from allocate(bytes), so bytes <= kMaxBytes
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.bytes_in_use -= cls;
 #ifdef TINYLM_ALLOCATOR_NO_CACHE
     std::free(p);
 #else
-    free_[cls].push_back(p);
-    stats_.bytes_cached += cls;
+    try {
+      free_[cls].push_back(p);
+      stats_.bytes_cached += cls;
+    } catch (...) {
+      std::free(p);
+    }
 #endif
   }
 

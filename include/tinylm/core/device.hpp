@@ -7,6 +7,7 @@
 
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "tinylm/core/error.hpp"
 
@@ -15,6 +16,8 @@ namespace tinylm {
 class Device {
  public:
   enum class Kind { CPU, CUDA };
+  /// CUDA device indices parse() accepts: [0, kMaxCudaDevices).
+  static constexpr int kMaxCudaDevices = 1024;
 
   constexpr Device() = default;
   static constexpr Device cpu() { return Device(Kind::CPU, 0); }
@@ -35,8 +38,12 @@ class Device {
   static Device parse(const std::string& s) {
     if (s == "cpu") return cpu();
     if (s == "cuda") return cuda(0);
-    if (s.rfind("cuda:", 0) == 0 && s.size() > 5 && s.find_first_not_of("0123456789", 5) == std::string::npos)
-      return cuda(std::stoi(s.substr(5)));
+    if (s.rfind("cuda:", 0) == 0 && s.size() > 5 && s.find_first_not_of("0123456789", 5) == std::string::npos) {
+      const std::string_view digits = std::string_view(s).substr(5);
+      TINYLM_CHECK(digits.size() <= 4 && std::stoi(std::string(digits)) < kMaxCudaDevices, "Device: '", s,
+                   "': a CUDA device index is below ", kMaxCudaDevices);
+      return cuda(std::stoi(std::string(digits)));
+    }
     throw Error("Device: unknown device '" + s + "' (expected cpu, cuda or cuda:N)");
   }
 

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tinylm/core/error.hpp"
+
 namespace tinylm {
 
 class Generator {
@@ -77,7 +79,13 @@ class Generator {
   }
 
   const State& state() const { return state_; }
-  void set_state(const State& s) { state_ = s; }
+  /// Restores a state that state() returned; the all-zero state (which
+  /// xoshiro256** never leaves) is refused.
+  void set_state(const State& s) {
+    TINYLM_CHECK((s.s[0] | s.s[1] | s.s[2] | s.s[3]) != 0,
+                 "Generator::set_state: the all-zero state is a fixed point (it would draw 0 forever)");
+    state_ = s;
+  }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

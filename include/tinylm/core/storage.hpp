@@ -22,6 +22,8 @@ class Storage {
   explicit Storage(int64_t n, Device device = Device::cpu()) : size_(n), device_(device) {
     check_device_supported(device, "Storage");
     TINYLM_CHECK(n >= 0, "Storage: negative size ", n);
+    TINYLM_CHECK(static_cast<uint64_t>(n) <= CachingAllocator::kMaxBytes / sizeof(T), "Storage: ", n, " elements of ",
+                 sizeof(T), " bytes are more than any machine can hold");
     data_ = static_cast<T*>(CachingAllocator::instance().allocate(bytes()));
   }
   ~Storage() { CachingAllocator::instance().deallocate(data_, bytes()); }

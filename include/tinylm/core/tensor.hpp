@@ -120,9 +120,14 @@ class Tensor {
 
   /// Uninitialized contiguous tensor.
   static Tensor empty(const Shape& shape, Device device = Device::cpu()) {
-    for (int64_t d : shape) TINYLM_CHECK(d >= 0, "Tensor::empty: negative size in shape ", shape);
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      TINYLM_CHECK(d >= 0, "Tensor::empty: negative size in shape ", shape);
+      TINYLM_CHECK(!__builtin_mul_overflow(n, d, &n), "Tensor::empty: shape ", shape,
+                   " has more elements than a 64-bit count holds");
+    }
     auto impl = std::make_shared<Impl>();
-    impl->storage = std::make_shared<Storage<T>>(shape.numel(), device);
+    impl->storage = std::make_shared<Storage<T>>(n, device);
     impl->shape = shape;
     impl->strides = contiguous_strides(shape);
     return Tensor(std::move(impl));

@@ -27,6 +27,27 @@ inline void utf8_append(std::string& out, char32_t cp) {
   }
 }
 
+/// The length (1 to 4) of the well-formed UTF-8 sequence that starts at
+/// s[i], or 0 when the bytes there are not one (a stray continuation
+/// byte, an overlong form, a surrogate, a code point above U+10FFFF, a
+/// truncated sequence).
+inline std::size_t utf8_sequence_at(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) return 1;
+  std::size_t need = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the first continuation byte
+  if (b >= 0xC2 && b <= 0xDF) need = 1;
+  else if (b >= 0xE0 && b <= 0xEF) need = 2, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+  else if (b >= 0xF0 && b <= 0xF4) need = 3, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+  else return 0;
+  if (s.size() - i <= need) return 0;
+  for (std::size_t k = 1; k <= need; ++k, lo = 0x80, hi = 0xBF) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if (c < lo || c > hi) return 0;
+  }
+  return need + 1;
+}
+
 /// The bytes with each ill-formed UTF-8 sequence replaced by U+FFFD, one
 /// for each maximal subpart (as the Unicode standard recommends and
 /// Python's errors="replace" does): text that JSON or a page can carry.

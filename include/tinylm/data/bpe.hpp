@@ -104,8 +104,8 @@ struct StringHash {
 
 /// What encode() does with special tokens.
 struct SpecialOptions {
-  std::vector<std::string> allowed;  // these become their ids where their text occurs
-  bool allow_all = false;            // every special token is allowed
+  std::vector<std::string> allowed{};  // these become their ids where their text occurs
+  bool allow_all = false;              // every special token is allowed
   /// A special token's text that is not allowed: an Error (tiktoken's
   /// default) or plain text (encoded as ordinary bytes).
   enum class Disallowed { Error, Text } disallowed = Disallowed::Error;
@@ -188,8 +188,10 @@ class BPETokenizer {
     int32_t max_id = -1;
     for (const auto& [token, id] : enc.as_object(encoder_json)) {
       const int64_t v = id.as_int(encoder_json + " entry '" + token + "'");
-      TINYLM_CHECK(v >= 0 && v < (int64_t{1} << 31), encoder_json, ": token '", token, "' has id ", v,
-                   ", out of range");
+      // Ids are dense: none reaches the number of tokens (which also bounds what is allocated from them).
+      const auto n = static_cast<int64_t>(enc.as_object().size());
+      TINYLM_CHECK(v >= 0 && v < n, encoder_json, ": token '", token, "' has id ", v, ", out of range for ", n,
+                   " tokens");
       TINYLM_CHECK(id_of.emplace(token, static_cast<int32_t>(v)).second, encoder_json, ": token '", token,
                    "' appears twice");
       max_id = std::max(max_id, static_cast<int32_t>(v));

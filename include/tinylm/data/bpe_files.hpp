@@ -14,6 +14,7 @@
 // load_bpe(path) picks the reader from what `path` is. Errors name the
 // file, and the line or entry, and what was wrong. Writes are atomic.
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -84,6 +85,8 @@ inline BPETokenizer load_tiktoken(const std::string& path, SplitPattern pattern 
   std::vector<std::string> tokens;
   std::size_t pos = 0, line_no = 0;
   std::string bytes;
+  const std::size_t max_rank =
+      static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1 + specials.size();
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
@@ -103,8 +106,11 @@ inline BPETokenizer load_tiktoken(const std::string& path, SplitPattern pattern 
     } catch (const std::exception&) {
       used = 0;
     }
-    TINYLM_CHECK(used == rank_text.size() && rank >= 0 && rank < (1LL << 31), path, ":", line_no, ": rank '", rank_text,
+    TINYLM_CHECK(used == rank_text.size() && rank >= 0, path, ":", line_no, ": rank '", rank_text,
                  "' is not a non-negative integer");
+    // Ranks are dense (holes only for the given special tokens): none reaches the lines plus the specials.
+    TINYLM_CHECK(static_cast<std::size_t>(rank) < max_rank, path, ":", line_no, ": rank ", rank,
+                 " is out of range for ", max_rank, " tokens (the file's lines and the special tokens)");
     const auto r = static_cast<std::size_t>(rank);
     if (r >= tokens.size()) tokens.resize(r + 1);
     TINYLM_CHECK(tokens[r].empty(), path, ":", line_no, ": rank ", rank, " is given twice");
@@ -234,10 +240,15 @@ inline BPETokenizer load_hf_json(const std::string& path) {
     throw Error(tinylm::detail::str_cat(path, ": pre_tokenizer type '", type_of(pre), "' is not supported"));
   }
   std::vector<std::pair<std::string, int32_t>> specials;
-  if (const Json* added = j.find("added_tokens"))
-    for (const Json& a : added->as_array())
-      specials.emplace_back(member(a, "content", "an added token").as_string(),
-                            static_cast<int32_t>(member(a, "id", "an added token").as_int()));
+  if (const Json* added = j.find("added_tokens")) {
+    const std::size_t max_id = member(model, "vocab", "model").as_object().size() + added->as_array().size();
+    for (const Json& a : added->as_array()) {
+      const int64_t id = member(a, "id", "an added token").as_int("an added token's id");
+      TINYLM_CHECK(id >= 0 && static_cast<std::size_t>(id) < max_id, path, ": added token id ", id,
+                   " is out of range for ", max_id, " tokens");
+      specials.emplace_back(member(a, "content", "an added token").as_string(), static_cast<int32_t>(id));
+    }
+  }
   auto is_special = [&](int64_t id) {
     for (const auto& s : specials)
       if (s.second == id) return true;
@@ -248,7 +259,10 @@ inline BPETokenizer load_hf_json(const std::string& path) {
   std::string bytes;
   for (const auto& [text, idj] : member(model, "vocab", "model").as_object()) {
     const int64_t id = idj.as_int("model.vocab['" + text + "']");
-    TINYLM_CHECK(id >= 0 && id < (int64_t{1} << 31), path, ": vocab token '", text, "' has id ", id);
+    // Ids are dense: none reaches the vocabulary's size plus the added tokens.
+    const std::size_t max_id = member(model, "vocab", "model").as_object().size() + specials.size();
+    TINYLM_CHECK(id >= 0 && static_cast<std::size_t>(id) < max_id, path, ": vocab token '", text, "' has id ", id,
+                 ", out of range for ", max_id, " tokens");
     TINYLM_CHECK(id_of.emplace(text, static_cast<int32_t>(id)).second, path, ": vocab token '", text,
                  "' appears twice");
     if (is_special(id)) continue;

@@ -21,9 +21,9 @@ struct BPETrainOptions {
   int64_t vocab_size = 4096;  // 256 bytes + the merges + the special tokens
   int64_t min_frequency = 2;  // a pair seen fewer times is never merged (training stops there)
   SplitPattern pattern = SplitPattern::GPT2;
-  std::vector<std::string> special_tokens;  // ids after the merges, in this order
+  std::vector<std::string> special_tokens{};  // ids after the merges, in this order
   /// Called now and then with a line of progress ("bpe: merge 1000 of 3840 ...").
-  std::function<void(const std::string&)> progress;
+  std::function<void(const std::string&)> progress{};
 };
 
 /// Learns a byte-level BPE from texts: counts the distinct chunks the

@@ -24,14 +24,19 @@
 // safetensors file beside the model file, so a run resumes exactly.
 // Both writes are atomic.
 
+#include <algorithm>
+#include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "tinylm/core/checked.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/data/char_tokenizer.hpp"
 #include "tinylm/io/safetensors.hpp"
@@ -106,13 +111,26 @@ inline nn::GPTConfig gpt_config_from_json(const Json& j, const std::string& what
   return c;
 }
 
-/// The config a tinylm model file was saved with.
+/// Checks that the file can hold the model `c` describes before anything
+/// is built from it: its parameters, at 2 bytes each (the smallest float
+/// dtype), must fit the file's data, so a small file cannot make a loader
+/// allocate a model of any size it claims.
+inline void check_config_fits(const SafetensorsFile& f, const nn::GPTConfig& c) {
+  const int64_t n = c.num_parameters();
+  TINYLM_CHECK(static_cast<uint64_t>(n) <= f.data_bytes() / 2, "checkpoint '", f.path(), "': its config (n_layer ",
+               c.n_layer, ", n_embd ", c.n_embd, ", vocab_size ", c.vocab_size, ", block_size ", c.block_size,
+               ") describes ", n, " parameters, but the file holds only ", f.data_bytes(), " bytes of tensor data");
+}
+
+/// The config a tinylm model file was saved with, checked against the file's size.
 inline nn::GPTConfig read_gpt_config(const SafetensorsFile& f) {
   auto it = f.metadata().find("tinylm.config");
   TINYLM_CHECK(it != f.metadata().end(), "checkpoint '", f.path(),
                "' has no 'tinylm.config' in its metadata: it was not written by tinylm's save_gpt");
-  return gpt_config_from_json(Json::parse(it->second, "checkpoint '" + f.path() + "' tinylm.config"),
-                              "checkpoint '" + f.path() + "'");
+  const nn::GPTConfig c = gpt_config_from_json(Json::parse(it->second, "checkpoint '" + f.path() + "' tinylm.config"),
+                                               "checkpoint '" + f.path() + "'");
+  check_config_fits(f, c);
+  return c;
 }
 
 template <FloatElement T>
@@ -210,13 +228,41 @@ inline std::string to_string(const Generator::State& s) {
   return buf;
 }
 
+/// The state to_string wrote: four unsigned 64-bit words, 0 or 1 (a normal
+/// is cached) and the cached normal as a hexadecimal float. Anything else,
+/// and the all-zero state (a fixed point of xoshiro256**: it would draw 0
+/// forever), is an Error naming `what`.
 inline Generator::State generator_state_from_string(const std::string& text, const std::string& what) {
+  std::vector<std::string> fields;
+  for (std::size_t pos = 0; pos <= text.size();) {
+    const std::size_t sp = std::min(text.find(' ', pos), text.size());
+    fields.push_back(text.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  auto bad = [&](const std::string& why) {
+    return Error(tinylm::detail::str_cat(what, ": generator state '", text, "': ", why));
+  };
+  if (fields.size() != 6) throw bad("expected 6 fields separated by single spaces");
   Generator::State s;
-  int cached = 0;
-  const int n = std::sscanf(text.c_str(), "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %d %la", &s.s[0], &s.s[1],
-                            &s.s[2], &s.s[3], &cached, &s.cached_normal);
-  TINYLM_CHECK(n == 6, what, ": malformed generator state '", text, "'");
-  s.has_cached_normal = cached != 0;
+  for (int i = 0; i < 4; ++i) {
+    const std::string& f = fields[static_cast<std::size_t>(i)];
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long v =
+        f.empty() || f.find_first_not_of("0123456789") != std::string::npos ? 0 : std::strtoull(f.c_str(), &end, 10);
+    if (end != f.c_str() + f.size() || errno != 0)
+      throw bad("word " + std::to_string(i) + " is not a 64-bit unsigned integer");
+    s.s[static_cast<std::size_t>(i)] = v;
+  }
+  if (fields[4] != "0" && fields[4] != "1") throw bad("field 5 must be 0 or 1");
+  s.has_cached_normal = fields[4] == "1";
+  try {
+    s.cached_normal = parse_number(fields[5], "the cached normal");
+  } catch (const Error& e) {
+    throw bad(e.what());
+  }
+  if ((s.s[0] | s.s[1] | s.s[2] | s.s[3]) == 0)
+    throw bad("all four words are zero, a state the generator never leaves (it would draw 0 forever)");
   return s;
 }
 
@@ -248,8 +294,11 @@ TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& 
     TINYLM_CHECK(it != f.metadata().end(), "training state '", path, "' has no '", key, "' in its metadata");
     return it->second;
   };
-  st.step = std::stoll(meta("tinylm.step"));
-  const int64_t opt_steps = std::stoll(meta("tinylm.optimizer_steps"));
+  st.step = parse_int(meta("tinylm.step"), "training state '" + path + "': tinylm.step");
+  const int64_t opt_steps =
+      parse_int(meta("tinylm.optimizer_steps"), "training state '" + path + "': tinylm.optimizer_steps");
+  TINYLM_CHECK(st.step >= 0 && opt_steps >= 0, "training state '", path, "': step ", st.step, " and optimizer step ",
+               opt_steps, " must not be negative");
   const auto buffers = opt.state();
   std::string missing;
   for (const auto& [name, t] : buffers) {

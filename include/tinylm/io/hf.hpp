@@ -95,6 +95,7 @@ std::unique_ptr<nn::GPT<T>> load_hf_gpt2(const std::string& dir, uint64_t seed =
   TINYLM_CHECK(fs::exists(weights), "load_hf_gpt2: '", dir, "' has no model.safetensors");
   const nn::GPTConfig cfg = gpt_config_from_hf(Json::parse(data::read_text_file(config), config), config);
   const SafetensorsFile f = SafetensorsFile::read(weights);
+  check_config_fits(f, cfg);
   std::unique_ptr<nn::GPT<T>> model;
   {
     nn::init::NoInitGuard no_init;

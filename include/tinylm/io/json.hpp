@@ -4,6 +4,7 @@
 // (and as exact int64 when they are integers, for offsets and shapes).
 // Parse errors name the byte offset.
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -152,7 +153,7 @@ class Json {
       return number();
     }
     Json object(int depth) {
-      ++pos;
+      const std::size_t start = pos++;
       Json o = Json::object();
       if (eat('}')) return o;
       do {
@@ -163,6 +164,15 @@ class Json {
         o.obj_->emplace_back(std::move(key), value(depth + 1));
       } while (eat(','));
       expect(eat('}'), "expected ',' or '}'");
+      // A key given twice is an error (RFC 8259 leaves it open; which value
+      // would win differs between readers, so a strict reader refuses it).
+      std::vector<std::string_view> keys;
+      keys.reserve(o.obj_->size());
+      for (const auto& [k, v] : *o.obj_) keys.emplace_back(k);
+      std::sort(keys.begin(), keys.end());
+      const auto dup = std::adjacent_find(keys.begin(), keys.end());
+      TINYLM_CHECK(dup == keys.end(), what, ": bad JSON: the object at byte ", start, " has the key '", *dup,
+                   "' twice");
       return o;
     }
     Json array(int depth) {
@@ -195,6 +205,14 @@ class Json {
         const char c = s[pos++];
         if (c == '"') return out;
         expect(static_cast<unsigned char>(c) >= 0x20, "control character in string");
+        if (static_cast<unsigned char>(c) >= 0x80) {  // raw UTF-8: must be well-formed
+          --pos;
+          const std::size_t n = utf8_sequence_at(s, pos);
+          expect(n > 0, "invalid UTF-8 in string");
+          out.append(s.substr(pos, n));
+          pos += n;
+          continue;
+        }
         if (c != '\\') {
           out += c;
           continue;
@@ -212,11 +230,12 @@ class Json {
           case 't': out += '\t'; break;
           case 'u': {
             unsigned cp = hex4();
+            expect(cp < 0xDC00 || cp >= 0xE000, "lone low surrogate (not valid Unicode)");
             if (cp >= 0xD800 && cp < 0xDC00) {  // surrogate pair
-              expect(s.substr(pos, 2) == "\\u", "lone high surrogate");
+              expect(s.substr(pos, 2) == "\\u", "lone high surrogate (not valid Unicode)");
               pos += 2;
               const unsigned lo = hex4();
-              expect(lo >= 0xDC00 && lo < 0xE000, "bad low surrogate");
+              expect(lo >= 0xDC00 && lo < 0xE000, "a high surrogate not followed by a low one");
               cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
             utf8_append(out, static_cast<char32_t>(cp));
@@ -226,26 +245,44 @@ class Json {
         }
       }
     }
+    /// RFC 8259's number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+    /// (no '+', no leading zeros, digits on both sides of the point).
+    /// Integers that fit int64 stay exact; others are doubles.
     Json number() {
       const std::size_t start = pos;
+      auto digit = [&] { return pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; };
+      auto digits = [&](const char* what_is_missing) {
+        expect(digit(), what_is_missing);
+        while (digit()) ++pos;
+      };
       if (pos < s.size() && s[pos] == '-') ++pos;
-      bool integral = true;
-      while (pos < s.size() && ((s[pos] >= '0' && s[pos] <= '9') || s[pos] == '.' || s[pos] == 'e' || s[pos] == 'E' ||
-                                s[pos] == '+' || s[pos] == '-')) {
-        if (s[pos] == '.' || s[pos] == 'e' || s[pos] == 'E') integral = false;
+      expect(digit(), "expected a value");
+      if (s[pos] == '0') {
         ++pos;
+        expect(!digit(), "a number may not have a leading zero");
+      } else {
+        digits("expected a digit");
       }
-      expect(pos > start, "expected a value");
+      bool integral = true;
+      if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        digits("expected a digit after the decimal point");
+        integral = false;
+      }
+      if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
+        ++pos;
+        if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) ++pos;
+        digits("expected a digit in the exponent");
+        integral = false;
+      }
       const std::string tok(s.substr(start, pos - start));
-      char* end = nullptr;
       if (integral) {
         errno = 0;
-        const long long v = std::strtoll(tok.c_str(), &end, 10);
-        expect(end == tok.c_str() + tok.size() && errno == 0, "bad integer");
-        return Json(static_cast<int64_t>(v));
+        const long long v = std::strtoll(tok.c_str(), nullptr, 10);
+        if (errno == 0) return Json(static_cast<int64_t>(v));
       }
-      const double d = std::strtod(tok.c_str(), &end);
-      expect(end == tok.c_str() + tok.size(), "bad number");
+      const double d = std::strtod(tok.c_str(), nullptr);
+      expect(std::isfinite(d), "number out of range");
       return Json(d);
     }
   };
@@ -281,6 +318,8 @@ class Json {
           char buf[32];
           std::snprintf(buf, sizeof buf, "%.17g", num_);
           out += buf;
+          // A double stays a double when read back: "1.0", "-0.0", not "1", "-0".
+          if (std::string_view(buf).find_first_of(".e") == std::string_view::npos) out += ".0";
         }
         break;
       }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tinylm/core/atomic_file.hpp"
+#include "tinylm/core/checked.hpp"
 #include "tinylm/core/tensor.hpp"
 #include "tinylm/io/json.hpp"
 
@@ -119,20 +120,26 @@ class SafetensorsFile {
       e.dtype = dt->as_string(where + " dtype");
       const std::size_t item = detail::dtype_size(e.dtype);
       TINYLM_CHECK(item > 0, where, " has unknown dtype '", e.dtype, "'");
-      for (const auto& d : sh->as_array(where + " shape")) {
+      const auto& dims = sh->as_array(where + " shape");
+      TINYLM_CHECK(dims.size() <= static_cast<std::size_t>(Shape::kMaxDims), where, " has ", dims.size(),
+                   " dimensions, tinylm holds at most ", Shape::kMaxDims);
+      for (const auto& d : dims) {
         const int64_t dim = d.as_int(where + " shape");
-        TINYLM_CHECK(dim >= 0, where, " has a negative dimension");
+        TINYLM_CHECK(dim >= 0, where, " has a negative dimension ", dim);
         e.shape.push_back(dim);
       }
       const auto& o = off->as_array(where + " data_offsets");
       TINYLM_CHECK(o.size() == 2, where, " data_offsets must have 2 entries");
       const int64_t b = o[0].as_int(where + " data_offsets"), en = o[1].as_int(where + " data_offsets");
-      TINYLM_CHECK(b >= 0 && b <= en && static_cast<std::size_t>(en) <= data_size, where, " data_offsets [", b, ", ",
-                   en, "] do not fit the ", data_size, " data bytes after byte ", f.data_offset_);
+      TINYLM_CHECK(b >= 0 && b <= en && static_cast<uint64_t>(en) <= data_size, where, " data_offsets [", b, ", ", en,
+                   "] do not fit the ", data_size, " data bytes after byte ", f.data_offset_);
       e.begin = static_cast<std::size_t>(b);
       e.end = static_cast<std::size_t>(en);
-      TINYLM_CHECK(e.end - e.begin == static_cast<std::size_t>(e.shape.numel()) * item, where, " of shape ", e.shape,
-                   " and dtype ", e.dtype, " needs ", static_cast<std::size_t>(e.shape.numel()) * item,
+      // The size the shape needs, with every product checked: a shape whose
+      // byte count wraps around 64 bits must not pass as a small one.
+      const std::size_t need = checked_mul<std::size_t>(checked_numel(e.shape, where + " shape " + e.shape.str()), item,
+                                                        where + " byte size");
+      TINYLM_CHECK(e.end - e.begin == need, where, " of shape ", e.shape, " and dtype ", e.dtype, " needs ", need,
                    " bytes, its data_offsets span ", e.end - e.begin);
       f.order_.push_back(name);
       f.entries_[name] = e;
@@ -148,6 +155,8 @@ class SafetensorsFile {
   }
 
   const std::string& path() const { return path_; }
+  /// The bytes after the header: no tensor in the file holds more.
+  std::size_t data_bytes() const { return bytes_.size() - data_offset_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   /// Tensor names in header order.
   const std::vector<std::string>& names() const { return order_; }

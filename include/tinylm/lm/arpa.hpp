@@ -250,7 +250,7 @@ class ArpaLM {
   static double number(const std::string& s, Fail& fail) {
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0') fail("'" + s + "' is not a number");
+    if (s.empty() || *end != '\0' || !std::isfinite(v)) fail("'" + s + "' is not a finite number");
     return v;
   }
   lm::detail::NGramKey pack(const int32_t* t, int n) const {

@@ -15,8 +15,10 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "tinylm/core/checked.hpp"
 #include "tinylm/nn/block.hpp"
 #include "tinylm/nn/embedding.hpp"
 #include "tinylm/ops/cross_entropy.hpp"
@@ -37,6 +39,19 @@ struct GPTConfig {
                  ", n_layer ", n_layer, ", n_head ", n_head, ", n_embd ", n_embd, ")");
     TINYLM_CHECK(n_embd % n_head == 0, "GPTConfig: n_embd (", n_embd, ") must be a multiple of n_head (", n_head, ")");
     TINYLM_CHECK(dropout >= 0 && dropout < 1, "GPTConfig: dropout must be in [0, 1), got ", dropout);
+    num_parameters();  // throws when the sizes overflow
+  }
+  /// The parameters the model has (the head is tied to wte), counted with
+  /// overflow checks: V C + T C + L (12 C^2 + 13 C) + 2 C. A file's config
+  /// is checked against the file's size with it before anything is built.
+  int64_t num_parameters() const {
+    constexpr std::string_view what = "GPTConfig: the parameter count";
+    const int64_t C = n_embd;
+    const int64_t per_block = checked_add<int64_t>(checked_mul<int64_t>(checked_mul<int64_t>(12, C, what), C, what),
+                                                   checked_mul<int64_t>(13, C, what), what);
+    int64_t n = checked_mul<int64_t>(checked_add<int64_t>(vocab_size, block_size, what), C, what);
+    n = checked_add<int64_t>(n, checked_mul<int64_t>(n_layer, per_block, what), what);
+    return checked_add<int64_t>(n, checked_mul<int64_t>(2, C, what), what);
   }
   friend bool operator==(const GPTConfig&, const GPTConfig&) = default;
 };
