@@ -7,7 +7,9 @@
 #   3. the unit tests and examples built again with Clang, Debian 12's
 #      default (14) and the newest Clang the package index has, with
 #      -fopenmp, and run;
-#   4. the unit tests built under AddressSanitizer + UBSan, and run.
+#   4. the unit tests built under AddressSanitizer + UBSan, and run (they
+#      replay every committed fuzz regression input and seed);
+#   5. every fuzz target run for 30 s with libFuzzer (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
@@ -44,4 +46,7 @@ cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS
 cmake --build build/sanitize -j "$jobs"
 ctest --test-dir build/sanitize --output-on-failure -j "$jobs"
 
-echo "test.sh: all tests passed (format, g++ release, clang $(basename "$newest") and 14, sanitizers)"
+# 5. A short run of every fuzz target (long campaigns: scripts/fuzz.sh SECONDS).
+JOBS="$jobs" ./scripts/fuzz.sh 30
+
+echo "test.sh: all tests passed (format, g++ release, clang $(basename "$newest") and 14, sanitizers, fuzzing)"

@@ -261,7 +261,7 @@ inline std::string structured_safetensors(Bytes& b, bool checkpoint) {
     const std::size_t item = tinylm::io::detail::dtype_size(dtype);
     int64_t begin = static_cast<int64_t>(cursor), end = begin;
     if (b.flag() && numel >= 0 && item > 0) {  // consistent offsets (with the product computed as it wraps)
-      end = begin + static_cast<int64_t>(static_cast<uint64_t>(numel) * item);
+      end = static_cast<int64_t>(static_cast<uint64_t>(begin) + static_cast<uint64_t>(numel) * item);  // as it wraps
     } else {
       begin = pick_size(b);
       end = pick_size(b);

@@ -147,6 +147,14 @@ TEST_CASE("huge shapes and sizes are errors, not tiny blocks or endless loops") 
   CHECK(error_of([] {
           tinylm::Tensor<float>::empty({int64_t{1} << 62, 4});
         }).find("has more elements than a 64-bit count holds") != std::string::npos);
+  // No element, but strides of 2^64 (found by safetensors_structured in seconds).
+  CHECK(error_of([] {
+          tinylm::Tensor<float>::empty({0, int64_t{1} << 62, 4});
+        }).find("has more elements than a 64-bit count holds") != std::string::npos);
+  CHECK(tinylm::Tensor<float>::empty({0, int64_t{1} << 40, 4}).numel() == 0);
+  CHECK(error_of([] {
+          (void)tinylm::checked_numel(std::vector<int64_t>{0, int64_t{1} << 62, 4}, "shape");
+        }) == "shape: 4611686018427387904 x 4 overflows a 64-bit integer");
   CHECK(error_of([] { tinylm::Tensor<float>::empty({int64_t{1} << 62}); }).find("more than any machine can hold") !=
         std::string::npos);
   CHECK_THROWS_AS(tinylm::CachingAllocator::size_class(SIZE_MAX), std::bad_alloc);

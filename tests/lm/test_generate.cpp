@@ -235,3 +235,23 @@ TEST_CASE("generation stops at a stop token or a stop string, and streams every 
   CHECK_THROWS_WITH_AS(lm::generate(bigram, {{1}}, bad), "generate: max_new_tokens must be >= 0, got -1",
                        tinylm::Error);
 }
+
+TEST_CASE("a model with a context of one token generates: each token from the one before it") {
+  nn::GPT<double> m({7, 1, 1, 1, 4, 0.0}, 5);  // block_size 1 (a window restarted from half of it was empty)
+  lm::GenerateOptions o;
+  o.max_new_tokens = 6;
+  o.sampling.temperature = 0.0;
+  const auto a = lm::generate(m, {{3, 4}}, o);
+  o.use_cache = false;
+  const auto b = lm::generate(m, {{3, 4}}, o);
+  REQUIRE(a[0].tokens.size() == 6);
+  CHECK(a[0].tokens == b[0].tokens);
+  // Greedy with one token of context: the next token is the argmax of the logits at the one before it.
+  int32_t prev = 4;
+  for (int32_t t : a[0].tokens) {
+    tinylm::NoGradGuard no_grad;
+    const auto logits = m.forward(Tensor<int32_t>::from_vector({prev}, {1, 1}));  // (1, 1, V)
+    CHECK(t == tinylm::argmax(logits, -1).item());
+    prev = t;
+  }
+}

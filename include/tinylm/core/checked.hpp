@@ -55,15 +55,19 @@ R checked_cast(V v, std::string_view what) {
 }
 
 /// The product of `dims` (each must be >= 0), or an Error naming `what`
-/// when a size is negative or the product overflows int64_t.
+/// when a size is negative or the product of the non-zero sizes overflows
+/// int64_t: a shape such as [0, 2^62, 4] holds no element, but its strides
+/// (2^64, 4, 1) do not fit either.
 template <class Dims>
 int64_t checked_numel(const Dims& dims, std::string_view what) {
   int64_t n = 1;
+  bool zero = false;
   for (const auto d : dims) {
     TINYLM_CHECK(d >= 0, what, ": negative size ", d);
-    n = checked_mul<int64_t>(n, d, what);
+    if (d == 0) zero = true;
+    else n = checked_mul<int64_t>(n, d, what);
   }
-  return n;
+  return zero ? 0 : n;
 }
 
 /// The decimal integer `text` (an optional '-', then digits, nothing else),

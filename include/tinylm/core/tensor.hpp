@@ -120,14 +120,17 @@ class Tensor {
 
   /// Uninitialized contiguous tensor.
   static Tensor empty(const Shape& shape, Device device = Device::cpu()) {
-    int64_t n = 1;
+    int64_t n = 1;  // the product of the non-zero sizes: the largest stride must fit too
+    bool zero = false;
     for (int64_t d : shape) {
       TINYLM_CHECK(d >= 0, "Tensor::empty: negative size in shape ", shape);
-      TINYLM_CHECK(!__builtin_mul_overflow(n, d, &n), "Tensor::empty: shape ", shape,
-                   " has more elements than a 64-bit count holds");
+      if (d == 0) zero = true;
+      else
+        TINYLM_CHECK(!__builtin_mul_overflow(n, d, &n), "Tensor::empty: shape ", shape,
+                     " has more elements than a 64-bit count holds");
     }
     auto impl = std::make_shared<Impl>();
-    impl->storage = std::make_shared<Storage<T>>(n, device);
+    impl->storage = std::make_shared<Storage<T>>(zero ? 0 : n, device);
     impl->shape = shape;
     impl->strides = contiguous_strides(shape);
     return Tensor(std::move(impl));

@@ -17,7 +17,7 @@
 //
 // With the cache (the default), each new token costs one forward step of
 // one position. When a context limit is reached, the window restarts from
-// its last max_length / 2 tokens (one forward over them refills the cache),
+// its last max_length / 2 tokens (at least one) (one forward over them refills the cache),
 // so long generations stay O(1) per token on average. use_cache = false
 // recomputes every step over the same window: the same tokens, and what the
 // cache is tested against.
@@ -134,13 +134,14 @@ void generate_group(const M& model, const std::vector<std::vector<int32_t>>& pro
     else return model.make_cache(B);
   };
   typename M::Cache cache = make_cache();
-  int64_t window_start = limit > 0 && L > limit ? L - limit / 2 : 0;
+  const int64_t keep = std::max<int64_t>(1, limit / 2);  // a restarted window's tokens (at least one)
+  int64_t window_start = limit > 0 && L > limit ? L - keep : 0;
   int64_t fed = window_start;  // positions already in the cache
   for (int64_t step = 0; step < opt.max_new_tokens; ++step) {
     if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
     const int64_t end = L + step;
     if (limit > 0 && end - window_start > limit) {  // window full: restart it from its last half
-      window_start = end - limit / 2;
+      window_start = end - keep;
       fed = window_start;
       cache.clear();
     }
