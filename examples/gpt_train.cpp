@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -385,7 +387,18 @@ std::vector<MetricsRow> read_metrics(const std::string& path, int64_t step) {
   return rows;
 }
 
+/// The stop signal received (SIGINT or SIGTERM), 0 if none.
+std::atomic<int> g_signal{0};
+
+void on_stop_signal(int sig) {
+  g_signal.store(sig);
+  std::signal(sig, SIG_DFL);  // a second one stops at once
+}
+
 int run(int argc, char** argv) {
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, which the save reports, instead
+  // of killing the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   Options o;
   examples::Flags flags("gpt_train", "Trains a GPT on text and samples from it.");
   define_flags(flags, o);
@@ -449,8 +462,18 @@ int run(int argc, char** argv) {
   tinylm::Generator data_gen(static_cast<uint64_t>(o.seed) * 2654435761u + 1);
   int64_t start = 0;
   if (!o.resume.empty()) {
+    // The training state is the whole checkpoint: its own copy of the weights is the one that
+    // belongs with its optimizer moments (the model file beside it may be a step further on if
+    // a save was killed between the two writes). A state saved without weights (tinylm before
+    // this) pairs with the model file, which must then name the same step.
     const std::string resume_state = o.resume.substr(0, o.resume.rfind(".safetensors")) + ".train.safetensors";
-    const auto st = tinylm::io::load_training_state(resume_state, *opt);
+    const bool whole = tinylm::io::training_state_has_model(tinylm::io::SafetensorsFile::read(resume_state));
+    const auto st = tinylm::io::load_training_state(resume_state, *opt, whole ? &model : nullptr);
+    if (!whole) {
+      const auto it = ckpt->metadata().find("tinylm.step");
+      TINYLM_CHECK(it == ckpt->metadata().end() || it->second == std::to_string(st.step), "checkpoint '", o.resume,
+                   "' is from step ", it->second, ", its training state '", resume_state, "' from step ", st.step);
+    }
     start = st.step;
     TINYLM_CHECK(st.generators.count("data") && st.generators.count("dropout"), "training state '", resume_state,
                  "' lacks the data or dropout generator state");
@@ -478,17 +501,26 @@ int run(int argc, char** argv) {
     std::printf("tokenizer: %lld-token BPE, saved as %s\n", static_cast<long long>(data.tokenizer->vocab_size()),
                 tok_path.c_str());
   }
+  // The training state (weights, optimizer moments, step, generators) is written first, as one
+  // atomic file: killed at any moment, a save leaves the previous checkpoint or the new one,
+  // never a mix. The model file (the weights alone, for --init, chat and serve) follows.
   auto save_checkpoint = [&](int64_t step) {
-    tinylm::io::save_gpt(save_path, model, meta);
     tinylm::io::TrainingState st;
     st.step = step;
     st.generators["data"] = data_gen.state();
     st.generators["dropout"] = model.dropout_generator().state();
-    tinylm::io::save_training_state(state_path, *opt, st);
+    tinylm::io::save_training_state(state_path, *opt, st, &model);
+    auto m = meta;
+    m["tinylm.step"] = std::to_string(step);
+    tinylm::io::save_gpt(save_path, model, m);
   };
   const int64_t end = o.stop_at > 0 ? o.stop_at : o.steps;
   TINYLM_CHECK(start < end, "--stop-at ", o.stop_at, " is not after the checkpoint's step ", start);
 
+  // From here on, SIGINT and SIGTERM end the run after the step in progress, with a checkpoint;
+  // a second one ends it at once.
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   const bool tty = ::isatty(STDOUT_FILENO);
   std::vector<MetricsRow> rows;
   if (start > 0) rows = read_metrics(o.out + "/metrics.csv", start);
@@ -534,6 +566,14 @@ int run(int argc, char** argv) {
     }
     std::fflush(stdout);
     if (o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < end) save_checkpoint(step + 1);
+    if (const int sig = g_signal.load(); sig != 0 && step + 1 < end) {  // Ctrl-C or a scheduler's SIGTERM
+      save_checkpoint(step + 1);
+      write_outputs(o.out, rows, data.floor);
+      std::printf("%s%s at step %lld: saved %s and %s; --resume %s continues the run\n", tty ? "\n" : "",
+                  sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)", (long long)(step + 1),
+                  save_path.c_str(), state_path.c_str(), save_path.c_str());
+      return 128 + sig;
+    }
   }
 
   save_checkpoint(end);

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -240,5 +242,46 @@ TEST_CASE("training N steps equals training k, saving, resuming and training N -
 
   tinylm::optim::SGD<float> sgd(m.named_parameters(), {0.1, 0.9, 0.0, false});
   CHECK_THROWS_AS(io::load_training_state(dir + "/m.train.safetensors", sgd), tinylm::Error);
+
+  // With the model, the state is a whole checkpoint: weights, moments and step in one file.
+  io::save_training_state(dir + "/whole.train.safetensors", opt, {6, {}, {}}, &m);
+  CHECK(io::training_state_has_model(io::SafetensorsFile::read(dir + "/whole.train.safetensors")));
+  CHECK_FALSE(io::training_state_has_model(io::SafetensorsFile::read(dir + "/m.train.safetensors")));
+  nn::GPT<float> fresh(cfg, 77);
+  auto fresh_opt = make_opt(fresh);
+  CHECK(io::load_training_state(dir + "/whole.train.safetensors", fresh_opt, &fresh).step == 6);
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(fresh.parameters()[i].to_vector() == b[i].to_vector());
+  CHECK(fresh_opt.state().at(0).second.to_vector() == opt.state().at(0).second.to_vector());
+  // A state without weights cannot load a model; a model of another shape is refused with nothing changed.
+  CHECK_THROWS_WITH_AS(io::load_training_state(dir + "/m.train.safetensors", fresh_opt, &fresh),
+                       doctest::Contains("holds no model parameters"), tinylm::Error);
+  nn::GPTConfig other = cfg;
+  other.n_layer += 1;
+  nn::GPT<float> wider(other, 1);
+  auto wider_opt = make_opt(wider);
+  const auto before = wider.parameters()[0].to_vector();
+  CHECK_THROWS_AS(io::load_training_state(dir + "/whole.train.safetensors", wider_opt, &wider), tinylm::Error);
+  CHECK(wider.parameters()[0].to_vector() == before);
+  CHECK(wider_opt.steps() == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an atomic write removes the temporaries of killed writers of the same file, not of live ones") {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("tinylm_tmp_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/f.bin";
+  auto touch = [](const std::string& p) { std::ofstream(p) << "partial"; };
+  touch(path + ".tmp.999999999");                       // no such process
+  touch(path + ".tmp." + std::to_string(::getppid()));  // a live one (our parent)
+  touch(dir + "/g.bin.tmp.999999999");                  // another file's
+  tinylm::write_file_atomic(path, {"new"});
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp.999999999"));
+  CHECK(std::filesystem::exists(path + ".tmp." + std::to_string(::getppid())));
+  CHECK(std::filesystem::exists(dir + "/g.bin.tmp.999999999"));
+  std::ifstream in(path);
+  std::string text;
+  in >> text;
+  CHECK(text == "new");
   std::filesystem::remove_all(dir);
 }

@@ -1,24 +1,66 @@
 #pragma once
 // Writing a file so that readers see either the old file or the complete new
 // one, never half of it: write a temporary next to the target, flush it to
-// disk, then rename it over the target (rename is atomic on POSIX).
+// disk, then rename it over the target (rename is atomic on POSIX) and
+// flush the directory. A writer killed mid-write leaves its temporary
+// (PATH.tmp.PID), which no reader takes for the file; the next write of
+// PATH removes those whose process is gone.
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "tinylm/core/error.hpp"
 
 namespace tinylm {
 
+namespace detail {
+
+/// Removes the temporaries (PATH.tmp.PID) of earlier writes of `path` whose
+/// process no longer runs: what a writer killed mid-write left.
+inline void remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  const std::string prefix = p.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto id = static_cast<pid_t>(std::stol(pid));
+    if (id == ::getpid() || ::kill(id, 0) == 0 || errno != ESRCH) continue;  // its writer may still be writing
+    std::error_code ignored;
+    fs::remove(it->path(), ignored);
+  }
+}
+
+/// Flushes the directory holding `path`, so that a rename in it survives a crash.
+inline void sync_directory_of(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace detail
+
 /// Writes `parts` (concatenated) to `path` atomically; throws tinylm::Error
-/// naming the path on failure and leaves any existing file untouched.
+/// naming the path on failure (a full disk, a file-size limit, no
+/// permission) and leaves any existing file untouched.
 inline void write_file_atomic(const std::string& path, std::initializer_list<std::string_view> parts) {
+  detail::remove_stale_temporaries(path);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   TINYLM_CHECK(fd >= 0, "write_file_atomic: cannot create '", tmp, "': ", std::strerror(errno));
@@ -51,6 +93,7 @@ inline void write_file_atomic(const std::string& path, std::initializer_list<std
     ::unlink(tmp.c_str());
     throw Error(detail::str_cat("write_file_atomic: cannot rename '", tmp, "' to '", path, "': ", reason));
   }
+  detail::sync_directory_of(path);
 }
 
 }  // namespace tinylm

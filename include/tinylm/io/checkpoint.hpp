@@ -272,11 +272,21 @@ struct TrainingState {
   std::map<std::string, std::string> info;  // anything else the trainer recorded
 };
 
-/// Writes the optimizer's buffers, the step and generator states to `path`.
+/// The prefix of a model's parameters inside a training-state file.
+inline constexpr const char* kStateModelPrefix = "model.";
+
+/// Writes the optimizer's buffers, the step and the generator states to
+/// `path` (atomically); with `model`, also the model's parameters (as
+/// "model.<name>"), so that the one file is a whole checkpoint: a run
+/// resumed from it cannot pair weights of one step with optimizer moments
+/// of another, whatever moment a save was killed at.
 template <FloatElement T>
-void save_training_state(const std::string& path, const optim::Optimizer<T>& opt, const TrainingState& st) {
+void save_training_state(const std::string& path, const optim::Optimizer<T>& opt, const TrainingState& st,
+                         const nn::Module<T>* model = nullptr) {
   SafetensorsWriter w;
   for (const auto& [name, t] : opt.state()) w.add(name, t);
+  if (model)
+    for (const auto& p : model->named_parameters()) w.add(kStateModelPrefix + p.name, p.tensor);
   w.set_metadata("tinylm.step", std::to_string(st.step));
   w.set_metadata("tinylm.optimizer_steps", std::to_string(opt.steps()));
   for (const auto& [name, g] : st.generators) w.set_metadata("tinylm.rng." + name, to_string(g));
@@ -284,21 +294,36 @@ void save_training_state(const std::string& path, const optim::Optimizer<T>& opt
   w.save(path);
 }
 
-/// Reads a training state, copying optimizer buffers into `opt` by name.
+/// Whether a training-state file holds the model's parameters too.
+inline bool training_state_has_model(const SafetensorsFile& f) {
+  for (const auto& name : f.names())
+    if (name.starts_with(kStateModelPrefix)) return true;
+  return false;
+}
+
+/// Reads a training state, copying the optimizer's buffers into `opt` by
+/// name and, with `model`, the parameters the file holds into `model` (the
+/// file must hold them: save_training_state with a model). Everything is
+/// checked before anything is copied: on an error, `opt` and `model` are
+/// as they were.
 template <FloatElement T>
-TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& opt) {
+TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& opt, nn::Module<T>* model = nullptr) {
   const SafetensorsFile f = SafetensorsFile::read(path);
+  const std::string what = "training state '" + path + "'";
   TrainingState st;
   auto meta = [&](const std::string& key) -> const std::string& {
     auto it = f.metadata().find(key);
-    TINYLM_CHECK(it != f.metadata().end(), "training state '", path, "' has no '", key, "' in its metadata");
+    TINYLM_CHECK(it != f.metadata().end(), what, " has no '", key, "' in its metadata");
     return it->second;
   };
-  st.step = parse_int(meta("tinylm.step"), "training state '" + path + "': tinylm.step");
-  const int64_t opt_steps =
-      parse_int(meta("tinylm.optimizer_steps"), "training state '" + path + "': tinylm.optimizer_steps");
-  TINYLM_CHECK(st.step >= 0 && opt_steps >= 0, "training state '", path, "': step ", st.step, " and optimizer step ",
-               opt_steps, " must not be negative");
+  st.step = parse_int(meta("tinylm.step"), what + ": tinylm.step");
+  const int64_t opt_steps = parse_int(meta("tinylm.optimizer_steps"), what + ": tinylm.optimizer_steps");
+  TINYLM_CHECK(st.step >= 0 && opt_steps >= 0, what, ": step ", st.step, " and optimizer step ", opt_steps,
+               " must not be negative");
+  for (const auto& [k, v] : f.metadata()) {
+    if (k.rfind("tinylm.rng.", 0) == 0) st.generators[k.substr(11)] = generator_state_from_string(v, what);
+    else if (k.rfind("tinylm.info.", 0) == 0) st.info[k.substr(12)] = v;
+  }
   const auto buffers = opt.state();
   std::string missing;
   for (const auto& [name, t] : buffers) {
@@ -306,25 +331,39 @@ TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& 
       missing += (missing.empty() ? "" : ", ") + name;
       continue;
     }
-    TINYLM_CHECK(f.entry(name).shape == t.shape(), "training state '", path, "': '", name, "' is ", f.entry(name).shape,
+    TINYLM_CHECK(f.entry(name).shape == t.shape(), what, ": '", name, "' is ", f.entry(name).shape,
                  ", the optimizer's is ", t.shape());
   }
-  TINYLM_CHECK(missing.empty(), "training state '", path, "' does not match the optimizer; missing: ", missing);
-  TINYLM_CHECK(f.names().size() == buffers.size(), "training state '", path, "' holds ", f.names().size(),
+  TINYLM_CHECK(missing.empty(), what, " does not match the optimizer; missing: ", missing);
+  std::size_t n_model = 0;
+  for (const auto& name : f.names()) n_model += name.starts_with(kStateModelPrefix) ? 1 : 0;
+  TINYLM_CHECK(f.names().size() - n_model == buffers.size(), what, " holds ", f.names().size() - n_model,
                " optimizer buffers, the optimizer has ", buffers.size(), " (a different optimizer?)");
+  nn::StateDict<T> weights;
+  if (model) {
+    TINYLM_CHECK(n_model > 0, what, " holds no model parameters (it was saved without the model)");
+    for (const auto& name : f.names())
+      if (name.starts_with(kStateModelPrefix))
+        weights.emplace_back(name.substr(std::string_view(kStateModelPrefix).size()), f.get<T>(name));
+  }
+  std::vector<Tensor<T>> loaded;
+  for (const auto& [name, t] : buffers) loaded.push_back(f.get<T>(name));
+  if (model) {
+    try {
+      model->load_state_dict(weights, true);  // checks every shape before it copies
+    } catch (const Error& e) {
+      throw Error(tinylm::detail::str_cat(what, ": ", e.what()));
+    }
+  }
   {
     NoGradGuard no_grad;
+    std::size_t i = 0;
     for (const auto& [name, t] : buffers) {
       Tensor<T> dst = t;
-      dst.copy_(f.get<T>(name));
+      dst.copy_(loaded[i++]);
     }
   }
   opt.set_steps(opt_steps);
-  for (const auto& [k, v] : f.metadata()) {
-    if (k.rfind("tinylm.rng.", 0) == 0)
-      st.generators[k.substr(11)] = generator_state_from_string(v, "training state '" + path + "'");
-    else if (k.rfind("tinylm.info.", 0) == 0) st.info[k.substr(12)] = v;
-  }
   return st;
 }
 
