@@ -467,8 +467,9 @@ int run(int argc, char** argv) {
     // a save was killed between the two writes). A state saved without weights (tinylm before
     // this) pairs with the model file, which must then name the same step.
     const std::string resume_state = o.resume.substr(0, o.resume.rfind(".safetensors")) + ".train.safetensors";
-    const bool whole = tinylm::io::training_state_has_model(tinylm::io::SafetensorsFile::read(resume_state));
-    const auto st = tinylm::io::load_training_state(resume_state, *opt, whole ? &model : nullptr);
+    const auto state_file = tinylm::io::SafetensorsFile::read(resume_state);
+    const bool whole = tinylm::io::training_state_has_model(state_file);
+    const auto st = tinylm::io::load_training_state(state_file, *opt, whole ? &model : nullptr);
     if (!whole) {
       const auto it = ckpt->metadata().find("tinylm.step");
       TINYLM_CHECK(it == ckpt->metadata().end() || it->second == std::to_string(st.step), "checkpoint '", o.resume,

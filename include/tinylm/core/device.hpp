@@ -7,7 +7,6 @@
 
 #include <ostream>
 #include <string>
-#include <string_view>
 
 #include "tinylm/core/error.hpp"
 
@@ -39,10 +38,9 @@ class Device {
     if (s == "cpu") return cpu();
     if (s == "cuda") return cuda(0);
     if (s.rfind("cuda:", 0) == 0 && s.size() > 5 && s.find_first_not_of("0123456789", 5) == std::string::npos) {
-      const std::string_view digits = std::string_view(s).substr(5);
-      TINYLM_CHECK(digits.size() <= 4 && std::stoi(std::string(digits)) < kMaxCudaDevices, "Device: '", s,
-                   "': a CUDA device index is below ", kMaxCudaDevices);
-      return cuda(std::stoi(std::string(digits)));
+      const int index = s.size() - 5 <= 4 ? std::stoi(s.substr(5)) : kMaxCudaDevices;  // 4 digits cannot overflow
+      TINYLM_CHECK(index < kMaxCudaDevices, "Device: '", s, "': a CUDA device index is below ", kMaxCudaDevices);
+      return cuda(index);
     }
     throw Error("Device: unknown device '" + s + "' (expected cpu, cuda or cuda:N)");
   }

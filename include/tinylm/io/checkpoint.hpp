@@ -294,12 +294,14 @@ void save_training_state(const std::string& path, const optim::Optimizer<T>& opt
   w.save(path);
 }
 
-/// Whether a training-state file holds the model's parameters too.
-inline bool training_state_has_model(const SafetensorsFile& f) {
-  for (const auto& name : f.names())
-    if (name.starts_with(kStateModelPrefix)) return true;
-  return false;
+/// How many model parameters a training-state file holds (0: it was saved without the model).
+inline std::size_t training_state_model_tensors(const SafetensorsFile& f) {
+  return static_cast<std::size_t>(std::count_if(f.names().begin(), f.names().end(),
+                                                [](const std::string& n) { return n.starts_with(kStateModelPrefix); }));
 }
+
+/// Whether a training-state file holds the model's parameters too.
+inline bool training_state_has_model(const SafetensorsFile& f) { return training_state_model_tensors(f) > 0; }
 
 /// Reads a training state, copying the optimizer's buffers into `opt` by
 /// name and, with `model`, the parameters the file holds into `model` (the
@@ -307,8 +309,8 @@ inline bool training_state_has_model(const SafetensorsFile& f) {
 /// checked before anything is copied: on an error, `opt` and `model` are
 /// as they were.
 template <FloatElement T>
-TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& opt, nn::Module<T>* model = nullptr) {
-  const SafetensorsFile f = SafetensorsFile::read(path);
+TrainingState load_training_state(const SafetensorsFile& f, optim::Optimizer<T>& opt, nn::Module<T>* model = nullptr) {
+  const std::string& path = f.path();
   const std::string what = "training state '" + path + "'";
   TrainingState st;
   auto meta = [&](const std::string& key) -> const std::string& {
@@ -335,8 +337,7 @@ TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& 
                  ", the optimizer's is ", t.shape());
   }
   TINYLM_CHECK(missing.empty(), what, " does not match the optimizer; missing: ", missing);
-  std::size_t n_model = 0;
-  for (const auto& name : f.names()) n_model += name.starts_with(kStateModelPrefix) ? 1 : 0;
+  const std::size_t n_model = training_state_model_tensors(f);
   TINYLM_CHECK(f.names().size() - n_model == buffers.size(), what, " holds ", f.names().size() - n_model,
                " optimizer buffers, the optimizer has ", buffers.size(), " (a different optimizer?)");
   nn::StateDict<T> weights;
@@ -365,6 +366,12 @@ TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& 
   }
   opt.set_steps(opt_steps);
   return st;
+}
+
+/// load_training_state of the file at `path`.
+template <FloatElement T>
+TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& opt, nn::Module<T>* model = nullptr) {
+  return load_training_state(SafetensorsFile::read(path), opt, model);
 }
 
 }  // namespace tinylm::io
