@@ -40,7 +40,7 @@ struct Options {
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
   int64_t stop_at = 0, save_every = 0, grad_norms = 0;
-  bool attention_map = false;
+  bool attention_map = false, detect_anomaly = false;
   double dropout = 0.0, lr = 2e-3, min_lr = 2e-4, weight_decay = 0.1, grad_clip = 1.0, momentum = 0.9;
   double temperature = 0.8, top_p = 1.0;
 };
@@ -84,6 +84,9 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("top-p", &o.top_p, "sample from the smallest set of tokens with this much probability (1: all)");
   f.add("prompt", &o.prompt, "text the sample continues; none: a newline (or the first validation token)");
   f.add("grad-norms", &o.grad_norms, "print every parameter's gradient norm every this many steps (0: never)");
+  f.add("detect-anomaly", &o.detect_anomaly,
+        "check every op's output and gradient for NaN and infinity and stop at the first, naming the op and its "
+        "shapes (slow: to find where a diverging run breaks)");
   f.add("attention-map", &o.attention_map,
         "after training, draw every head's attention weights for the prompt into OUT/attention.svg");
   f.add("init", &o.init,
@@ -505,6 +508,7 @@ int run(int argc, char** argv) {
   // The training state (weights, optimizer moments, step, generators) is written first, as one
   // atomic file: killed at any moment, a save leaves the previous checkpoint or the new one,
   // never a mix. The model file (the weights alone, for --init, chat and serve) follows.
+  int64_t saved_step = start;  // of the checkpoint on disk (0: none yet)
   auto save_checkpoint = [&](int64_t step) {
     tinylm::io::TrainingState st;
     st.step = step;
@@ -514,6 +518,7 @@ int run(int argc, char** argv) {
     auto m = meta;
     m["tinylm.step"] = std::to_string(step);
     tinylm::io::save_gpt(save_path, model, m);
+    saved_step = step;
   };
   const int64_t end = o.stop_at > 0 ? o.stop_at : o.steps;
   TINYLM_CHECK(start < end, "--stop-at ", o.stop_at, " is not after the checkpoint's step ", start);
@@ -532,15 +537,26 @@ int run(int argc, char** argv) {
     const double lr = schedule(step);
     opt->set_lr(lr);
     opt->zero_grad();
+    const std::string kept =
+        saved_step > 0 ? tinylm::detail::str_cat("the checkpoint of step ", saved_step, " in ", state_path, " is kept")
+                       : std::string("no checkpoint was saved yet (--save-every N saves during the run)");
     double loss = 0;
-    for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
-      const auto b = data.train.sample(o.batch_size, T, data_gen);
-      const auto out = model.forward(b.x, b.y);
-      (out.loss * (1.0 / double(o.grad_accum))).backward();
-      loss += out.loss.item() / double(o.grad_accum);
+    try {
+      std::optional<tinylm::autograd::detect_anomaly> anomaly;
+      if (o.detect_anomaly) anomaly.emplace();
+      for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
+        const auto b = data.train.sample(o.batch_size, T, data_gen);
+        const auto out = model.forward(b.x, b.y);
+        (out.loss * (1.0 / double(o.grad_accum))).backward();
+        loss += out.loss.item() / double(o.grad_accum);
+      }
+    } catch (const tinylm::Error& e) {
+      if (!o.detect_anomaly) throw;
+      throw tinylm::Error(tinylm::detail::str_cat("step ", step + 1, ": ", e.what(), "; ", kept));
     }
-    TINYLM_CHECK(std::isfinite(loss), "training diverged: loss is ", loss, " at step ", step,
-                 " (try a lower --lr or --grad-clip)");
+    TINYLM_CHECK(std::isfinite(loss), "training diverged: loss is ", loss, " at step ", step + 1, "; ", kept,
+                 ". Try a lower --lr or --grad-clip; --detect-anomaly names the first op that made a NaN or "
+                 "infinity");
     if (o.grad_norms > 0 && (step + 1) % o.grad_norms == 0) print_grad_norms(model, step + 1);
     if (o.grad_clip > 0) tinylm::optim::clip_grad_norm(model.parameters(), o.grad_clip);
     opt->step();

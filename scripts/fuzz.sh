@@ -3,6 +3,7 @@
 # AddressSanitizer + UBSan, built with Clang 14.
 #
 #   scripts/fuzz.sh SECONDS [TARGET...]    each target for SECONDS (default: every target)
+#   RUNS=10000000 scripts/fuzz.sh 7200     ... or until it has run RUNS inputs
 #
 # A target starts from the seeds tinylm writes (build/fuzz/seeds/<target>),
 # the committed regression inputs (tests/fuzz/regressions/<target>) and the
@@ -13,7 +14,9 @@
 # script exits 1 after the others ran; commit it under
 # tests/fuzz/regressions/<target>/ with the fix. JOBS targets run at once
 # (default 2). Each target's last status line (executions, coverage, corpus)
-# goes to fuzz-findings/summary.txt.
+# goes to fuzz-findings/summary.txt and, with the date and the time asked
+# for, is appended to fuzz-findings/campaign.log (the record of a campaign
+# that ran in several parts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}"
@@ -42,9 +45,12 @@ run_one() {
   [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   if TINYLM_FUZZ_TARGET="$t" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ./build/fuzz/tests/tinylm_fuzz "fuzz-corpus/$t" "build/fuzz/seeds/$t" "tests/fuzz/regressions/$t" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+    -max_total_time="$seconds" -runs="${RUNS:--1}" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
     -artifact_prefix="fuzz-findings/$t-" "${dict[@]}" >"$log" 2>&1; then
-    echo "$t: $(grep -E '^#[0-9]+' "$log" | tail -n 1)" >> fuzz-findings/summary.txt
+    local last
+    last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+    echo "$t: $last" >> fuzz-findings/summary.txt
+    echo "$(date -u +%FT%TZ) $t max_total_time=$seconds runs=${RUNS:--1}: $last" >> fuzz-findings/campaign.log
   else
     echo "$t: FAILED, see $log" >> fuzz-findings/summary.txt
     tail -n 40 "$log" >&2

@@ -20,6 +20,7 @@
 
 #include "tinylm/kernels/cpu/parallel.hpp"
 
+#include "tinylm/autograd/anomaly.hpp"
 #include "tinylm/autograd/dot.hpp"
 #include "tinylm/autograd/engine.hpp"
 #include "tinylm/autograd/function.hpp"

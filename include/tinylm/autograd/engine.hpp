@@ -174,6 +174,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
       continue;
     }
     std::vector<Tensor<T>> in_grads = node->apply(grads);
+    if (AnomalyMode::is_enabled()) detail::check_input_grads(node->name(), node->output_shapes(), in_grads);
     const auto& inputs = node->inputs();
     TINYLM_CHECK(in_grads.size() == inputs.size(), "backward: '", node->name(), "' returned ", in_grads.size(),
                  " gradients for ", inputs.size(), " inputs");

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinylm/autograd/anomaly.hpp"
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/core/tensor.hpp"
 
@@ -141,6 +142,7 @@ namespace detail {
 template <class T, class Backward>
 void attach(const std::vector<Tensor<T>>& outputs, std::string name, const std::vector<Tensor<T>>& inputs,
             Backward backward) {
+  if (AnomalyMode::is_enabled()) check_outputs(name, outputs, inputs);
   std::vector<Edge<T>> edges;
   edges.reserve(inputs.size());
   for (const Tensor<T>& t : inputs) edges.push_back(edge_to(t));

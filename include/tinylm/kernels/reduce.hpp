@@ -34,4 +34,11 @@ double sum_squares(Device device, const T* x, int64_t n) {
   return cpu::sum_squares(x, n);
 }
 
+/// The index of the first NaN or infinity in x[0, n), or -1.
+template <class T>
+int64_t first_non_finite(Device device, const T* x, int64_t n) {
+  require_cpu(device, "first_non_finite");
+  return cpu::first_non_finite(x, n);
+}
+
 }  // namespace tinylm::kernels

@@ -62,6 +62,25 @@ double sum_squares(const T* x, int64_t n) {
   return total;
 }
 
+/// The index of the first NaN or infinity among x[0, n), or -1 when every
+/// value is finite. Chunks are scanned in parallel; the smallest hit wins.
+template <class T>
+int64_t first_non_finite(const T* x, int64_t n) {
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(num_threads(), n / kParallelGrain));
+  std::vector<int64_t> hit(static_cast<std::size_t>(chunks), -1);
+  parallel_for(chunks, n / chunks + 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t i = n * c / chunks, e = n * (c + 1) / chunks; i < e; ++i)
+        if (!std::isfinite(x[i])) {
+          hit[static_cast<std::size_t>(c)] = i;
+          break;
+        }
+  });
+  for (int64_t h : hit)
+    if (h >= 0) return h;
+  return -1;
+}
+
 template <class T>
 void sum_axis(T* out, const T* in, int64_t outer, int64_t n, int64_t inner) {
   if (inner == 1) {
