@@ -113,11 +113,10 @@ void check_input_grads(const std::string& name, const std::vector<Shape>& output
     std::string outs;
     for (std::size_t o = 0; o < output_shapes.size(); ++o)
       outs += tinylm::detail::str_cat(o ? ", " : "", output_shapes[o]);
-    throw Error(tinylm::detail::str_cat("detect_anomaly: the backward of '", name,
-                                        "' returned a non-finite gradient for input ", i, " of shape ",
-                                        grads[i].shape(), ": ", describe_element(grads[i], bad),
-                                        " (the op's outputs: ", outs, "; its inputs' gradients: ", shapes_of(grads),
-                                        ")"));
+    throw Error(tinylm::detail::str_cat(
+        "detect_anomaly: the backward of '", name, "' returned a non-finite gradient for input ", i, " of shape ",
+        grads[i].shape(), ": ", describe_element(grads[i], bad), " (the op's outputs: ", outs,
+        "; its inputs' gradients: ", shapes_of(grads), ")"));
   }
 }
 
