@@ -86,3 +86,17 @@ write("flags", "nan_number", b"--num=nan")
 
 # A shard whose header claims 2^31 - 1 tokens.
 write("shard", "count_past_end", struct.pack("<3i", 20240520, 1, 2**31 - 1) + b"\0" * (1024 - 12))
+
+# Request bodies of serve's API that must be refused with a 4xx naming the field.
+write("http_body", "deep_nesting", '{"messages":' + "[" * 100000)
+write("http_body", "lone_surrogate_content", '{"messages":[{"role":"user","content":"\\ud800"}]}')
+write("http_body", "too_many_messages", json.dumps({"messages": [{"role": "user", "content": "a"}] * 9}))
+write("http_body", "max_tokens_huge", '{"prompt":"a","max_tokens":1e300}')
+write("http_body", "max_tokens_past_int64", '{"prompt":"a","max_tokens":9223372036854775808}')
+write("http_body", "temperature_overflow", '{"prompt":"a","temperature":1e999}')
+write("http_body", "stop_five", json.dumps({"prompt": "a", "stop": ["a", "b", "c", "d", "e"]}))
+write("http_body", "prompt_two_strings", json.dumps({"prompt": ["a", "b"]}))
+write("http_body", "role_number", json.dumps({"messages": [{"role": 1, "content": "a"}]}))
+write("http_body", "content_image_part", json.dumps(
+    {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}))
+write("http_body", "special_token_in_content", json.dumps({"messages": [{"role": "user", "content": "<|end|>abc"}]}))

@@ -116,6 +116,41 @@ inline Seeds make_seeds() {
     for (int32_t id : format.render(conv).ids) bytes += static_cast<char>(id);
     s["chat_parse"]["rendered"] = bytes;
   }
+  // Request bodies of serve's API, one per endpoint, with every field it reads.
+  {
+    Json chat = Json::object();
+    chat.set("model", "tiny");
+    Json msgs = Json::array();
+    Json system = Json::object();
+    system.set("role", tinylm::lm::role_name(conv[0].role));
+    system.set("content", conv[0].content);
+    msgs.push_back(system);
+    Json parts = Json::object();
+    parts.set("type", "text");
+    parts.set("text", "abc?");
+    Json user = Json::object();
+    user.set("role", "user");
+    user.set("content", Json::array({parts}));
+    msgs.push_back(user);
+    chat.set("messages", msgs);
+    chat.set("temperature", 0.5);
+    chat.set("top_p", 0.9);
+    chat.set("max_tokens", int64_t{8});
+    chat.set("seed", int64_t{7});
+    chat.set("stream", true);
+    Json so = Json::object();
+    so.set("include_usage", true);
+    chat.set("stream_options", so);
+    chat.set("stop", Json::array({Json("."), Json("?")}));
+    s["http_body"]["chat"] = chat.dump();
+    Json completion = Json::object();
+    completion.set("prompt", Json::array({Json("abc")}));
+    completion.set("max_completion_tokens", int64_t{4});
+    completion.set("echo", true);
+    completion.set("n", int64_t{1});
+    completion.set("logprobs", false);
+    s["http_body"]["completion"] = completion.dump();
+  }
   s["flags"]["each_kind"] = std::string("--text\0cuda:1\0--int=-5\0--num\0001.5e3\0--switch\0--many\0x\0--many=y", 48);
   // The structured targets: bytes that choose small, consistent headers.
   std::string pattern;

@@ -34,6 +34,7 @@
 #include <tinylm/tinylm.hpp>
 
 #include "../../examples/flags.hpp"
+#include "../../examples/openai_api.hpp"
 
 namespace fuzz {
 
@@ -425,6 +426,51 @@ inline int chat_parse(const uint8_t* data, std::size_t size) {
   return 0;
 }
 
+// ---- the server's requests ----------------------------------------------------
+
+/// A request body of serve's OpenAI API, read as both endpoints read it
+/// (examples/openai_api.hpp); a chat request's conversation is then rendered
+/// into a prompt, as serve does. An ApiError (answered as a 4xx) and a
+/// tinylm::Error are accepted outcomes; what parses obeys the API's ranges.
+inline int http_body(const uint8_t* data, std::size_t size) {
+  namespace api = examples::openai;
+  static const auto tok = [] {
+    auto t = tinylm::data::CharTokenizer::from_text("abc xyz?.");
+    t.add_special_tokens(tinylm::lm::ChatTokens{}.all());
+    return t;
+  }();
+  static const tinylm::lm::ChatFormat format(tok);
+  const std::string body(reinterpret_cast<const char*>(data), size);
+  auto check_params = [](const api::Params& p) {
+    FUZZ_ASSERT(p.temperature >= 0 && p.temperature <= 2);
+    FUZZ_ASSERT(p.top_p > 0 && p.top_p <= 1);
+    FUZZ_ASSERT(p.max_tokens == -1 || p.max_tokens >= 1);
+    FUZZ_ASSERT(p.stop.size() <= 4);
+    for (const auto& s : p.stop) FUZZ_ASSERT(!s.empty());
+  };
+  try {
+    const auto r = api::parse_chat_request(body, "tiny", 8);
+    check_params(r.params);
+    FUZZ_ASSERT(!r.conversation.empty() && r.conversation.size() <= 8);
+    FUZZ_ASSERT(r.conversation.back().role == tinylm::lm::Role::User);
+    expect_error_or_success([&] { (void)format.prompt(r.conversation); });
+  } catch (const api::ApiError& e) {
+    FUZZ_ASSERT(e.status == 400 || e.status == 404);
+    FUZZ_ASSERT(!e.message.empty());
+    (void)api::error_body(e.status, e.message, e.param, e.code);
+  }
+  try {
+    const auto r = api::parse_completion_request(body, "tiny");
+    check_params(r.params);
+    FUZZ_ASSERT(!r.prompt.empty() && r.params.max_tokens >= 1);
+    expect_error_or_success([&] { (void)tok.encode(r.prompt); });
+  } catch (const api::ApiError& e) {
+    FUZZ_ASSERT(e.status == 400 || e.status == 404);
+    (void)api::error_body(e.status, e.message, e.param, e.code);
+  }
+  return 0;
+}
+
 // ---- command lines ----------------------------------------------------------------
 
 /// examples::Flags on an argv split at NUL bytes, with a flag of each type.
@@ -475,6 +521,7 @@ inline constexpr Target kTargets[] = {
     {"shard", shard},
     {"chat_jsonl", chat_jsonl},
     {"chat_parse", chat_parse},
+    {"http_body", http_body},
     {"flags", flags},
 };
 

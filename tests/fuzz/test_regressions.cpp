@@ -212,3 +212,69 @@ TEST_CASE("tokenizer files cannot size a table by a huge id") {
   CHECK(load("tiktoken_huge_rank", "x.tiktoken").find("rank 2147483647 is out of range for 2 tokens") !=
         std::string::npos);
 }
+
+namespace {
+
+/// "status param: message" of the ApiError `f` throws, or "" when it does not throw.
+template <class F>
+std::string api_error_of(F f) {
+  try {
+    f();
+  } catch (const examples::openai::ApiError& e) {
+    return std::to_string(e.status) + " " + e.param + ": " + e.message;
+  }
+  return "";
+}
+
+std::string chat_error(const std::string& name) {
+  return api_error_of(
+      [&] { (void)examples::openai::parse_chat_request(read_file(regression_path("http_body", name)), "tiny", 8); });
+}
+
+std::string completion_error(const std::string& name) {
+  return api_error_of(
+      [&] { (void)examples::openai::parse_completion_request(read_file(regression_path("http_body", name)), "tiny"); });
+}
+
+}  // namespace
+
+TEST_CASE("the server's request bodies: every bad field is a 4xx that names it") {
+  CHECK(chat_error("deep_nesting") == "400 : the request body: bad JSON at byte 75: nested too deeply");
+  CHECK(chat_error("lone_surrogate_content") ==
+        "400 : the request body: bad JSON at byte 45: lone high surrogate (not valid Unicode)");
+  CHECK(chat_error("too_many_messages") == "400 messages: 'messages' has 9 messages; at most 8 are allowed");
+  CHECK(completion_error("max_tokens_huge") ==
+        "400 max_tokens: 'max_tokens' must be an integer of magnitude at most 9e15, got 1e+300");
+  CHECK(completion_error("max_tokens_past_int64") ==
+        "400 max_tokens: 'max_tokens' must be an integer of magnitude at most 9e15, got 9.22337e+18");
+  CHECK(completion_error("temperature_overflow") == "400 : the request body: bad JSON at byte 33: number out of range");
+  CHECK(completion_error("stop_five") == "400 stop: 'stop' must be a string or an array of at most 4 strings");
+  CHECK(completion_error("prompt_two_strings") == "400 prompt: 'prompt' must be a string or an array of one string");
+  CHECK(chat_error("role_number") == "400 messages[0].role: messages[0].role must be a string");
+  CHECK(chat_error("content_image_part") ==
+        "400 messages[0].content: messages[0].content: only parts of type 'text' are supported");
+  // Parsed: a special token's text in a message is plain text, refused only when rendered.
+  CHECK(chat_error("special_token_in_content") == "");
+}
+
+TEST_CASE("the server's request seeds parse into the fields they set") {
+  const fuzz::Seeds seeds = fuzz::make_seeds();
+  const auto chat = examples::openai::parse_chat_request(seeds.at("http_body").at("chat"), "tiny", 8);
+  REQUIRE(chat.conversation.size() == 2);
+  CHECK(chat.conversation[0].role == tinylm::lm::Role::System);
+  CHECK(chat.conversation[1].content == "abc?");
+  CHECK(chat.params.temperature == 0.5);
+  CHECK(chat.params.top_p == 0.9);
+  CHECK(chat.params.max_tokens == 8);
+  CHECK(chat.params.seed == uint64_t{7});
+  CHECK(chat.params.stream);
+  CHECK(chat.params.include_usage);
+  CHECK(chat.params.stop == std::vector<std::string>{".", "?"});
+  const auto completion = examples::openai::parse_completion_request(seeds.at("http_body").at("completion"), "tiny");
+  CHECK(completion.prompt == "abc");
+  CHECK(completion.params.max_tokens == 4);
+  CHECK(completion.params.echo);
+  CHECK(api_error_of([&] {
+          (void)examples::openai::parse_chat_request(seeds.at("http_body").at("chat"), "other", 8);
+        }) == "404 model: the model 'tiny' does not exist; this server serves 'other'");
+}
