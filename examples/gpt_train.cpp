@@ -147,7 +147,7 @@ struct TextTokenizer {
   std::optional<CharTokenizer> chars;
   std::optional<tinylm::data::BPETokenizer> bpe;
 
-  std::vector<int32_t> encode(const std::string& text, bool skip_unknown = false) const {
+  std::vector<int32_t> encode(std::string_view text, bool skip_unknown = false) const {
     if (chars) return chars->encode(text, skip_unknown ? CharTokenizer::Unknown::Skip : CharTokenizer::Unknown::Error);
     return bpe->encode_ordinary(text);
   }
@@ -164,19 +164,27 @@ struct Data {
   std::string description;
 };
 
-std::vector<int32_t> shard_tokens(const std::string& path, int64_t vocab) {
-  std::vector<int32_t> t = tinylm::data::read_shard_ids(path);
-  TINYLM_CHECK(!t.empty(), "'", path, "' holds no tokens");
-  for (std::size_t i = 0; i < t.size(); ++i)
-    TINYLM_CHECK(t[i] < vocab, "'", path, "': token ", t[i], " at position ", i, " is not below --vocab-size ", vocab);
-  return t;
+/// A .bin token shard, mapped (a shard larger than memory trains), every token checked against --vocab-size.
+TokenDataset shard_tokens(const std::string& path, int64_t vocab) {
+  try {
+    return TokenDataset::map_shard(path, vocab);
+  } catch (const tinylm::Error& e) {
+    const std::string what = e.what();
+    const auto at = what.find(" is not below the vocabulary size ");
+    if (at == std::string::npos) throw;
+    throw tinylm::Error(what.substr(0, at) + " is not below --vocab-size " + std::to_string(vocab));
+  }
 }
 
-/// The tokenizer --tokenizer names, for text `text` (which bpe:N trains on).
-TextTokenizer make_tokenizer(const Options& o, const std::string& text) {
+/// At most this much of a text corpus trains --tokenizer bpe:N (its first pieces).
+constexpr std::size_t kBpeTrainingBytes = std::size_t{256} << 20;
+
+/// The tokenizer --tokenizer names, for the text files `texts`: char takes every character they hold
+/// (read a piece at a time), bpe:N trains on the first kBpeTrainingBytes of the first; none: `text`.
+TextTokenizer make_tokenizer(const Options& o, const std::vector<std::string>& texts, const std::string& text = "") {
   TextTokenizer t;
   if (o.tokenizer == "char") {
-    t.chars = CharTokenizer::from_text(text);
+    t.chars = texts.empty() ? CharTokenizer::from_text(text) : CharTokenizer::from_text_files(texts);
   } else if (o.tokenizer.starts_with("bpe:")) {
     char* end = nullptr;
     const long long n = std::strtoll(o.tokenizer.c_str() + 4, &end, 10);
@@ -187,7 +195,8 @@ TextTokenizer make_tokenizer(const Options& o, const std::string& text) {
     opt.vocab_size = n;
     opt.special_tokens = {"<|endoftext|>"};
     opt.progress = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
-    t.bpe = tinylm::data::train_bpe({text}, opt);
+    t.bpe = tinylm::data::train_bpe(
+        {texts.empty() ? text : tinylm::data::read_text_prefix(texts[0], kBpeTrainingBytes)}, opt);
   } else {
     t.bpe = tinylm::data::load_bpe(o.tokenizer == "gpt2" ? std::string(TINYLM_GPT2_DIR) : o.tokenizer);
   }
@@ -201,36 +210,40 @@ Data load_data(const Options& o) {
   if (o.data.empty()) {
     const auto corpus = tinylm::data::generate_synthetic(o.synthetic_chars, 1);
     const std::size_t cut = corpus.text.size() * 9 / 10;
-    d.tokenizer = make_tokenizer(o, corpus.text);
+    d.tokenizer = make_tokenizer(o, {}, corpus.text);
     d.train = TokenDataset(d.tokenizer->encode(corpus.text.substr(0, cut)), "synthetic corpus (train split)");
     d.val = TokenDataset(d.tokenizer->encode(corpus.text.substr(cut)), "synthetic corpus (validation split)");
     if (d.tokenizer->chars) d.floor = corpus.entropy(cut, corpus.text.size());  // nats per character
     d.description = "built-in synthetic corpus, " + std::to_string(corpus.text.size()) + " characters";
   } else if (is_shard(o.data)) {
     if (o.vocab_size <= 0) throw examples::UsageError("--data " + o.data + " is a token shard: give --vocab-size");
-    TokenDataset all(shard_tokens(o.data, o.vocab_size), o.data);
+    const TokenDataset all = shard_tokens(o.data, o.vocab_size);
     if (o.val_data.empty()) std::tie(d.train, d.val) = all.split(0.1);
-    else d.train = all, d.val = TokenDataset(shard_tokens(o.val_data, o.vocab_size), o.val_data);
+    else d.train = all, d.val = shard_tokens(o.val_data, o.vocab_size);
     d.vocab_size = o.vocab_size;
     d.description = o.data + ", " + std::to_string(all.size()) + " tokens";
     if (o.tokenizer != "char") {  // decodes the samples
       if (o.tokenizer.starts_with("bpe:"))
         throw examples::UsageError("--tokenizer bpe:N trains on text; a .bin shard is tokens already");
-      d.tokenizer = make_tokenizer(o, "");
+      d.tokenizer = make_tokenizer(o, {});
       TINYLM_CHECK(d.tokenizer->vocab_size() <= o.vocab_size, "--tokenizer has ", d.tokenizer->vocab_size(),
                    " tokens, more than --vocab-size ", o.vocab_size);
       return d;
     }
   } else {
-    const std::string text = tinylm::data::read_text_file(o.data);
-    const std::string val_text = o.val_data.empty() ? "" : tinylm::data::read_text_file(o.val_data);
-    d.tokenizer = make_tokenizer(o, text + val_text);
-    const auto ids = d.tokenizer->encode(text);
-    TokenDataset all(ids, o.data);
+    // Text is read and tokenized a piece at a time into a token shard that lives only while the run
+    // does (in --out), and mapped: a corpus larger than memory streams.
+    std::vector<std::string> files{o.data};
+    if (!o.val_data.empty()) files.push_back(o.val_data);
+    d.tokenizer = make_tokenizer(o, files);
+    const TextTokenizer& tok = *d.tokenizer;
+    const auto encode = [&tok](std::string_view piece) { return tok.encode(piece); };
+    examples::ensure_writable_dir(o.out, "--out");
+    const TokenDataset all = TokenDataset::tokenize_file(o.data, tok.vocab_size(), encode, o.out);
     if (o.val_data.empty()) std::tie(d.train, d.val) = all.split(0.1);
-    else d.train = all, d.val = TokenDataset(d.tokenizer->encode(val_text), o.val_data);
-    d.description = o.data + ", " + std::to_string(text.size()) + " bytes, " + std::to_string(ids.size()) +
-                    " tokens of " + std::to_string(d.tokenizer->vocab_size());
+    else d.train = all, d.val = TokenDataset::tokenize_file(o.val_data, tok.vocab_size(), encode, o.out);
+    d.description = o.data + ", " + std::to_string(std::filesystem::file_size(o.data)) + " bytes, " +
+                    std::to_string(all.size()) + " tokens of " + std::to_string(tok.vocab_size());
   }
   if (d.tokenizer) d.vocab_size = d.tokenizer->vocab_size();
   return d;
@@ -604,9 +617,7 @@ int run(int argc, char** argv) {
   if (o.attention_map) {
     TINYLM_CHECK(data.tokenizer.has_value(), "--attention-map needs text data (a .bin shard has no tokenizer here)");
     std::vector<int32_t> p =
-        o.prompt.empty() ? std::vector<int32_t>(data.val.tokens().begin(),
-                                                data.val.tokens().begin() + std::min<int64_t>(32, data.val.size()))
-                         : data.tokenizer->encode(o.prompt);
+        o.prompt.empty() ? data.val.slice(0, std::min<int64_t>(32, data.val.size())) : data.tokenizer->encode(o.prompt);
     TINYLM_CHECK(!p.empty() && static_cast<int64_t>(p.size()) <= cfg.block_size,
                  "--attention-map: the prompt must hold 1 to ", cfg.block_size, " tokens, it holds ", p.size());
     write_attention_map(model, p, *data.tokenizer, o.out + "/attention.svg");
@@ -621,9 +632,9 @@ int run(int argc, char** argv) {
       TINYLM_CHECK(!prompt.empty(), "--prompt is empty after encoding");
     } else if (data.tokenizer) {  // start a new line, as nanoGPT does, when the text has newlines
       prompt = data.tokenizer->encode("\n", true);
-      if (prompt.empty()) prompt = {data.val.tokens().front()};
+      if (prompt.empty()) prompt = {data.val[0]};
     } else {
-      prompt = {data.val.tokens().front()};
+      prompt = {data.val[0]};
     }
     tinylm::Generator sample_gen(static_cast<uint64_t>(o.seed) + 7);
     const auto tokens =

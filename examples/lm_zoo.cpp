@@ -146,7 +146,7 @@ int run(int argc, char** argv) {
   std::optional<Row> best;
   for (int order = 1; order <= o.max_order; ++order) {
     const auto t0 = Clock::now();
-    const auto m = lm::NGramLM::train({train.tokens()}, vocab, {order, lm::Smoothing::ModifiedKneserNey});
+    const auto m = lm::NGramLM::train({train.slice(0, train.size())}, vocab, {order, lm::Smoothing::ModifiedKneserNey});
     const double secs = seconds_since(t0);
     const auto s = m.evaluate(chunks);
     std::printf("    order %d: %.4f nats/char, %lld n-grams, %.2f s\n", order, s.nats_per_token(),

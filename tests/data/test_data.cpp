@@ -154,7 +154,7 @@ TEST_CASE("batches: y is x shifted by one, reproducible by seed, and too-short d
   for (int i = 0; i < 40; ++i) CHECK(y[i] == x[i] + 1);
   const auto [train, val] = ds.split(0.1);
   CHECK(train.size() == 90);
-  CHECK(val.tokens().front() == 90);
+  CHECK(val[0] == 90);
   CHECK_THROWS_WITH_AS(
       val.sample(1, 10, g1),
       "toy (validation split): 10 tokens cannot fill one block of 10 (a block needs block_size + 1 tokens)",

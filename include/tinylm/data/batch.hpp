@@ -5,13 +5,25 @@
 //
 // sample() draws window starts uniformly from a Generator, so the seed (and
 // the generator's state, which checkpoints save) fixes the batches.
+//
+// The tokens live in memory (a vector) or in a token shard mapped from disk
+// (map_shard, tokenize_file), which streams a corpus larger than memory:
+// only the windows drawn are read, from the page cache.
 
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "tinylm/core/mapped_file.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/core/tensor.hpp"
+#include "tinylm/data/shard.hpp"
+#include "tinylm/data/text.hpp"
 
 namespace tinylm::data {
 
@@ -23,11 +35,80 @@ struct Batch {
 class TokenDataset {
  public:
   TokenDataset() = default;
-  TokenDataset(std::vector<int32_t> tokens, std::string name) : tokens_(std::move(tokens)), name_(std::move(name)) {}
+  /// Tokens in memory.
+  TokenDataset(std::vector<int32_t> tokens, std::string name) : name_(std::move(name)) {
+    auto src = std::make_shared<Source>();
+    src->owned = std::move(tokens);
+    src->bytes = reinterpret_cast<const unsigned char*>(src->owned.data());
+    src->width = 4;
+    size_ = static_cast<int64_t>(src->owned.size());
+    src_ = std::move(src);
+  }
 
-  int64_t size() const { return static_cast<int64_t>(tokens_.size()); }
-  const std::vector<int32_t>& tokens() const { return tokens_; }
+  /// A token shard (data/shard.hpp, either layout), mapped rather than read:
+  /// windows are read from the page cache as they are drawn, so a shard
+  /// larger than memory trains. Every token is checked once, in one pass
+  /// that holds no more than a page at a time, to be below `vocab_size`
+  /// (0: only that it fits an int32 id); an empty shard is an error.
+  static TokenDataset map_shard(const std::string& path, int64_t vocab_size = 0) {
+    MappedFile map = MappedFile::open(path);
+    TINYLM_CHECK(map.size() >= kShardHeaderBytes, "read_shard: '", path, "' has ", map.size(),
+                 " bytes, fewer than the ", kShardHeaderBytes, "-byte header");
+    int32_t header[256];
+    std::memcpy(header, map.data(), sizeof header);
+    const auto h = detail::parse_shard_header(header, map.size(), path);
+    TINYLM_CHECK(h.count > 0, "'", path, "' holds no tokens");
+    return from_mapped(std::move(map), h.width, static_cast<int64_t>(h.count), vocab_size, path);
+  }
+
+  /// The text file at `text_path` tokenized by `encode` (a callable taking a
+  /// std::string_view, returning std::vector<int32_t> of ids below
+  /// `vocab_size`), a piece at a time (TextChunks), into a shard that is
+  /// mapped and never named (ShardWriter::finish_mapped): memory holds one
+  /// piece of text and its ids, whatever the file's size. The shard's
+  /// temporary lives in `scratch_dir`; its disk space is freed when the
+  /// dataset and its copies are gone.
+  template <class Encode>
+  static TokenDataset tokenize_file(const std::string& text_path, int64_t vocab_size, Encode&& encode,
+                                    const std::string& scratch_dir,
+                                    std::size_t chunk_bytes = TextChunks::kDefaultChunkBytes) {
+    TextChunks text(text_path, chunk_bytes);
+    ShardWriter out((std::filesystem::path(scratch_dir) / "tokens.bin").string(), vocab_size);
+    for (std::string piece; text.next(piece);) {
+      std::vector<int32_t> ids;
+      try {
+        ids = encode(std::string_view(piece));
+      } catch (const Error& e) {
+        throw Error(tinylm::detail::str_cat("'", text_path, "', in the piece at byte ", text.offset(), ": ", e.what()));
+      }
+      out.append(ids);
+    }
+    const int64_t n = static_cast<int64_t>(out.size());
+    TINYLM_CHECK(n > 0, "'", text_path, "' holds no tokens");
+    MappedFile map = out.finish_mapped();
+    return from_mapped(std::move(map), vocab_size <= 65536 ? 2 : 4, n, 0, text_path);
+  }
+
+  int64_t size() const { return size_; }
   const std::string& name() const { return name_; }
+  /// Whether the tokens are a mapped file rather than memory.
+  bool mapped() const { return src_ && src_->owned.empty() && size_ > 0; }
+
+  /// Token i (0 <= i < size()).
+  int32_t operator[](int64_t i) const {
+    TINYLM_CHECK(i >= 0 && i < size_, name_, ": token ", i, " is out of range for ", size_, " tokens");
+    int32_t t;
+    read(i, 1, &t);
+    return t;
+  }
+  /// Tokens [begin, end), copied.
+  std::vector<int32_t> slice(int64_t begin, int64_t end) const {
+    TINYLM_CHECK(0 <= begin && begin <= end && end <= size_, name_, ": tokens [", begin, ", ", end,
+                 ") are out of range for ", size_, " tokens");
+    std::vector<int32_t> out(static_cast<std::size_t>(end - begin));
+    read(begin, end - begin, out.data());
+    return out;
+  }
 
   /// Throws unless one window of T tokens plus its target fits.
   void check_fits(int64_t T) const {
@@ -42,8 +123,8 @@ class TokenDataset {
     const auto starts = static_cast<uint64_t>(size() - T);  // last start leaves room for the target
     for (int64_t i = 0; i < B; ++i) {
       const int64_t s = static_cast<int64_t>(gen.below(starts));
-      std::copy(tokens_.begin() + s, tokens_.begin() + s + T, b.x.data() + i * T);
-      std::copy(tokens_.begin() + s + 1, tokens_.begin() + s + T + 1, b.y.data() + i * T);
+      read(s, T, b.x.data() + i * T);
+      read(s + 1, T, b.y.data() + i * T);
     }
     return b;
   }
@@ -61,9 +142,8 @@ class TokenDataset {
     const int64_t at = (index % windows) * T;
     Batch b{Tensor<int32_t>::empty({B, T}), Tensor<int32_t>::empty({B, T})};
     for (int64_t i = 0; i < B; ++i) {
-      const auto s = tokens_.begin() + i * slice + at;
-      std::copy(s, s + T, b.x.data() + i * T);
-      std::copy(s + 1, s + T + 1, b.y.data() + i * T);
+      read(i * slice + at, T, b.x.data() + i * T);
+      read(i * slice + at + 1, T, b.y.data() + i * T);
     }
     return b;
   }
@@ -74,20 +154,82 @@ class TokenDataset {
   std::vector<std::vector<int32_t>> chunks(int64_t T) const {
     check_fits(T);
     std::vector<std::vector<int32_t>> out;
-    for (int64_t s = 0; s + T + 1 <= size(); s += T) out.emplace_back(tokens_.begin() + s, tokens_.begin() + s + T + 1);
+    for (int64_t s = 0; s + T + 1 <= size(); s += T) out.push_back(slice(s, s + T + 1));
     return out;
   }
 
   /// Splits off the last `fraction` of the tokens: {first part, last part}.
+  /// Both share this dataset's tokens (no copy).
   std::pair<TokenDataset, TokenDataset> split(double fraction) const {
     TINYLM_CHECK(fraction > 0 && fraction < 1, "TokenDataset::split: fraction must be in (0, 1), got ", fraction);
-    const auto cut = static_cast<std::ptrdiff_t>(static_cast<double>(size()) * (1.0 - fraction));
-    return {TokenDataset({tokens_.begin(), tokens_.begin() + cut}, name_ + " (train split)"),
-            TokenDataset({tokens_.begin() + cut, tokens_.end()}, name_ + " (validation split)")};
+    const auto cut = static_cast<int64_t>(static_cast<double>(size()) * (1.0 - fraction));
+    return {range(0, cut, name_ + " (train split)"), range(cut, size_, name_ + " (validation split)")};
   }
 
  private:
-  std::vector<int32_t> tokens_;
+  /// The tokens: a vector of int32, or a mapped shard of uint16 / uint32.
+  struct Source {
+    std::vector<int32_t> owned;
+    MappedFile map;
+    const unsigned char* bytes = nullptr;  // token 0
+    std::size_t width = 4;
+  };
+
+  static TokenDataset from_mapped(MappedFile map, std::size_t width, int64_t count, int64_t vocab_size,
+                                  const std::string& name) {
+    auto src = std::make_shared<Source>();
+    src->bytes = map.data() + kShardHeaderBytes;
+    src->width = width;
+    // One pass over every token, read ahead and dropped behind.
+    map.advise_sequential();
+    const int64_t bound = vocab_size > 0 ? vocab_size : int64_t{0x7FFFFFFF} + 1;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t t = token_at(src->bytes, width, i);
+      TINYLM_CHECK(t<bound, "'", name, "': token ", t, " at position ", i, vocab_size> 0
+                       ? tinylm::detail::str_cat(" is not below the vocabulary size ", vocab_size)
+                       : std::string(" does not fit an int32 id"));
+    }
+    map.advise_random();  // from now on: windows at random places
+    src->map = std::move(map);
+    TokenDataset d;
+    d.name_ = name;
+    d.size_ = count;
+    d.src_ = std::move(src);
+    return d;
+  }
+
+  static int64_t token_at(const unsigned char* bytes, std::size_t width, int64_t i) {
+    if (width == 2) {
+      uint16_t t;
+      std::memcpy(&t, bytes + 2 * i, 2);
+      return t;
+    }
+    uint32_t t;
+    std::memcpy(&t, bytes + 4 * i, 4);
+    return t;
+  }
+
+  /// Copies tokens [at, at + n) of this dataset into out.
+  void read(int64_t at, int64_t n, int32_t* out) const {
+    const int64_t first = begin_ + at;
+    if (src_->width == 4) {
+      std::memcpy(out, src_->bytes + 4 * first, static_cast<std::size_t>(n) * 4);
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<int32_t>(token_at(src_->bytes, 2, first + i));
+  }
+
+  TokenDataset range(int64_t begin, int64_t end, std::string name) const {
+    TokenDataset d;
+    d.src_ = src_;
+    d.begin_ = begin_ + begin;
+    d.size_ = end - begin;
+    d.name_ = std::move(name);
+    return d;
+  }
+
+  std::shared_ptr<const Source> src_;
+  int64_t begin_ = 0, size_ = 0;
   std::string name_ = "data";
 };
 

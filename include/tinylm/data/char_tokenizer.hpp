@@ -45,6 +45,36 @@ class CharTokenizer {
     return CharTokenizer(std::move(cps));
   }
 
+  /// The vocabulary of every distinct character in the text files at
+  /// `paths`, read a piece at a time (TextChunks): what from_text would give
+  /// for their concatenation, for files of any size.
+  static CharTokenizer from_text_files(const std::vector<std::string>& paths) {
+    std::vector<char32_t> cps;
+    std::vector<bool> ascii(128, false);
+    for (const std::string& path : paths) {
+      TextChunks text(path);
+      for (std::string piece; text.next(piece);) {
+        std::vector<char32_t> got;
+        try {
+          got = utf8_decode(piece, "CharTokenizer");
+        } catch (const Error& e) {
+          throw Error(tinylm::detail::str_cat("'", path, "', in the piece at byte ", text.offset(), ": ", e.what()));
+        }
+        for (char32_t c : got) {
+          if (c < 128) ascii[c] = true;
+          else cps.push_back(c);
+        }
+        std::sort(cps.begin(), cps.end());
+        cps.erase(std::unique(cps.begin(), cps.end()), cps.end());
+      }
+    }
+    for (char32_t c = 0; c < 128; ++c)
+      if (ascii[c]) cps.push_back(c);
+    TINYLM_CHECK(!cps.empty(), "CharTokenizer: cannot build a vocabulary from empty text");
+    std::sort(cps.begin(), cps.end());
+    return CharTokenizer(std::move(cps));
+  }
+
   /// A special token and its id.
   struct Special {
     std::string text;
