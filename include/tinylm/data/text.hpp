@@ -71,7 +71,7 @@ inline bool is_text_cut_point(std::string_view s, std::size_t i) {
 /// Missing, unreadable and empty files are errors, as in read_text_file.
 class TextChunks {
  public:
-  static constexpr std::size_t kDefaultChunkBytes = std::size_t{16} << 20;
+  static constexpr std::size_t kDefaultChunkBytes = std::size_t{4} << 20;
 
   explicit TextChunks(std::string path, std::size_t chunk_bytes = kDefaultChunkBytes)
       : path_(std::move(path)), chunk_(chunk_bytes), in_(path_, std::ios::binary) {
