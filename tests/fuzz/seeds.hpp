@@ -103,6 +103,8 @@ inline Seeds make_seeds() {
       bytes_of("seed16.bin", [&](const std::string& p) { tinylm::data::write_shard_ids(p, ids, 65536); });
   s["shard"]["u32"] =
       bytes_of("seed32.bin", [&](const std::string& p) { tinylm::data::write_shard_ids(p, ids, 70000); });
+  // Text: lines with cut points between them, a run of blank lines, UTF-8.
+  s["text_corpus"]["lines"] = std::string(1, '\x05') + "the cat\nsat on\n\n the mat.\n\xc3\xa9t\xc3\xa9\nend";
   // Conversations.
   tinylm::lm::Conversation conv{
       {tinylm::lm::Role::System, "a b c."}, {tinylm::lm::Role::User, "abc?"}, {tinylm::lm::Role::Assistant, "xyz."}};

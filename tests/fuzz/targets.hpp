@@ -79,7 +79,12 @@ class Bytes {
     p_ += k, n_ -= k;
     return s;
   }
-  std::string rest() { return text(n_); }
+  /// Every byte not read yet.
+  std::string rest() {
+    std::string s(reinterpret_cast<const char*>(p_), n_);
+    p_ += n_, n_ = 0;
+    return s;
+  }
 
  private:
   const uint8_t* p_;
@@ -385,12 +390,48 @@ inline int arpa(const uint8_t* data, std::size_t size) {
   return 0;
 }
 
-/// An llm.c token shard (either width).
+/// An llm.c token shard (either width), read and mapped: both agree.
 inline int shard(const uint8_t* data, std::size_t size) {
+  const std::string path = scratch_file("x.bin", std::string_view(reinterpret_cast<const char*>(data), size));
+  std::vector<int32_t> ids;
+  bool read = false;
   expect_error_or_success([&] {
-    const auto ids = tinylm::data::read_shard_ids(
-        scratch_file("x.bin", std::string_view(reinterpret_cast<const char*>(data), size)));
+    ids = tinylm::data::read_shard_ids(path);
     for (int32_t id : ids) FUZZ_ASSERT(id >= 0);
+    read = true;
+  });
+  expect_error_or_success([&] {
+    const auto d = tinylm::data::TokenDataset::map_shard(path);
+    FUZZ_ASSERT(read && d.slice(0, d.size()) == ids);
+  });
+  return 0;
+}
+
+/// A text corpus read a piece at a time (TextChunks, pieces of 1 to 64
+/// bytes): the pieces are the file, each cut where is_text_cut_point says,
+/// and the characters tokenized piece by piece are those of the whole text.
+inline int text_corpus(const uint8_t* data, std::size_t size) {
+  Bytes b(data, size);
+  const std::size_t chunk = 1 + b.below(64);
+  const std::string text = b.rest();
+  const std::string path = scratch_file("x.txt", text);
+  expect_error_or_success([&] {
+    tinylm::data::TextChunks chunks(path, chunk);
+    std::string joined;
+    for (std::string piece; chunks.next(piece);) {
+      FUZZ_ASSERT(!piece.empty() && chunks.offset() == joined.size());
+      if (!joined.empty()) FUZZ_ASSERT(tinylm::data::is_text_cut_point(joined + piece.substr(0, 1), joined.size()));
+      joined += piece;
+    }
+    FUZZ_ASSERT(joined == text);
+  });
+  expect_error_or_success([&] {
+    const auto tok = tinylm::data::CharTokenizer::from_text_files({path});
+    const auto whole = tok.encode(text);
+    const auto d = tinylm::data::TokenDataset::tokenize_file(
+        path, tok.vocab_size(), [&](std::string_view s) { return tok.encode(s); },
+        std::filesystem::path(path).parent_path().string(), chunk);
+    FUZZ_ASSERT(d.slice(0, d.size()) == whole);
   });
   return 0;
 }
@@ -519,6 +560,7 @@ inline constexpr Target kTargets[] = {
     {"char_tokenizer", char_tokenizer},
     {"arpa", arpa},
     {"shard", shard},
+    {"text_corpus", text_corpus},
     {"chat_jsonl", chat_jsonl},
     {"chat_parse", chat_parse},
     {"http_body", http_body},
