@@ -26,6 +26,7 @@
 #include "tinylm/autograd/function.hpp"
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/autograd/gradcheck.hpp"
+#include "tinylm/autograd/hooks.hpp"
 #include "tinylm/autograd/node.hpp"
 
 #include "tinylm/ops/arithmetic.hpp"

@@ -62,6 +62,14 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_core_atomic_file_hpp)
   tinylm::write_file_atomic(temp_path("atomic"), {"a", "b"});
   std::remove(temp_path("atomic").c_str());
+#elif defined(TINYLM_USE_tinylm_core_mapped_file_hpp)
+  if (std::FILE* f = std::fopen(temp_path("mapped").c_str(), "w")) {
+    std::fputs("abc", f);
+    std::fclose(f);
+  }
+  const auto m = tinylm::MappedFile::open(temp_path("mapped"));
+  (void)(m.data()[0] + m.size());
+  std::remove(temp_path("mapped").c_str());
 #elif defined(TINYLM_USE_tinylm_core_device_hpp)
   (void)tinylm::Device::parse("cpu").str();
   tinylm::check_device_supported(tinylm::Device::cpu(), "use");
@@ -281,6 +289,14 @@ void use() {
     tinylm::NoGradGuard guard;
     (void)tinylm::GradMode::is_enabled();
   }
+#elif defined(TINYLM_USE_tinylm_autograd_anomaly_hpp)
+  tinylm::autograd::detect_anomaly anomaly;
+  (void)tinylm::autograd::AnomalyMode::is_enabled();
+#elif defined(TINYLM_USE_tinylm_autograd_hooks_hpp)
+  auto x = tinylm::Tensor<double>::ones({2});
+  x.requires_grad_();
+  const int64_t id = tinylm::autograd::add_grad_ready_hook(x, [] {});
+  tinylm::autograd::remove_grad_ready_hook(x, id);
 #elif defined(TINYLM_USE_tinylm_autograd_node_hpp)
   auto x = tinylm::Tensor<double>::ones({2});
   x.requires_grad_();
@@ -615,12 +631,19 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_data_shard_hpp)
   tinylm::data::write_shard(temp_path("shard.bin"), {1, 2, 3});
   (void)tinylm::data::read_shard(temp_path("shard.bin"));
+  tinylm::data::ShardWriter w(temp_path("shard2.bin"), 10);
+  w.append(std::vector<int32_t>{1, 2});
+  w.finish();
   std::remove(temp_path("shard.bin").c_str());
+  std::remove(temp_path("shard2.bin").c_str());
 #elif defined(TINYLM_USE_tinylm_data_batch_hpp)
   tinylm::data::TokenDataset ds(std::vector<int32_t>(64, 1), "use");
   tinylm::Generator gen(1);
   (void)ds.sample(2, 8, gen);
   (void)ds.split(0.9);
+  tinylm::data::write_shard_ids(temp_path("batch.bin"), std::vector<int32_t>(64, 1), 2);
+  (void)tinylm::data::TokenDataset::map_shard(temp_path("batch.bin"), 2).slice(0, 3);
+  std::remove(temp_path("batch.bin").c_str());
 #elif defined(TINYLM_USE_tinylm_data_synthetic_hpp)
   const auto corpus = tinylm::data::generate_synthetic(200, 1);
   (void)corpus.entropy(0, corpus.text.size());

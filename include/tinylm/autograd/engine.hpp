@@ -58,6 +58,13 @@ void accumulate_grad(TensorImpl<T>& impl, Tensor<T> g) {
   else accumulate_into(Tensor<T>(impl.grad), g);
 }
 
+/// Runs a leaf's grad-ready hooks (a copy of the list: a hook may add or remove hooks).
+template <class T>
+void run_grad_ready_hooks(const TensorImpl<T>& leaf) {
+  const auto hooks = leaf.grad_ready_hooks;
+  for (const auto& h : hooks) h.second();
+}
+
 /// Zeros of `shape` on g's device.
 template <class T>
 Tensor<T> zeros_like_on(const Shape& shape, const Tensor<T>& g) {
@@ -118,6 +125,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
   NoGradGuard no_grad;
   if (!root.grad_fn()) {  // a leaf: its gradient is the seed itself
     detail::accumulate_grad(*root.impl_ptr(), seed);
+    detail::run_grad_ready_hooks(*root.impl_ptr());
     return;
   }
 
@@ -138,6 +146,21 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
     stack.pop_back();
   }
 
+  // Leaves with grad-ready hooks (autograd/hooks.hpp): the number of edges into each. Its hooks run
+  // once the last of them has been followed (or passed over: a node no gradient reached).
+  std::unordered_map<const TensorImpl<T>*, int> hook_edges;
+  for (const Node<T>* node : post)
+    for (const Edge<T>& e : node->inputs())
+      if (e.leaf && !e.leaf->grad_ready_hooks.empty()) ++hook_edges[e.leaf.get()];
+  auto followed = [&](const Node<T>* node) {
+    if (hook_edges.empty()) return;
+    for (const Edge<T>& e : node->inputs()) {
+      if (!e.leaf) continue;
+      const auto it = hook_edges.find(e.leaf.get());
+      if (it != hook_edges.end() && --it->second == 0) detail::run_grad_ready_hooks(*e.leaf);
+    }
+  };
+
   // 2-4. Propagate. pending[node][i] is the gradient of the node's output i.
   std::unordered_map<const Node<T>*, std::vector<detail::Pending<T>>> pending;
   auto pending_of = [&](const Node<T>* node) -> std::vector<detail::Pending<T>>& {
@@ -149,7 +172,10 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
   for (auto it = post.rbegin(); it != post.rend(); ++it) {
     Node<T>* node = *it;
     auto found = pending.find(node);
-    if (found == pending.end()) continue;  // no gradient reached this node
+    if (found == pending.end()) {  // no gradient reached this node
+      followed(node);
+      continue;
+    }
     std::vector<Tensor<T>> grads;
     grads.reserve(found->second.size());
     for (auto& p : found->second) grads.push_back(std::move(p.grad));
@@ -171,6 +197,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
                              g.strides().data(), g.shape().data(), g.dim());
       }
       if (!retain_graph) node->release();
+      followed(node);
       continue;
     }
     std::vector<Tensor<T>> in_grads = node->apply(grads);
@@ -187,6 +214,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
       else detail::accumulate_grad(*e.leaf, std::move(in_grads[i]));
     }
     if (!retain_graph) node->release();
+    followed(node);
   }
 }
 

@@ -20,10 +20,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tinylm/core/device.hpp"
@@ -78,6 +80,9 @@ struct TensorImpl {
   std::shared_ptr<autograd::Node<T>> grad_fn;
   const autograd::NodeBase* grad_fn_base = nullptr;  // grad_fn, as core sees it
   int output_nr = 0;                                 // which output of grad_fn this tensor is
+  /// A leaf's grad-ready hooks (autograd/hooks.hpp), by id: called when a
+  /// backward has added every contribution to .grad().
+  std::vector<std::pair<int64_t, std::function<void()>>> grad_ready_hooks;
 };
 
 namespace detail {
