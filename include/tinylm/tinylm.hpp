@@ -4,7 +4,8 @@
 //   #include <tinylm/tinylm.hpp>
 //
 // Layers, each including only those above it: core -> kernels -> autograd
-// -> ops -> nn -> optim -> data -> lm -> io. The README's "Layout" table says
+// -> ops -> nn -> optim -> dist -> data -> lm -> io. (dist/mpi.hpp comes
+// with a build that has TINYLM_MPI on.) The README's "Layout" table says
 // what each folder holds; docs/ has the guides.
 
 #include "tinylm/core/allocator.hpp"
@@ -12,6 +13,7 @@
 #include "tinylm/core/device.hpp"
 #include "tinylm/core/dtype.hpp"
 #include "tinylm/core/error.hpp"
+#include "tinylm/core/mapped_file.hpp"
 #include "tinylm/core/print.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/core/shape.hpp"
@@ -73,6 +75,12 @@
 #include "tinylm/optim/optimizer.hpp"
 #include "tinylm/optim/schedule.hpp"
 #include "tinylm/optim/sgd.hpp"
+
+#include "tinylm/dist/communicator.hpp"
+#include "tinylm/dist/ddp.hpp"
+#if defined(TINYLM_MPI)
+#include "tinylm/dist/mpi.hpp"
+#endif
 
 #include "tinylm/data/batch.hpp"
 #include "tinylm/data/bpe.hpp"

@@ -583,6 +583,27 @@ void use() {
   const auto lr = tinylm::optim::LRSchedule::warmup_cosine(1e-3, 1e-4, 10, 100);
   (void)lr(50);
 
+  // ---- dist ---------------------------------------------------------------
+#elif defined(TINYLM_USE_tinylm_dist_communicator_hpp)
+  tinylm::dist::SingleProcess world;
+  double x = 2;
+  world.allreduce_sum(&x, 1);
+  (void)(world.sum(x) + world.rank() + world.size());
+#elif defined(TINYLM_USE_tinylm_dist_ddp_hpp)
+  tinylm::dist::SingleProcess world;
+  auto w = tinylm::Tensor<float>::ones({3});
+  w.requires_grad_();
+  const std::vector params{tinylm::nn::Parameter<float>{"w", w, tinylm::nn::Decay::Yes}};
+  tinylm::dist::DataParallel<float> ddp(world, params);
+  ddp.broadcast_parameters();
+  ddp.prepare_backward();
+  (w * w).sum().backward();
+  ddp.finish_backward();
+  tinylm::dist::ShardedAdamW<float> opt(world, tinylm::optim::decay_groups(params, 1e-3, 0.1), {}, 1.0);
+  opt.step();
+#elif defined(TINYLM_USE_tinylm_dist_mpi_hpp)
+  (void)tinylm::dist::MpiEnvironment::launched_by_mpirun();
+
   // ---- data ---------------------------------------------------------------
 #elif defined(TINYLM_USE_tinylm_data_parallel_corpus_hpp)
   const auto c = tinylm::data::generate_parallel(3, 1, 1);

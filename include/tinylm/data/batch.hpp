@@ -129,6 +129,25 @@ class TokenDataset {
     return b;
   }
 
+  /// Rows [part * B, (part + 1) * B) of the batch sample(parts * B, T, gen)
+  /// would draw, advancing `gen` just as far: `parts` data-parallel ranks
+  /// that share the generator's seed take one such batch between them.
+  Batch sample(int64_t B, int64_t T, Generator& gen, int64_t part, int64_t parts) const {
+    check_fits(T);
+    TINYLM_CHECK(parts >= 1 && part >= 0 && part < parts, "TokenDataset::sample: part ", part, " of ", parts,
+                 " does not exist");
+    Batch b{Tensor<int32_t>::empty({B, T}), Tensor<int32_t>::empty({B, T})};
+    const auto starts = static_cast<uint64_t>(size() - T);
+    for (int64_t r = 0; r < parts; ++r)
+      for (int64_t i = 0; i < B; ++i) {
+        const int64_t s = static_cast<int64_t>(gen.below(starts));
+        if (r != part) continue;
+        read(s, T, b.x.data() + i * T);
+        read(s + 1, T, b.y.data() + i * T);
+      }
+    return b;
+  }
+
   /// Window `index` of B parallel streams: stream b reads the b-th of B
   /// equal slices of the data, T tokens per window, wrapping around its
   /// slice. Consecutive windows continue each other, which is what a

@@ -365,6 +365,7 @@ TrainingState load_training_state(const SafetensorsFile& f, optim::Optimizer<T>&
     }
   }
   opt.set_steps(opt_steps);
+  opt.state_loaded();
   return st;
 }
 

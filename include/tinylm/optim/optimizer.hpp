@@ -36,6 +36,10 @@ class Optimizer {
   /// The buffers behind the update, by name (aliases: loading copies into them).
   virtual std::vector<std::pair<std::string, Tensor<T>>> state() const = 0;
 
+  /// Called by io::load_training_state once it has copied a checkpoint into
+  /// state()'s buffers (an optimizer whose state() is a copy takes it back here).
+  virtual void state_loaded() {}
+
   /// Drops every parameter's gradient.
   void zero_grad() {
     for (auto& g : groups_)
