@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -40,7 +42,8 @@ struct Options {
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
   int64_t stop_at = 0, save_every = 0, grad_norms = 0;
-  bool attention_map = false, detect_anomaly = false;
+  bool attention_map = false, detect_anomaly = false, shard_optimizer = false;
+  double bucket_mb = 25.0;
   double dropout = 0.0, lr = 2e-3, min_lr = 2e-4, weight_decay = 0.1, grad_clip = 1.0, momentum = 0.9;
   double temperature = 0.8, top_p = 1.0;
 };
@@ -84,6 +87,9 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("top-p", &o.top_p, "sample from the smallest set of tokens with this much probability (1: all)");
   f.add("prompt", &o.prompt, "text the sample continues; none: a newline (or the first validation token)");
   f.add("grad-norms", &o.grad_norms, "print every parameter's gradient norm every this many steps (0: never)");
+  f.add("shard-optimizer", &o.shard_optimizer,
+        "under mpirun: split AdamW's moments across the ranks (reduce-scatter, update a shard, all-gather)");
+  f.add("bucket-mb", &o.bucket_mb, "under mpirun: MiB of gradients per all-reduce bucket");
   f.add("detect-anomaly", &o.detect_anomaly,
         "check every op's output and gradient for NaN and infinity and stop at the first, naming the op and its "
         "shapes (slow: to find where a diverging run breaks)");
@@ -130,6 +136,11 @@ void validate(const Options& o) {
   need(o.stop_at >= 0 && o.stop_at <= o.steps, "--stop-at must be in [0, --steps]");
   need(o.save_every >= 0, "--save-every must be >= 0");
   need(o.grad_norms >= 0, "--grad-norms must be >= 0");
+  need(o.bucket_mb > 0 && o.bucket_mb <= 4096, "--bucket-mb must be in (0, 4096]");
+  need(!o.shard_optimizer || o.optimizer == "adamw",
+       "--shard-optimizer shards AdamW's moments; it needs --optimizer adamw");
+  need(!o.shard_optimizer || o.grad_norms == 0,
+       "--grad-norms prints the averaged gradients, which --shard-optimizer never assembles");
   need(o.eval_iters >= 1, "--eval-iters must be at least 1");
   need(o.sample_tokens >= 0, "--sample-tokens must be >= 0");
   need(o.synthetic_chars >= 1000, "--synthetic-chars must be at least 1000");
@@ -302,17 +313,20 @@ tinylm::nn::GPTConfig model_config(const Options& o, const examples::Flags& f, c
   return saved;
 }
 
-double evaluate(tinylm::nn::GPT<float>& model, const TokenDataset& data, const Options& o, int64_t T) {
+/// The mean validation loss over --eval-iters batches, the same batches at every evaluation; under
+/// mpirun each batch is split across the ranks as training batches are, and their sums added up.
+double evaluate(tinylm::nn::GPT<float>& model, const TokenDataset& data, const Options& o, int64_t T,
+                tinylm::dist::Communicator& world) {
   tinylm::NoGradGuard no_grad;
   model.eval();
-  tinylm::Generator gen(static_cast<uint64_t>(o.seed) + 1000);  // the same batches at every evaluation
+  tinylm::Generator gen(static_cast<uint64_t>(o.seed) + 1000);
   double total = 0;
   for (int64_t i = 0; i < o.eval_iters; ++i) {
-    const auto b = data.sample(o.batch_size, T, gen);
+    const auto b = data.sample(o.batch_size, T, gen, world.rank(), world.size());
     total += model.forward(b.x, b.y).loss.item();
   }
   model.train();
-  return total / static_cast<double>(o.eval_iters);
+  return world.sum(total) / static_cast<double>(o.eval_iters * world.size());
 }
 
 /// The gradient-flow table: every parameter's gradient norm, before clipping.
@@ -411,6 +425,26 @@ void on_stop_signal(int sig) {
   std::signal(sig, SIG_DFL);  // a second one stops at once
 }
 
+/// The communicator of this process's ranks: MPI's world under mpirun (in a TINYLM_MPI build), else a
+/// world of one.
+tinylm::dist::Communicator* g_world = nullptr;
+
+/// A generator state as 6 numbers, so the ranks can gather theirs.
+std::array<int64_t, 6> pack_state(const tinylm::Generator::State& s) {
+  std::array<int64_t, 6> out{};
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<int64_t>(s.s[i]);
+  std::memcpy(&out[4], &s.cached_normal, sizeof(double));
+  out[5] = s.has_cached_normal ? 1 : 0;
+  return out;
+}
+tinylm::Generator::State unpack_state(const int64_t* p) {
+  tinylm::Generator::State s;
+  for (int i = 0; i < 4; ++i) s.s[i] = static_cast<uint64_t>(p[i]);
+  std::memcpy(&s.cached_normal, &p[4], sizeof(double));
+  s.has_cached_normal = p[5] != 0;
+  return s;
+}
+
 int run(int argc, char** argv) {
   // A file-size limit (ulimit -f) makes a write fail with EFBIG, which the save reports, instead
   // of killing the process with SIGXFSZ.
@@ -421,6 +455,10 @@ int run(int argc, char** argv) {
   if (!flags.parse(argc, argv)) return 0;
   validate(o);
   if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
+  tinylm::dist::SingleProcess single;
+  tinylm::dist::Communicator& world = g_world ? *g_world : single;
+  const int rank = world.rank(), ranks = world.size();
+  if (rank != 0) (void)std::freopen("/dev/null", "w", stdout);  // rank 0 reports; errors still reach stderr
 
   std::optional<tinylm::io::SafetensorsFile> ckpt;
   std::string ckpt_path = !o.resume.empty() ? o.resume : o.init;
@@ -465,11 +503,25 @@ int run(int argc, char** argv) {
 
   tinylm::nn::GPT<float> model(cfg, static_cast<uint64_t>(o.seed));
   if (ckpt) tinylm::io::load_gpt_weights(*ckpt, model);
+  // Data parallelism: rank 0's weights everywhere, a dropout stream per rank, gradients averaged in
+  // buckets during backward (or, with --shard-optimizer, reduce-scattered by the optimizer).
+  std::unique_ptr<tinylm::dist::DataParallel<float>> ddp;
+  if (ranks > 1) {
+    if (!o.shard_optimizer)
+      ddp = std::make_unique<tinylm::dist::DataParallel<float>>(
+          world, model.named_parameters(), tinylm::dist::DataParallelOptions{o.bucket_mb, std::min(1.0, o.bucket_mb)});
+    for (const auto& p : model.named_parameters()) world.broadcast(p.tensor.data(), p.tensor.numel(), 0);
+    if (rank > 0) model.dropout_generator().manual_seed(static_cast<uint64_t>(o.seed) * 1000003u + uint64_t(rank));
+  }
   std::unique_ptr<tinylm::optim::Optimizer<float>> opt;
+  tinylm::dist::ShardedAdamW<float>* sharded = nullptr;
   const auto groups = tinylm::optim::decay_groups(model.named_parameters(), o.lr, o.weight_decay);
-  if (o.optimizer == "adamw")
-    opt = std::make_unique<tinylm::optim::AdamW<float>>(
-        groups, tinylm::optim::AdamWOptions{o.lr, 0.9, 0.95, 1e-8, o.weight_decay});
+  const tinylm::optim::AdamWOptions adamw{o.lr, 0.9, 0.95, 1e-8, o.weight_decay};
+  if (o.shard_optimizer) {
+    auto s = std::make_unique<tinylm::dist::ShardedAdamW<float>>(world, groups, adamw, o.grad_clip);
+    sharded = s.get();
+    opt = std::move(s);
+  } else if (o.optimizer == "adamw") opt = std::make_unique<tinylm::optim::AdamW<float>>(groups, adamw);
   else
     opt = std::make_unique<tinylm::optim::SGD<float>>(
         groups, tinylm::optim::SGDOptions{o.lr, o.momentum, o.weight_decay, false});
@@ -485,6 +537,7 @@ int run(int argc, char** argv) {
     const std::string resume_state = o.resume.substr(0, o.resume.rfind(".safetensors")) + ".train.safetensors";
     const auto state_file = tinylm::io::SafetensorsFile::read(resume_state);
     const bool whole = tinylm::io::training_state_has_model(state_file);
+    if (sharded) sharded->gather_state();  // the buffers the file is read into
     const auto st = tinylm::io::load_training_state(state_file, *opt, whole ? &model : nullptr);
     if (!whole) {
       const auto it = ckpt->metadata().find("tinylm.step");
@@ -495,25 +548,31 @@ int run(int argc, char** argv) {
     TINYLM_CHECK(st.generators.count("data") && st.generators.count("dropout"), "training state '", resume_state,
                  "' lacks the data or dropout generator state");
     data_gen.set_state(st.generators.at("data"));
-    model.dropout_generator().set_state(st.generators.at("dropout"));
+    // Each rank's own dropout stream, as saved by a run on as many ranks (else a fresh one per rank).
+    const std::string mine = rank == 0 ? "dropout" : "dropout.rank" + std::to_string(rank);
+    if (st.generators.count(mine)) model.dropout_generator().set_state(st.generators.at(mine));
     TINYLM_CHECK(start < o.steps, "checkpoint '", o.resume, "' is already at step ", start, "; --steps ", o.steps,
                  " leaves nothing to do");
   }
 
-  const int64_t T = cfg.block_size, tokens_per_step = o.batch_size * T * o.grad_accum;
+  const int64_t T = cfg.block_size, tokens_per_step = o.batch_size * T * o.grad_accum * ranks;
   std::printf("data: %s\nmodel: %lld layers, %lld heads, %lld wide, context %lld, vocabulary %lld: %.2fM parameters\n",
               data.description.c_str(), (long long)cfg.n_layer, (long long)cfg.n_head, (long long)cfg.n_embd,
               (long long)cfg.block_size, (long long)cfg.vocab_size, double(model.num_parameters()) / 1e6);
   std::printf("training: %lld steps of %lld tokens, %s, lr %g -> %g, %d threads%s\n", (long long)o.steps,
               (long long)tokens_per_step, o.optimizer.c_str(), o.lr, o.min_lr, tinylm::num_threads(),
               start ? (", resuming at step " + std::to_string(start)).c_str() : "");
+  if (ranks > 1)
+    std::printf("data parallel: %d ranks x batch %lld, %s\n", ranks, (long long)o.batch_size,
+                ddp ? ("gradients all-reduced in " + std::to_string(ddp->num_buckets()) + " buckets").c_str()
+                    : "gradients reduce-scattered, AdamW's moments sharded across the ranks");
   if (data.floor) std::printf("entropy floor of the validation text: %.4f nats/char\n", *data.floor);
 
   std::map<std::string, std::string> meta;
   if (data.tokenizer && data.tokenizer->chars) meta = tinylm::io::tokenizer_metadata(*data.tokenizer->chars);
   if (data.tokenizer && data.tokenizer->bpe) {  // beside the checkpoint, as Hugging Face keeps it
     const std::string tok_path = (std::filesystem::path(save_path).parent_path() / "tokenizer.json").string();
-    tinylm::data::save_hf_json(*data.tokenizer->bpe, tok_path);
+    if (rank == 0) tinylm::data::save_hf_json(*data.tokenizer->bpe, tok_path);
     meta[tinylm::io::kTokenizerKindKey] = "bpe";
     std::printf("tokenizer: %lld-token BPE, saved as %s\n", static_cast<long long>(data.tokenizer->vocab_size()),
                 tok_path.c_str());
@@ -522,15 +581,26 @@ int run(int argc, char** argv) {
   // atomic file: killed at any moment, a save leaves the previous checkpoint or the new one,
   // never a mix. The model file (the weights alone, for --init, chat and serve) follows.
   int64_t saved_step = start;  // of the checkpoint on disk (0: none yet)
+  // Under mpirun every rank calls it (the sharded moments and the ranks' dropout streams are gathered)
+  // and rank 0 writes.
   auto save_checkpoint = [&](int64_t step) {
     tinylm::io::TrainingState st;
     st.step = step;
     st.generators["data"] = data_gen.state();
-    st.generators["dropout"] = model.dropout_generator().state();
-    tinylm::io::save_training_state(state_path, *opt, st, &model);
-    auto m = meta;
-    m["tinylm.step"] = std::to_string(step);
-    tinylm::io::save_gpt(save_path, model, m);
+    std::vector<int64_t> streams(6 * static_cast<std::size_t>(ranks));
+    world.allgather(pack_state(model.dropout_generator().state()).data(), streams.data(), 6);
+    for (int r = 0; r < ranks; ++r)
+      st.generators[r == 0 ? "dropout" : "dropout.rank" + std::to_string(r)] = unpack_state(&streams[6 * r]);
+    if (ranks > 1) st.info["ranks"] = std::to_string(ranks);
+    if (sharded) sharded->gather_state();
+    if (rank == 0) {
+      tinylm::io::save_training_state(state_path, *opt, st, &model);
+      auto m = meta;
+      m["tinylm.step"] = std::to_string(step);
+      tinylm::io::save_gpt(save_path, model, m);
+    }
+    if (sharded) sharded->release_state();
+    world.barrier();  // the files are whole before any rank goes on
     saved_step = step;
   };
   const int64_t end = o.stop_at > 0 ? o.stop_at : o.steps;
@@ -558,27 +628,30 @@ int run(int argc, char** argv) {
       std::optional<tinylm::autograd::detect_anomaly> anomaly;
       if (o.detect_anomaly) anomaly.emplace();
       for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
-        const auto b = data.train.sample(o.batch_size, T, data_gen);
+        const auto b = data.train.sample(o.batch_size, T, data_gen, rank, ranks);
         const auto out = model.forward(b.x, b.y);
+        if (ddp && micro + 1 == o.grad_accum) ddp->prepare_backward();  // the backward to share
         (out.loss * (1.0 / double(o.grad_accum))).backward();
         loss += out.loss.item() / double(o.grad_accum);
       }
+      if (ddp) ddp->finish_backward();
     } catch (const tinylm::Error& e) {
       if (!o.detect_anomaly) throw;
       throw tinylm::Error(tinylm::detail::str_cat("step ", step + 1, ": ", e.what(), "; ", kept));
     }
+    loss = world.sum(loss) / ranks;  // the global batch's, the same on every rank
     TINYLM_CHECK(std::isfinite(loss), "training diverged: loss is ", loss, " at step ", step + 1, "; ", kept,
                  ". Try a lower --lr or --grad-clip; --detect-anomaly names the first op that made a NaN or "
                  "infinity");
     if (o.grad_norms > 0 && (step + 1) % o.grad_norms == 0) print_grad_norms(model, step + 1);
-    if (o.grad_clip > 0) tinylm::optim::clip_grad_norm(model.parameters(), o.grad_clip);
+    if (o.grad_clip > 0 && !sharded) tinylm::optim::clip_grad_norm(model.parameters(), o.grad_clip);
     opt->step();
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
     const int64_t done = step + 1 - start;
     MetricsRow row{step + 1, loss, NAN, lr, double(tokens_per_step) / dt, dt * 1e3};
     const bool eval_now = (step + 1) % o.eval_every == 0 || step + 1 == end;
-    if (eval_now) row.val_loss = last_val = evaluate(model, data.val, o, T);
+    if (eval_now) row.val_loss = last_val = evaluate(model, data.val, o, T, world);
     rows.push_back(row);
     const double eta = elapsed / double(done) * double(end - step - 1);
     char line[256];
@@ -596,9 +669,11 @@ int run(int argc, char** argv) {
     }
     std::fflush(stdout);
     if (o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < end) save_checkpoint(step + 1);
-    if (const int sig = g_signal.load(); sig != 0 && step + 1 < end) {  // Ctrl-C or a scheduler's SIGTERM
+    int sig = g_signal.load();
+    if (ranks > 1 && world.sum(int64_t{sig != 0}) > 0 && sig == 0) sig = SIGTERM;  // the ranks stop together
+    if (sig != 0 && step + 1 < end) {                                              // Ctrl-C or a scheduler's SIGTERM
       save_checkpoint(step + 1);
-      write_outputs(o.out, rows, data.floor);
+      if (rank == 0) write_outputs(o.out, rows, data.floor);
       std::printf("%s%s at step %lld: saved %s and %s; --resume %s continues the run\n", tty ? "\n" : "",
                   sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)", (long long)(step + 1),
                   save_path.c_str(), state_path.c_str(), save_path.c_str());
@@ -607,6 +682,7 @@ int run(int argc, char** argv) {
   }
 
   save_checkpoint(end);
+  if (rank != 0) return 0;  // rank 0 writes the outputs and samples
   write_outputs(o.out, rows, data.floor);
   std::printf("trained %lld steps in %s; final validation loss %.4f", (long long)(end - start),
               examples::format_duration(elapsed).c_str(), last_val);
@@ -652,4 +728,19 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return examples::run_main("gpt_train", argc, argv, run); }
+int main(int argc, char** argv) {
+#if defined(TINYLM_MPI)
+  // Under mpirun: MPI, and data parallelism over its ranks. An error on one rank ends them all (the
+  // others would wait for it at the next collective).
+  if (tinylm::dist::MpiEnvironment::launched_by_mpirun()) {
+    tinylm::dist::MpiEnvironment mpi(argc, argv);
+    tinylm::dist::MpiCommunicator world;
+    g_world = &world;
+    const int rc = examples::run_main("gpt_train", argc, argv, run);
+    g_world = nullptr;
+    if (rc == 1 && world.size() > 1) world.abort(rc);
+    return rc;
+  }
+#endif
+  return examples::run_main("gpt_train", argc, argv, run);
+}

@@ -19,6 +19,7 @@ packages=(
   libcpp-httplib-dev                # serve: its HTTP server (cpp-httplib: a header and a shared library)
   python3 python3-venv curl         #   tests: the chat REPL on a pseudo-terminal, serve's clients (a venv from PyPI)
   libbenchmark-dev libopenblas-dev  # benchmarks (OpenBLAS is the GEMM peak to compare against)
+  libopenmpi-dev openmpi-bin        # TINYLM_MPI: data parallelism across processes (Open MPI, mpirun)
 )
 
 sudo=""

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs every test tinylm has, from a fresh clone:
 #   1. the code is formatted as .clang-format says (Debian's clang-format);
-#   2. a Release build with g++: unit tests, every header used on its own,
-#      the examples, and a separate project built against the installed
-#      package;
+#   2. a Release build with g++ and MPI: unit tests, every header used on
+#      its own, the examples, data parallelism on 2 MPI ranks, and a
+#      separate project built against the installed package;
 #   3. the unit tests and examples built again with Clang, Debian 12's
 #      default (14) and the newest Clang the package index has, with
 #      -fopenmp, and run;
@@ -19,8 +19,8 @@ jobs="${JOBS:-2}"
 # 1. Formatting.
 git ls-files -z '*.hpp' '*.cpp' | xargs -0 clang-format --style=file --dry-run -Werror
 
-# 2. g++, Release.
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release
+# 2. g++, Release, with MPI (tests on 2 ranks of this machine).
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYLM_MPI=ON
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 
