@@ -42,7 +42,7 @@ struct Options {
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
   int64_t stop_at = 0, save_every = 0, grad_norms = 0;
-  bool attention_map = false, detect_anomaly = false, shard_optimizer = false;
+  bool attention_map = false, detect_anomaly = false, shard_optimizer = false, no_overlap = false;
   double bucket_mb = 25.0;
   double dropout = 0.0, lr = 2e-3, min_lr = 2e-4, weight_decay = 0.1, grad_clip = 1.0, momentum = 0.9;
   double temperature = 0.8, top_p = 1.0;
@@ -90,6 +90,8 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("shard-optimizer", &o.shard_optimizer,
         "under mpirun: split AdamW's moments across the ranks (reduce-scatter, update a shard, all-gather)");
   f.add("bucket-mb", &o.bucket_mb, "under mpirun: MiB of gradients per all-reduce bucket");
+  f.add("no-overlap", &o.no_overlap,
+        "under mpirun: all-reduce the buckets after backward instead of during it (to measure the overlap)");
   f.add("detect-anomaly", &o.detect_anomaly,
         "check every op's output and gradient for NaN and infinity and stop at the first, naming the op and its "
         "shapes (slow: to find where a diverging run breaks)");
@@ -509,7 +511,8 @@ int run(int argc, char** argv) {
   if (ranks > 1) {
     if (!o.shard_optimizer)
       ddp = std::make_unique<tinylm::dist::DataParallel<float>>(
-          world, model.named_parameters(), tinylm::dist::DataParallelOptions{o.bucket_mb, std::min(1.0, o.bucket_mb)});
+          world, model.named_parameters(),
+          tinylm::dist::DataParallelOptions{o.bucket_mb, std::min(1.0, o.bucket_mb), !o.no_overlap});
     for (const auto& p : model.named_parameters()) world.broadcast(p.tensor.data(), p.tensor.numel(), 0);
     if (rank > 0) model.dropout_generator().manual_seed(static_cast<uint64_t>(o.seed) * 1000003u + uint64_t(rank));
   }
@@ -689,6 +692,14 @@ int run(int argc, char** argv) {
   if (data.floor) std::printf(", %.4f above the entropy floor %.4f", last_val - *data.floor, *data.floor);
   std::printf("\nwrote %s, %s, %s/metrics.csv, %s/loss.svg\n", save_path.c_str(), state_path.c_str(), o.out.c_str(),
               o.out.c_str());
+  if (ddp) {
+    const auto& c = ddp->stats();
+    const double steps = double(end - start);
+    std::printf(
+        "all-reduce (rank 0): %.2f MB in %.1f buckets per step, %.2f ms per step waited for after backward (%s)\n",
+        double(c.bytes) / steps / 1e6, double(c.buckets) / steps, c.wait_seconds / steps * 1e3,
+        o.no_overlap ? "all of it: --no-overlap" : "what backward did not hide");
+  }
 
   if (o.attention_map) {
     TINYLM_CHECK(data.tokenizer.has_value(), "--attention-map needs text data (a .bin shard has no tokenizer here)");
