@@ -54,6 +54,20 @@ inline void sync_directory_of(const std::string& path) {
   ::close(fd);
 }
 
+/// Writes n bytes at p to fd, through short writes and EINTR; false (errno says why) on an error.
+inline bool write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t k = ::write(fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += k;
+    n -= static_cast<std::size_t>(k);
+  }
+  return true;
+}
+
 }  // namespace detail
 
 /// Writes `parts` (concatenated) to `path` atomically; throws tinylm::Error
@@ -70,19 +84,8 @@ inline void write_file_atomic(const std::string& path, std::initializer_list<std
     ::unlink(tmp.c_str());
     throw Error(detail::str_cat("write_file_atomic: ", what, " '", tmp, "': ", reason));
   };
-  for (std::string_view part : parts) {
-    const char* p = part.data();
-    std::size_t left = part.size();
-    while (left > 0) {
-      const ssize_t n = ::write(fd, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail("cannot write");
-      }
-      p += n;
-      left -= static_cast<std::size_t>(n);
-    }
-  }
+  for (std::string_view part : parts)
+    if (!detail::write_all(fd, part.data(), part.size())) fail("cannot write");
   if (::fsync(fd) != 0) fail("cannot flush");
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());

@@ -212,16 +212,7 @@ class ShardWriter {
     if (::pwrite(fd_, header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) fail("cannot write");
   }
   void write_all(const void* data, std::size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      const ssize_t k = ::write(fd_, p, n);
-      if (k < 0) {
-        if (errno == EINTR) continue;
-        fail("cannot write");
-      }
-      p += k;
-      n -= static_cast<std::size_t>(k);
-    }
+    if (!tinylm::detail::write_all(fd_, static_cast<const char*>(data), n)) fail("cannot write");
   }
   [[noreturn]] void fail(const char* what) {
     const std::string reason = std::strerror(errno);

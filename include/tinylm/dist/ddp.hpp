@@ -281,7 +281,10 @@ class ShardedAdamW final : public optim::Optimizer<T> {
     NoGradGuard no_grad;
     ++this->steps_;
     // 1. Reduce-scatter: this rank's shard of the summed gradients, averaged.
-    std::vector<T> flat(static_cast<std::size_t>(shard_ * comm_.size()), T(0)), g(static_cast<std::size_t>(shard_));
+    std::vector<T>& flat = flat_;  // kept between steps: no allocation per step
+    std::vector<T>& g = shard_grad_;
+    flat.assign(static_cast<std::size_t>(shard_ * comm_.size()), T(0));
+    g.assign(static_cast<std::size_t>(shard_), T(0));
     for (const Slot& s : slots_) {
       const Tensor<T> grad = s.p.tensor.grad();
       if (grad.defined()) {
@@ -304,7 +307,8 @@ class ShardedAdamW final : public optim::Optimizer<T> {
       }
     }
     // 3. AdamW on this rank's shard, parameter by parameter (each group's lr and decay).
-    std::vector<T> mine(static_cast<std::size_t>(shard_), T(0));
+    std::vector<T>& mine = shard_params_;
+    mine.assign(static_cast<std::size_t>(shard_), T(0));
     for (const Slot& s : slots_) {
       const int64_t a = std::max(lo_, s.offset), b = std::min(hi_, s.offset + s.p.tensor.numel());
       if (a >= b) continue;
@@ -377,7 +381,8 @@ class ShardedAdamW final : public optim::Optimizer<T> {
   double clip_;
   std::vector<Slot> slots_;
   int64_t total_ = 0, shard_ = 0, lo_ = 0, hi_ = 0;
-  std::vector<T> m_, v_;  // this rank's shard of the moments
+  std::vector<T> m_, v_;                             // this rank's shard of the moments
+  std::vector<T> flat_, shard_grad_, shard_params_;  // step()'s buffers
   std::vector<std::pair<std::string, Tensor<T>>> cache_;
   double last_norm_ = 0;
 };
