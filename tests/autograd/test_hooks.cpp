@@ -14,13 +14,15 @@ TEST_CASE("a grad-ready hook runs in the middle of backward, once the leaf's gra
   const auto x = Tensor<double>::from_vector({1.0, 2.0});
   std::vector<std::string> order;
   std::vector<double> seen;
-  autograd::add_grad_ready_hook(w3, [&] {
+  autograd::add_grad_ready_hook(w3, [&](const Tensor<double>&) {
     order.push_back("w3");
     seen.push_back(w3.grad().item());
     CHECK(!w1.grad().defined());  // the ops before w3's use have not run their backward yet
   });
-  autograd::add_grad_ready_hook(w2, [&] { order.push_back("w2"), seen.push_back(w2.grad().item()); });
-  autograd::add_grad_ready_hook(w1, [&] { order.push_back("w1"), seen.push_back(w1.grad().item()); });
+  autograd::add_grad_ready_hook(
+      w2, [&](const Tensor<double>&) { order.push_back("w2"), seen.push_back(w2.grad().item()); });
+  autograd::add_grad_ready_hook(
+      w1, [&](const Tensor<double>&) { order.push_back("w1"), seen.push_back(w1.grad().item()); });
   (((x * w1) * w2) * w3).sum().backward();  // d/dw1 = 3 * 5 * 3 = 45, d/dw2 = 2 * 5 * 3 = 30, d/dw3 = 18
   CHECK(order == std::vector<std::string>{"w3", "w2", "w1"});
   CHECK(seen == std::vector<double>{18, 30, 45});
@@ -30,7 +32,7 @@ TEST_CASE("a leaf used twice (a tied weight) gets its hook once, after both cont
   auto w = Tensor<double>::from_vector({2.0, -1.0}).requires_grad_();
   int calls = 0;
   std::vector<double> at_hook;
-  autograd::add_grad_ready_hook(w, [&] {
+  autograd::add_grad_ready_hook(w, [&](const Tensor<double>&) {
     ++calls;
     at_hook = w.grad().to_vector();
   });
@@ -45,7 +47,8 @@ TEST_CASE("a leaf used twice (a tied weight) gets its hook once, after both cont
 TEST_CASE("hooks run at every backward, accumulating gradients included, until removed") {
   auto w = Tensor<double>::from_vector({1.0}).requires_grad_();
   std::vector<double> at_hook;
-  const int64_t id = autograd::add_grad_ready_hook(w, [&] { at_hook.push_back(w.grad().item()); });
+  const int64_t id =
+      autograd::add_grad_ready_hook(w, [&](const Tensor<double>&) { at_hook.push_back(w.grad().item()); });
   (w * 2.0).sum().backward();
   (w * 3.0).sum().backward();  // accumulates: the hook sees 2 + 3
   CHECK(at_hook == std::vector<double>{2, 5});
@@ -54,18 +57,31 @@ TEST_CASE("hooks run at every backward, accumulating gradients included, until r
   CHECK(at_hook.size() == 2);
   CHECK(w.grad().item() == 9);
   // A backward from the leaf itself: its hook runs too.
-  autograd::add_grad_ready_hook(w, [&] { at_hook.push_back(-1); });
+  autograd::add_grad_ready_hook(w, [&](const Tensor<double>&) { at_hook.push_back(-1); });
   w.backward(Tensor<double>::from_vector({1.0}));
   CHECK(at_hook.back() == -1);
 }
 
+TEST_CASE("a hook gets its leaf, so it need not capture it (a leaf that held itself would never be freed)") {
+  std::weak_ptr<tinylm::TensorImpl<double>> gone;
+  double seen = 0;
+  {
+    auto w = Tensor<double>::from_vector({4.0}).requires_grad_();
+    gone = w.impl_ptr();
+    autograd::add_grad_ready_hook(w, [&](const Tensor<double>& leaf) { seen = leaf.grad().item(); });
+    (w * w).sum().backward();
+  }
+  CHECK(seen == 8);
+  CHECK(gone.expired());
+}
+
 TEST_CASE("hooks are only for leaves that require grad") {
   const auto x = Tensor<double>::from_vector({1.0});
-  CHECK_THROWS_WITH_AS(autograd::add_grad_ready_hook(x, [] {}),
+  CHECK_THROWS_WITH_AS(autograd::add_grad_ready_hook(x, [](const Tensor<double>&) {}),
                        "add_grad_ready_hook: the tensor must be a leaf that requires grad", tinylm::Error);
   auto w = Tensor<double>::from_vector({1.0}).requires_grad_();
   const auto y = w * 2.0;
-  CHECK_THROWS_AS(autograd::add_grad_ready_hook(y, [] {}), tinylm::Error);
+  CHECK_THROWS_AS(autograd::add_grad_ready_hook(y, [](const Tensor<double>&) {}), tinylm::Error);
 }
 
 TEST_CASE("every parameter of a GPT gets its hook once per backward, in an order the graph allows") {
@@ -76,7 +92,7 @@ TEST_CASE("every parameter of a GPT gets its hook once per backward, in an order
   std::vector<std::string> order;
   const auto params = model.named_parameters();
   for (const auto& p : params)
-    autograd::add_grad_ready_hook(p.tensor, [&, name = p.name, t = p.tensor] {
+    autograd::add_grad_ready_hook(p.tensor, [&, name = p.name](const Tensor<double>& t) {
       ++calls[name];
       order.push_back(name);
       CHECK(t.grad().defined());

@@ -295,7 +295,7 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_autograd_hooks_hpp)
   auto x = tinylm::Tensor<double>::ones({2});
   x.requires_grad_();
-  const int64_t id = tinylm::autograd::add_grad_ready_hook(x, [] {});
+  const int64_t id = tinylm::autograd::add_grad_ready_hook(x, [](const tinylm::Tensor<double>&) {});
   tinylm::autograd::remove_grad_ready_hook(x, id);
 #elif defined(TINYLM_USE_tinylm_autograd_node_hpp)
   auto x = tinylm::Tensor<double>::ones({2});

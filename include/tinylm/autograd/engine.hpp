@@ -60,9 +60,10 @@ void accumulate_grad(TensorImpl<T>& impl, Tensor<T> g) {
 
 /// Runs a leaf's grad-ready hooks (a copy of the list: a hook may add or remove hooks).
 template <class T>
-void run_grad_ready_hooks(const TensorImpl<T>& leaf) {
-  const auto hooks = leaf.grad_ready_hooks;
-  for (const auto& h : hooks) h.second();
+void run_grad_ready_hooks(const std::shared_ptr<TensorImpl<T>>& leaf) {
+  const auto hooks = leaf->grad_ready_hooks;
+  const Tensor<T> handle(leaf);
+  for (const auto& h : hooks) h.second(handle);
 }
 
 /// Zeros of `shape` on g's device.
@@ -125,7 +126,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
   NoGradGuard no_grad;
   if (!root.grad_fn()) {  // a leaf: its gradient is the seed itself
     detail::accumulate_grad(*root.impl_ptr(), seed);
-    detail::run_grad_ready_hooks(*root.impl_ptr());
+    detail::run_grad_ready_hooks(root.impl_ptr());
     return;
   }
 
@@ -157,7 +158,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
     for (const Edge<T>& e : node->inputs()) {
       if (!e.leaf) continue;
       const auto it = hook_edges.find(e.leaf.get());
-      if (it != hook_edges.end() && --it->second == 0) detail::run_grad_ready_hooks(*e.leaf);
+      if (it != hook_edges.end() && --it->second == 0) detail::run_grad_ready_hooks(e.leaf);
     }
   };
 

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -28,10 +29,12 @@ inline int64_t next_hook_id() {
 }
 }  // namespace detail
 
-/// Calls `hook` whenever a backward has finished accumulating into `leaf`'s
-/// gradient; returns an id for remove_grad_ready_hook.
+/// Calls hook(leaf) whenever a backward has finished accumulating into
+/// `leaf`'s gradient; returns an id for remove_grad_ready_hook. The hook gets
+/// the leaf as its argument: a hook that captured the leaf itself would keep
+/// it alive forever (the leaf holds its hooks).
 template <class T>
-int64_t add_grad_ready_hook(const Tensor<T>& leaf, std::function<void()> hook) {
+int64_t add_grad_ready_hook(const Tensor<T>& leaf, std::type_identity_t<std::function<void(const Tensor<T>&)>> hook) {
   TINYLM_CHECK(leaf.defined() && leaf.is_leaf() && leaf.requires_grad(),
                "add_grad_ready_hook: the tensor must be a leaf that requires grad");
   const int64_t id = detail::next_hook_id();

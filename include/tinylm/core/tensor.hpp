@@ -69,6 +69,9 @@ struct autograd_engine_hpp;
 }  // namespace methods
 
 template <Element T>
+class Tensor;
+
+template <Element T>
 struct TensorImpl {
   std::shared_ptr<Storage<T>> storage;
   Shape shape;
@@ -80,9 +83,9 @@ struct TensorImpl {
   std::shared_ptr<autograd::Node<T>> grad_fn;
   const autograd::NodeBase* grad_fn_base = nullptr;  // grad_fn, as core sees it
   int output_nr = 0;                                 // which output of grad_fn this tensor is
-  /// A leaf's grad-ready hooks (autograd/hooks.hpp), by id: called when a
-  /// backward has added every contribution to .grad().
-  std::vector<std::pair<int64_t, std::function<void()>>> grad_ready_hooks;
+  /// A leaf's grad-ready hooks (autograd/hooks.hpp), by id: called with the
+  /// leaf when a backward has added every contribution to .grad().
+  std::vector<std::pair<int64_t, std::function<void(const Tensor<T>&)>>> grad_ready_hooks;
 };
 
 namespace detail {

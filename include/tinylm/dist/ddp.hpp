@@ -88,7 +88,8 @@ class DataParallel {
     for (Bucket& b : buckets_) b.buf.assign(static_cast<std::size_t>(b.numel), T(0));
     if (opt_.overlap)
       for (std::size_t i = 0; i < params_.size(); ++i)
-        hooks_.push_back(autograd::add_grad_ready_hook(params_[i].tensor, [this, i] { on_ready(i); }));
+        hooks_.push_back(
+            autograd::add_grad_ready_hook(params_[i].tensor, [this, i](const Tensor<T>&) { on_ready(i); }));
   }
   ~DataParallel() {
     for (std::size_t i = 0; i < hooks_.size(); ++i) autograd::remove_grad_ready_hook(params_[i].tensor, hooks_[i]);
