@@ -49,7 +49,7 @@ gpt2=(--n-layer 12 --n-head 12 --n-embd 768 --block-size 1024 --data "$work/gpt2
 median() {
   tail -n +3 "$1" | cut -d, -f"$2" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
 }
-# runs gpt_train; prints "tokens/s ms/step wait-ms"
+# runs gpt_train; prints "tokens/s ms/step wait-ms" (rank 0's: medians of the steps, the mean wait)
 measure() {
   local out="$work/run.$RANDOM"
   local log
@@ -67,8 +67,8 @@ row() {  # name shape... : prints one table row per configuration
   read -r one_tps one_ms _ < <(measure "$exe" "${shape[@]}" "${common[@]}" --batch-size $((2 * per_rank)) --threads 2)
   read -r two_tps two_ms two_wait < <(measure mpirun -np 2 "$exe" "${shape[@]}" "${common[@]}" --batch-size $per_rank --threads 1)
   read -r no_tps no_ms no_wait < <(measure mpirun -np 2 "$exe" "${shape[@]}" "${common[@]}" --batch-size $per_rank --threads 1 --no-overlap)
-  printf "| %s | %s | %s | %.2f | %s | %s | %s |\n" "$name" "$one_tps" "$two_tps" "$(awk -v a="$two_tps" -v b="$one_tps" 'BEGIN {print a / b}')" \
-    "$no_wait" "$two_wait" "$(echo "$two_ms $no_ms" | awk '{printf "%.0f / %.0f", $1, $2}')"
+  printf "| %s | %s | %s | %.2f | %s | %s | %.0f / %.0f |\n" "$name" "$one_tps" "$two_tps" \
+    "$(awk -v a="$two_tps" -v b="$one_tps" 'BEGIN {print a / b}')" "$no_wait" "$two_wait" "$two_ms" "$no_ms"
 }
 
 if [ "$what" = local ] || [ "$what" = all ]; then
