@@ -117,17 +117,7 @@ class TokenDataset {
   }
 
   /// B random windows of T tokens.
-  Batch sample(int64_t B, int64_t T, Generator& gen) const {
-    check_fits(T);
-    Batch b{Tensor<int32_t>::empty({B, T}), Tensor<int32_t>::empty({B, T})};
-    const auto starts = static_cast<uint64_t>(size() - T);  // last start leaves room for the target
-    for (int64_t i = 0; i < B; ++i) {
-      const int64_t s = static_cast<int64_t>(gen.below(starts));
-      read(s, T, b.x.data() + i * T);
-      read(s + 1, T, b.y.data() + i * T);
-    }
-    return b;
-  }
+  Batch sample(int64_t B, int64_t T, Generator& gen) const { return sample(B, T, gen, 0, 1); }
 
   /// Rows [part * B, (part + 1) * B) of the batch sample(parts * B, T, gen)
   /// would draw, advancing `gen` just as far: `parts` data-parallel ranks

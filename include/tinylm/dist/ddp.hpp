@@ -67,7 +67,7 @@ template <FloatElement T>
 class DataParallel {
  public:
   DataParallel(Communicator& comm, const std::vector<nn::Parameter<T>>& params, DataParallelOptions opt = {})
-      : comm_(comm), opt_(opt) {
+      : comm_(comm) {
     TINYLM_CHECK(opt.bucket_mb > 0 && opt.first_bucket_mb > 0, "DataParallel: bucket sizes must be positive");
     for (const auto& p : params)
       if (p.tensor.requires_grad()) params_.push_back(p);
@@ -86,7 +86,7 @@ class DataParallel {
       b.numel += n;
     }
     for (Bucket& b : buckets_) b.buf.assign(static_cast<std::size_t>(b.numel), T(0));
-    if (opt_.overlap)
+    if (opt.overlap)
       for (std::size_t i = 0; i < params_.size(); ++i)
         hooks_.push_back(
             autograd::add_grad_ready_hook(params_[i].tensor, [this, i](const Tensor<T>&) { on_ready(i); }));
@@ -121,10 +121,9 @@ class DataParallel {
     TINYLM_CHECK(!armed_, "DataParallel: prepare_backward() twice without finish_backward()");
     for (Bucket& b : buckets_) {
       b.ready = 0;
-      b.launched = false;
       b.req.reset();
-      b.done.clear();
     }
+    packed_.assign(params_.size(), false);
     next_ = 0;
     armed_ = true;
   }
@@ -135,13 +134,8 @@ class DataParallel {
   void finish_backward() {
     TINYLM_CHECK(armed_, "DataParallel: finish_backward() without prepare_backward()");
     armed_ = false;
-    for (std::size_t bi = 0; bi < buckets_.size(); ++bi) {
-      Bucket& b = buckets_[bi];
-      if (b.ready == static_cast<int>(b.members.size())) continue;
-      for (std::size_t i : b.members)  // hooks off, or gradients that never came: pack them now
-        if (!b.packed(i)) pack(i);
-      b.ready = static_cast<int>(b.members.size());
-    }
+    for (std::size_t i = 0; i < params_.size(); ++i)  // hooks off, or gradients that never came: pack them now
+      if (!packed_[i]) pack(i);
     launch_ready();
     const auto t0 = std::chrono::steady_clock::now();
     for (Bucket& b : buckets_) b.req->wait();
@@ -172,11 +166,8 @@ class DataParallel {
     std::vector<std::size_t> members;  // parameter indices, in reverse parameter order
     int64_t numel = 0;
     std::vector<T> buf;
-    std::vector<std::size_t> done;  // members packed in this backward
-    int ready = 0;
-    bool launched = false;
+    std::size_t ready = 0;  // members packed in this backward
     std::unique_ptr<Request> req;
-    bool packed(std::size_t i) const { return std::find(done.begin(), done.end(), i) != done.end(); }
   };
 
   static Tensor<T> grad_or_zeros(const nn::Parameter<T>& p) {
@@ -196,26 +187,22 @@ class DataParallel {
     Bucket& b = buckets_[w.bucket];
     const Tensor<T> g = grad_or_zeros(params_[i]);
     std::copy(g.data(), g.data() + g.numel(), b.buf.begin() + w.offset);
-    b.done.push_back(i);
+    packed_[i] = true;
+    ++b.ready;
   }
 
   void on_ready(std::size_t i) {
-    if (!armed_) return;  // a backward that accumulates locally
-    const Where w = where_[i];
-    Bucket& b = buckets_[w.bucket];
-    if (b.packed(i)) return;
+    if (!armed_ || packed_[i]) return;  // a backward that accumulates locally
     pack(i);
-    ++b.ready;
     launch_ready();
     for (std::size_t k = 0; k < next_; ++k) (void)buckets_[k].req->test();  // let MPI make progress
   }
 
   /// Starts the all-reduce of every ready bucket whose predecessors have started.
   void launch_ready() {
-    while (next_ < buckets_.size() && buckets_[next_].ready == static_cast<int>(buckets_[next_].members.size())) {
+    while (next_ < buckets_.size() && buckets_[next_].ready == buckets_[next_].members.size()) {
       Bucket& b = buckets_[next_++];
       b.req = comm_.iallreduce_sum(b.buf.data(), b.numel);
-      b.launched = true;
       ++stats_.buckets;
       stats_.bytes += b.numel * static_cast<int64_t>(sizeof(T));
     }
@@ -229,14 +216,13 @@ class DataParallel {
       const T* src = b.buf.data() + where_[i].offset;
       for (int64_t k = 0; k < g.numel(); ++k) g.data()[k] = src[k] * scale;
     }
-    b.done.clear();
   }
 
   Communicator& comm_;
-  DataParallelOptions opt_;
   std::vector<nn::Parameter<T>> params_;
   std::vector<Where> where_;
   std::vector<Bucket> buckets_;
+  std::vector<bool> packed_;  // parameter i's gradient is in its bucket, in this backward
   std::vector<int64_t> hooks_;
   std::size_t next_ = 0;
   bool armed_ = false;
