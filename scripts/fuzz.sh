@@ -13,7 +13,8 @@
 # report stops that target: the input is written to fuzz-findings/ and the
 # script exits 1 after the others ran; commit it under
 # tests/fuzz/regressions/<target>/ with the fix. JOBS targets run at once
-# (default 2). Each target's last status line (executions, coverage, corpus)
+# (default 2); an input that runs longer than TIMEOUT seconds (default 10)
+# is reported as a hang. Each target's last status line (executions, coverage, corpus)
 # goes to fuzz-findings/summary.txt and, with the date and the time asked
 # for, is appended to fuzz-findings/campaign.log (the record of a campaign
 # that ran in several parts).
@@ -45,7 +46,7 @@ run_one() {
   [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   if TINYLM_FUZZ_TARGET="$t" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ./build/fuzz/tests/tinylm_fuzz "fuzz-corpus/$t" "build/fuzz/seeds/$t" "tests/fuzz/regressions/$t" \
-    -max_total_time="$seconds" -runs="${RUNS:--1}" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+    -max_total_time="$seconds" -runs="${RUNS:--1}" -timeout="${TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
     -artifact_prefix="fuzz-findings/$t-" "${dict[@]}" >"$log" 2>&1; then
     local last
     last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
