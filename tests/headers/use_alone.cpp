@@ -270,6 +270,25 @@ void use() {
   for (int i = 0; i < 16; ++i) x[i] = float(i);
   for (int i = 0; i < 16; ++i) y[i] = tinylm::kernels::cpu::vexp(x[i]) + tinylm::kernels::cpu::vtanh(x[i]);
   tinylm::kernels::cpu::vsqrt_inplace(y, 16);
+#elif defined(TINYLM_USE_tinylm_kernels_philox_hpp)
+  const auto b = tinylm::kernels::philox::block(7, 42);
+  std::printf("%u %g\n", b.w[0],
+              tinylm::kernels::philox::dropout_element(5, 42, tinylm::kernels::philox::dropout_threshold(0.5), 2.0));
+#elif defined(TINYLM_USE_tinylm_core_host_device_hpp)
+  struct Twice {
+    static TINYLM_HD int of(int x) { return 2 * x; }
+  };
+  std::printf("%d\n", Twice::of(21));
+#elif defined(TINYLM_USE_tinylm_kernels_formulas_hpp)
+  namespace f = tinylm::kernels::formula;
+  const float g = f::gelu_tanh(1.f) + f::gelu_tanh_grad(1.f) + f::gelu_erf(1.f) + f::gelu_erf_grad(1.f);
+  const double ln = f::layernorm_dx(1.0, f::layernorm_xhat(2.0, 1.0, f::layernorm_rstd(1.0, 1e-5)), 1.0, 0.5, 0.5);
+  const auto adam = f::AdamStep<float>::make(1e-3, 0.9, 0.95, 1e-8, 0.1, true, 1);
+  float p = 1.f, m = 0.f, v = 0.f;
+  adam.moments(p, 0.5f, m, v);
+  p = adam.param(p, m, v);
+  std::printf("%g %g %g %g\n", double(g + f::softmax_shift(f::exp(0.f)) + f::sigmoid(0.f)), ln, double(p),
+              f::tanh(0.5));
 #elif defined(TINYLM_USE_tinylm_kernels_cpu_parallel_hpp)
   tinylm::set_num_threads(2);
   std::vector<int> hit(1 << 16);

@@ -154,20 +154,54 @@ TEST_CASE("tril keeps j - i <= k over every matrix of a batch; causal_mask marks
     for (int64_t j = 0; j < 300; j += 11) REQUIRE(big[i * 300 + j] == (j > i));
 }
 
-TEST_CASE("dropout_mask keeps each element with probability 1 - p, scaled, in generator order") {
-  std::vector<float> mask(100'000);
-  tinylm::Generator g(11);
-  k::dropout_mask(mask.data(), static_cast<int64_t>(mask.size()), 0.25, g);
-  tinylm::Generator again(11);
-  int64_t kept = 0;
-  for (float v : mask) {
-    const bool keep = again.uniform() >= 0.25;
-    REQUIRE(v == (keep ? float(1 / 0.75) : 0.0f));
-    kept += keep;
-  }
-  CHECK(double(kept) / mask.size() == doctest::Approx(0.75).epsilon(0.01));
-  k::dropout_mask(mask.data(), 10, 1.0, g);
-  for (int i = 0; i < 10; ++i) CHECK(mask[i] == 0.0f);
+TEST_CASE("Philox4x32-10 gives Random123's known-answer vectors") {
+  namespace ph = tinylm::kernels::philox;
+  const auto zero = ph::philox4x32_10(0, 0, 0, 0, 0, 0);
+  CHECK(zero.w[0] == 0x6627e8d5u);
+  CHECK(zero.w[1] == 0xe169c58du);
+  CHECK(zero.w[2] == 0xbc57ac4cu);
+  CHECK(zero.w[3] == 0x9b00dbd8u);
+  const uint32_t ones = 0xffffffffu;
+  const auto all = ph::philox4x32_10(ones, ones, ones, ones, ones, ones);
+  CHECK(all.w[0] == 0x408f276du);
+  CHECK(all.w[1] == 0x41c83b0eu);
+  CHECK(all.w[2] == 0xa20bc7c6u);
+  CHECK(all.w[3] == 0x6d5451fdu);
+  const auto pi = ph::philox4x32_10(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u);
+  CHECK(pi.w[0] == 0xd16cfe09u);
+  CHECK(pi.w[1] == 0x94fdccebu);
+  CHECK(pi.w[2] == 0x5001e420u);
+  CHECK(pi.w[3] == 0x24126ea1u);
+  // The 64-bit counter and key are split low word first.
+  const auto split = ph::block(0x85a308d3'243f6a88ull, 0x299f31d0'a4093822ull);
+  const auto direct = ph::philox4x32_10(0x243f6a88u, 0x85a308d3u, 0, 0, 0xa4093822u, 0x299f31d0u);
+  for (int i = 0; i < 4; ++i) CHECK(split.w[i] == direct.w[i]);
+}
+
+TEST_CASE("dropout_mask: element i keeps with Philox's word i under one key drawn from the generator") {
+  namespace ph = tinylm::kernels::philox;
+  on_1_and_2_threads([] {
+    std::vector<float> mask(100'003);  // not a multiple of 4
+    tinylm::Generator g(11);
+    k::dropout_mask(mask.data(), static_cast<int64_t>(mask.size()), 0.25, g);
+    tinylm::Generator again(11);
+    const uint64_t key = again.next_u64();
+    CHECK(g.state().s == again.state().s);  // one draw per call, whatever the size
+    const uint64_t threshold = ph::dropout_threshold(0.25);
+    CHECK(threshold == 1073741824u);  // 2^30
+    int64_t kept = 0;
+    for (std::size_t i = 0; i < mask.size(); ++i) {
+      const uint32_t word = ph::block(i / 4, key).w[i % 4];
+      const bool keep = word >= threshold;
+      REQUIRE(mask[i] == (keep ? float(1 / 0.75) : 0.0f));
+      kept += keep;
+    }
+    CHECK(double(kept) / mask.size() == doctest::Approx(0.75).epsilon(0.01));
+    k::dropout_mask(mask.data(), 10, 1.0, g);
+    for (int i = 0; i < 10; ++i) CHECK(mask[i] == 0.0f);
+    k::dropout_mask(mask.data(), 10, 0.0, g);
+    for (int i = 0; i < 10; ++i) CHECK(mask[i] == 1.0f);
+  });
 }
 
 TEST_CASE("cross_entropy_forward returns the kept rows' loss sum and count") {

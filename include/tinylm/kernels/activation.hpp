@@ -1,5 +1,5 @@
 #pragma once
-// GELU, both forms, device-neutral (formulas in kernels/cpu/activation.hpp).
+// GELU, both forms, device-neutral (formulas in kernels/formulas.hpp).
 
 #include <cstdint>
 
@@ -8,8 +8,8 @@
 
 namespace tinylm::kernels {
 
-using cpu::kGeluCoeff;
-using cpu::kSqrt2OverPi;
+using formula::kGeluCoeff;
+using formula::kSqrt2OverPi;
 
 template <class T>
 void gelu_tanh_forward(Device device, T* out, const T* x, int64_t n) {

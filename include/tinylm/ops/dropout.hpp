@@ -1,8 +1,10 @@
 #pragma once
 // dropout(x, p, training, gen): in training, zeroes each element with
 // probability p and scales the survivors by 1 / (1 - p), so the expected
-// value is unchanged; in evaluation (or p = 0) returns x. The mask is drawn
-// from `gen` in element order, so a seed fixes it.
+// value is unchanged; in evaluation (or p = 0) returns x. Each call takes
+// one key from `gen` and draws element i's keep from Philox's counter-based
+// words (kernels/philox.hpp), so a seed fixes the mask on every device and
+// thread count.
 //
 //   y = x * mask,  mask_i = [u_i >= p] / (1 - p)      dx = g * mask
 

@@ -1,5 +1,6 @@
 #pragma once
-// LayerNorm over the last dimension of N rows of C values, fused.
+// LayerNorm over the last dimension of N rows of C values, fused (the
+// per-element formulas: kernels/formulas.hpp).
 //
 // Forward, per row:   mean = sum(x) / C
 //                     rstd = 1 / sqrt(sum((x - mean)^2) / C + eps)
@@ -14,11 +15,11 @@
 // (two-pass), which is as accurate as Welford's update for rows this short.
 // w, b (and dw, db) may be null: no affine transform.
 
-#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "tinylm/kernels/cpu/parallel.hpp"
+#include "tinylm/kernels/formulas.hpp"
 
 namespace tinylm::kernels::cpu {
 
@@ -35,12 +36,13 @@ void layernorm_forward(T* out, T* mean, T* rstd, const T* x, const T* w, const T
       T v = T(0);
 #pragma omp simd reduction(+ : v)
       for (int64_t c = 0; c < C; ++c) v += (xr[c] - m) * (xr[c] - m);
-      const T rs = T(1) / std::sqrt(v / static_cast<T>(C) + eps);
+      const T rs = formula::layernorm_rstd(v / static_cast<T>(C), eps);
       if (w && b) {
 #pragma omp simd
-        for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs * w[c] + b[c];
+        for (int64_t c = 0; c < C; ++c) yr[c] = formula::layernorm_xhat(xr[c], m, rs) * w[c] + b[c];
       } else {
-        for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs * (w ? w[c] : T(1)) + (b ? b[c] : T(0));
+        for (int64_t c = 0; c < C; ++c)
+          yr[c] = formula::layernorm_xhat(xr[c], m, rs) * (w ? w[c] : T(1)) + (b ? b[c] : T(0));
       }
       if (mean) mean[r] = m;
       if (rstd) rstd[r] = rs;
@@ -74,7 +76,7 @@ void layernorm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* m
         T sg = T(0), sgx = T(0);
 #pragma omp simd reduction(+ : sg, sgx)
         for (int64_t c = 0; c < C; ++c) {
-          const T xhat = (xr[c] - m) * rs;
+          const T xhat = formula::layernorm_xhat(xr[c], m, rs);
           const T g = dyr[c] * (w ? w[c] : T(1));
           sg += g;
           sgx += g * xhat;
@@ -83,9 +85,9 @@ void layernorm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* m
         sgx /= static_cast<T>(C);
 #pragma omp simd
         for (int64_t c = 0; c < C; ++c) {
-          const T xhat = (xr[c] - m) * rs;
+          const T xhat = formula::layernorm_xhat(xr[c], m, rs);
           const T g = dyr[c] * (w ? w[c] : T(1));
-          dxr[c] = rs * (g - sg - xhat * sgx);
+          dxr[c] = formula::layernorm_dx(g, xhat, rs, sg, sgx);
           pdw[c] += dyr[c] * xhat;
           pdb[c] += dyr[c];
         }

@@ -32,10 +32,10 @@ void lstm_cell_forward(T* h, T* c, T* act, const T* gates, const T* c_prev, int6
       T* hb = h + b * H;
       T* cb = c + b * H;
       for (int64_t j = 0; j < H; ++j) {
-        const T i = T(1) / (T(1) + vexp(-a[j]));
-        const T f = T(1) / (T(1) + vexp(-a[H + j]));
+        const T i = formula::sigmoid(a[j]);
+        const T f = formula::sigmoid(a[H + j]);
         const T g = vtanh(a[2 * H + j]);
-        const T o = T(1) / (T(1) + vexp(-a[3 * H + j]));
+        const T o = formula::sigmoid(a[3 * H + j]);
         const T cj = f * cp[j] + i * g;
         s[j] = i, s[H + j] = f, s[2 * H + j] = g, s[3 * H + j] = o;
         cb[j] = cj;

@@ -3,20 +3,19 @@
 //
 // glibc's expf/tanhf are scalar calls unless the program is built with
 // -ffast-math, and in GELU and softmax they were a third of a training
-// step. vexp() is Cephes' single-precision exp: x = n ln2 + r with
-// |r| <= ln2 / 2, a degree-6 polynomial for e^r, and 2^n built from the
-// exponent bits; written without branches so loops over it vectorize. It is
-// within 2 ulp of expf over [-87, 88], returns 0 below and inf above, and
-// passes NaN through. For double (gradcheck, tests) the std functions are
-// used: there speed does not matter and exactness does.
+// step. vexp() and vtanh() are kernels/formulas.hpp's exp and tanh (the
+// same arithmetic the CUDA kernels use): branch-free, so loops over them
+// vectorize. For double (gradcheck, tests) the std functions are used:
+// there speed does not matter and exactness does.
 //
 // They are forced inline: a loop only vectorizes when the function is
 // inlined into it, and GCC's inliner gives up on them in big callers (a
 // single-threaded GELU ran 4x slower through an out-of-line vexp call).
 
-#include <bit>
 #include <cmath>
 #include <cstdint>
+
+#include "tinylm/kernels/formulas.hpp"
 
 #if defined(__AVX512F__) || defined(__AVX__)
 #include <immintrin.h>
@@ -30,35 +29,10 @@ namespace tinylm::kernels::cpu {
 #define TINYLM_ALWAYS_INLINE inline
 #endif
 
-TINYLM_ALWAYS_INLINE float vexp(float x) {
-  const float hi = 88.3762626647949f, lo = -87.3365478515625f;
-  const bool under = x < lo;
-  const bool over = x > hi;
-  float xc = over ? hi : (under ? lo : x);
-  float n = std::nearbyint(xc * 1.44269504088896341f);
-  n = n == n ? n : 0.0f;  // NaN input: keep the integer conversion defined
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  const float z = r * r;
-  float y = 1.9875691500e-4f;
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * z + r + 1.0f;
-  const float scale = std::bit_cast<float>(static_cast<int32_t>(n + 127.0f) << 23);
-  float out = y * scale;
-  out = under ? 0.0f : out;
-  out = over ? INFINITY : out;
-  return x == x ? out : x;
-}
-
-TINYLM_ALWAYS_INLINE double vexp(double x) { return std::exp(x); }
-
-/// tanh(x) = 1 - 2 / (e^{2x} + 1): absolute error about 1e-7 in float.
-TINYLM_ALWAYS_INLINE float vtanh(float x) { return 1.0f - 2.0f / (vexp(2.0f * x) + 1.0f); }
-TINYLM_ALWAYS_INLINE double vtanh(double x) { return std::tanh(x); }
+TINYLM_ALWAYS_INLINE float vexp(float x) { return formula::exp(x); }
+TINYLM_ALWAYS_INLINE double vexp(double x) { return formula::exp(x); }
+TINYLM_ALWAYS_INLINE float vtanh(float x) { return formula::tanh(x); }
+TINYLM_ALWAYS_INLINE double vtanh(double x) { return formula::tanh(x); }
 
 /// x[i] = sqrt(x[i]) for i < n, correctly rounded like std::sqrt. A loop
 /// over std::sqrt stays scalar unless the program is built with

@@ -29,7 +29,7 @@ void softmax_row(T* y, const T* x, int64_t n, bool log) {
   T m = -std::numeric_limits<T>::infinity();
 #pragma omp simd reduction(max : m)
   for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
-  if (m == -std::numeric_limits<T>::infinity()) m = T(0);  // all -inf: avoid inf - inf
+  m = formula::softmax_shift(m);  // all -inf: avoid inf - inf
   T s = T(0);
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < n; ++j) {
@@ -64,7 +64,7 @@ void softmax_forward(T* out, const T* in, int64_t outer, int64_t n, int64_t inne
       T* y = out + o * n * inner + i;
       T m = -std::numeric_limits<T>::infinity();
       for (int64_t j = 0; j < n; ++j) m = x[j * inner] > m ? x[j * inner] : m;
-      if (m == -std::numeric_limits<T>::infinity()) m = T(0);  // all -inf: avoid inf - inf
+      m = formula::softmax_shift(m);  // all -inf: avoid inf - inf
       T s = T(0);
       if (log) {
         for (int64_t j = 0; j < n; ++j) s += vexp(x[j * inner] - m);
