@@ -3,7 +3,8 @@
 #   1. the code is formatted as .clang-format says (Debian's clang-format);
 #   2. a Release build with g++ and MPI: unit tests, every header used on
 #      its own, the examples, data parallelism on 2 MPI ranks, and a
-#      separate project built against the installed package;
+#      separate project built against the installed package; where nvcc
+#      is, the CUDA configuration too (its tests skip without a GPU);
 #   3. the unit tests and examples built again with Clang, Debian 12's
 #      default (14) and the newest Clang the package index has, with
 #      -fopenmp, and run;
@@ -17,12 +18,22 @@ jobs="${JOBS:-2}"
 ./scripts/install-deps.sh --test
 
 # 1. Formatting.
-git ls-files -z '*.hpp' '*.cpp' | xargs -0 clang-format --style=file --dry-run -Werror
+git ls-files -z '*.hpp' '*.cpp' '*.cu' '*.cuh' | xargs -0 clang-format --style=file --dry-run -Werror
 
 # 2. g++, Release, with MPI (tests on 2 ranks of this machine).
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYLM_MPI=ON
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+# 2b. The CUDA configuration, wherever nvcc is (a GPU need not be): the
+#     kernels compile and link, the CUDA tests run or report themselves
+#     skipped, and a consumer project builds against the installed CUDA build.
+if command -v nvcc >/dev/null; then
+  cmake -S . -B build/cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYLM_CUDA=ON -DTINYLM_HEADER_CHECK=OFF \
+    -DTINYLM_DOC_EXAMPLES=OFF -DTINYLM_BUILD_EXAMPLES=OFF -DTINYLM_BUILD_BENCHMARKS=OFF
+  cmake --build build/cuda -j "$jobs" --target test_cuda test_core
+  ctest --test-dir build/cuda --output-on-failure -R '^(test_cuda|test_core|consumer_project)$'
+fi
 
 # 3. Clang, with -fopenmp (libgomp, which GCC brings), as a program that
 #    uses OpenMP itself would compile tinylm's headers. The header check and

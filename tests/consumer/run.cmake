@@ -1,5 +1,6 @@
 # Installs tinylm into a scratch prefix, then configures, builds and runs a
-# separate project that finds it with find_package(tinylm).
+# separate project that finds it with find_package(tinylm). CUDA=ON installs
+# the CUDA build (its kernel library and the CUDA toolkit as a dependency).
 file(REMOVE_RECURSE ${WORK})
 function(run)
   execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc)
@@ -8,7 +9,8 @@ function(run)
   endif()
 endfunction()
 run(${CMAKE_COMMAND} -S ${TINYLM_SOURCE} -B ${WORK}/tinylm-build -G ${GENERATOR} -DTINYLM_BUILD_TESTS=OFF
-    -DTINYLM_BUILD_EXAMPLES=OFF -DTINYLM_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+    -DTINYLM_BUILD_EXAMPLES=OFF -DTINYLM_BUILD_BENCHMARKS=OFF -DTINYLM_CUDA=${CUDA} -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK}/tinylm-build)  # nothing to build unless CUDA=ON
 run(${CMAKE_COMMAND} --install ${WORK}/tinylm-build)
 run(${CMAKE_COMMAND} -S ${TINYLM_SOURCE}/tests/consumer -B ${WORK}/consumer-build -G ${GENERATOR}
     -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_BUILD_TYPE=Release)

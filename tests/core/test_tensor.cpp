@@ -130,12 +130,33 @@ TEST_CASE("element access and misuse give clear errors") {
                        tinylm::Error);
 }
 
-TEST_CASE("asking for a CUDA tensor without the CUDA build is a clear error") {
+TEST_CASE("asking for a CUDA tensor where there is none is a clear error, from any factory or to()") {
   if constexpr (!tinylm::cuda_compiled()) {
     CHECK_THROWS_WITH_AS(Tensor<float>::empty({2}, tinylm::Device::cuda()),
                          "Storage: device cuda:0 requested, but this build of tinylm has no CUDA backend",
                          tinylm::Error);
+    CHECK_THROWS_WITH_AS(Tensor<float>::ones({2}).to(tinylm::Device::cuda(1)),
+                         "to: device cuda:1 requested, but this build of tinylm has no CUDA backend", tinylm::Error);
+    CHECK(tinylm::cuda::device_count() == 0);
+    CHECK(tinylm::cuda::unavailable_reason() ==
+          "this build of tinylm has no CUDA backend (configure with -DTINYLM_CUDA=ON)");
+  } else if (!tinylm::cuda::available()) {
+    CHECK_THROWS_WITH_AS(
+        Tensor<float>::zeros({2}, tinylm::Device::cuda()),
+        ("Storage: device cuda:0 requested, but no CUDA device can be used: " + tinylm::cuda::unavailable_reason())
+            .c_str(),
+        tinylm::Error);
+  } else {
+    const int n = tinylm::cuda::device_count();
+    CHECK_THROWS_WITH_AS(Tensor<float>::ones({2}).to(tinylm::Device::cuda(n)),
+                         ("to: device cuda:" + std::to_string(n) + " requested, but this machine has " +
+                          std::to_string(n) + " CUDA device" + (n == 1 ? "" : "s"))
+                             .c_str(),
+                         tinylm::Error);
   }
+  // A tensor already on the CPU goes to the CPU as itself.
+  const auto x = Tensor<float>::ones({2});
+  CHECK(x.to(tinylm::Device::cpu()).is_same(x));
   CHECK(tinylm::Device::parse("cuda:1") == tinylm::Device::cuda(1));
   CHECK_THROWS_WITH_AS(tinylm::Device::parse("tpu"), "Device: unknown device 'tpu' (expected cpu, cuda or cuda:N)",
                        tinylm::Error);

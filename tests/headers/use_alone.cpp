@@ -279,6 +279,26 @@ void use() {
     static TINYLM_HD int of(int x) { return 2 * x; }
   };
   std::printf("%d\n", Twice::of(21));
+#elif defined(TINYLM_USE_tinylm_core_cuda_runtime_hpp)
+  std::printf("%d CUDA devices (%s)\n", tinylm::cuda::device_count(), tinylm::cuda::unavailable_reason().c_str());
+  tinylm::cuda::check_device(tinylm::Device::cpu(), "use_alone");
+#elif defined(TINYLM_USE_tinylm_core_cuda_allocator_hpp)
+#ifdef TINYLM_CUDA
+  std::printf("%zu bytes cached\n", tinylm::cuda::CachingAllocator::instance().stats(0).bytes_cached);
+#endif
+#elif defined(TINYLM_USE_tinylm_kernels_cuda_elementwise_hpp)
+#ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
+  std::printf("%d\n", &tinylm::kernels::cuda::fill<float> != nullptr && &tinylm::kernels::cuda::copy_strided<bool>);
+#endif
+#elif defined(TINYLM_USE_tinylm_kernels_cuda_gemm_hpp)
+#ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
+  std::printf("%d\n", &tinylm::kernels::cuda::gemm<float> != nullptr && &tinylm::kernels::cuda::gemm_batched<double>);
+#endif
+#elif defined(TINYLM_USE_tinylm_kernels_cuda_nn_hpp)
+#ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
+  std::printf("%d\n", &tinylm::kernels::cuda::gelu_tanh_forward<float> != nullptr &&
+                          &tinylm::kernels::cuda::layernorm_backward<double>);
+#endif
 #elif defined(TINYLM_USE_tinylm_kernels_formulas_hpp)
   namespace f = tinylm::kernels::formula;
   const float g = f::gelu_tanh(1.f) + f::gelu_tanh_grad(1.f) + f::gelu_erf(1.f) + f::gelu_erf_grad(1.f);

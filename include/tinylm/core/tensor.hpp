@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinylm/core/cuda_runtime.hpp"
 #include "tinylm/core/device.hpp"
 #include "tinylm/core/dtype.hpp"
 #include "tinylm/core/error.hpp"
@@ -112,6 +113,12 @@ void for_each_offset(const Shape& shape, const Shape& strides, int64_t offset, F
   }
 }
 
+/// Copies between a tensor on any device and host values (defined below Tensor).
+template <Element T>
+std::vector<T> copy_to_host(const Tensor<T>& t);
+template <Element T>
+void copy_to_device(const Tensor<T>& t, const std::vector<T>& values);
+
 }  // namespace detail
 
 template <Element T>
@@ -143,14 +150,20 @@ class Tensor {
     impl->strides = contiguous_strides(shape);
     return Tensor(std::move(impl));
   }
-  static Tensor full(const Shape& shape, T value) {
-    Tensor t = empty(shape);
-    T* p = t.data();
-    for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = value;
+  /// A tensor of `shape` with every element `value`, on `device`.
+  static Tensor full(const Shape& shape, T value, Device device = Device::cpu()) {
+    Tensor t = empty(shape, device);
+    const int64_t n = t.numel();
+    if (device.is_cpu()) {
+      T* p = t.data();
+      for (int64_t i = 0; i < n; ++i) p[i] = value;
+    } else {
+      detail::copy_to_device(t, std::vector<T>(static_cast<std::size_t>(n), value));
+    }
     return t;
   }
-  static Tensor zeros(const Shape& shape) { return full(shape, T(0)); }
-  static Tensor ones(const Shape& shape) { return full(shape, T(1)); }
+  static Tensor zeros(const Shape& shape, Device device = Device::cpu()) { return full(shape, T(0), device); }
+  static Tensor ones(const Shape& shape, Device device = Device::cpu()) { return full(shape, T(1), device); }
   /// A 0-d tensor holding one value.
   static Tensor scalar(T value) { return full(Shape{}, value); }
 
@@ -166,11 +179,12 @@ class Tensor {
   static Tensor arange(T end) { return arange(T(0), end, T(1)); }
 
   /// Copies `values` into a new tensor of `shape` (1-D when shape is omitted).
-  static Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
+  static Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu()) {
     TINYLM_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ", values.size(),
                  " values cannot fill shape ", shape, " (", shape.numel(), " elements)");
-    Tensor t = empty(shape);
-    std::copy(values.begin(), values.end(), t.data());
+    Tensor t = empty(shape, device);
+    if (device.is_cpu()) std::copy(values.begin(), values.end(), t.data());
+    else detail::copy_to_device(t, values);
     return t;
   }
   static Tensor from_vector(const std::vector<T>& values) {
@@ -230,16 +244,19 @@ class Tensor {
 
   // ---- elements --------------------------------------------------------
 
-  /// The value of a one-element tensor.
+  /// The value of a one-element tensor (copied to the host if need be).
   T item() const {
     TINYLM_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape(), " has ", numel(),
                  " elements, item() needs exactly one");
+    if (!device().is_cpu()) return detail::copy_to_host(*this)[0];
     return *data();
   }
 
   /// Reference to one element, bounds-checked: t.at({i, j}).
   T& at(std::initializer_list<int64_t> index) const {
     const Impl& m = checked();
+    TINYLM_CHECK(m.storage->device().is_cpu(), "Tensor::at: the tensor is on ", m.storage->device(),
+                 "; at() refers to host memory (copy it with .to(Device::cpu()) first)");
     TINYLM_CHECK(static_cast<int>(index.size()) == m.shape.size(), "Tensor::at: ", index.size(),
                  " indices given for a tensor of shape ", m.shape);
     int64_t off = m.offset;
@@ -256,6 +273,7 @@ class Tensor {
   /// All elements in row-major order, whatever the strides.
   std::vector<T> to_vector() const {
     const Impl& m = checked();
+    if (!m.storage->device().is_cpu()) return detail::copy_to_host(*this);
     std::vector<T> out;
     out.reserve(static_cast<std::size_t>(m.shape.numel()));
     const T* base = m.storage->data();
@@ -343,6 +361,8 @@ class Tensor {
   Tensor& fill_(T value) { return methods::ops_copy_hpp<Tensor>::fill_(*this, value); }
   Tensor& zero_() { return methods::ops_copy_hpp<Tensor>::fill_(*this, T(0)); }
   Tensor& copy_(const Tensor& src) { return methods::ops_copy_hpp<Tensor>::copy_(*this, src); }
+  /// This tensor on `device` (itself if it is there already); differentiable.
+  Tensor to(Device device) const { return methods::ops_copy_hpp<Tensor>::to(*this, device); }
 
   // tinylm/ops/reduce.hpp
   Tensor sum() const { return methods::ops_reduce_hpp<Tensor>::sum(*this); }
@@ -372,5 +392,44 @@ class Tensor {
 
   std::shared_ptr<Impl> impl_;
 };
+
+namespace detail {
+
+/// t's elements in row-major order, read from its device (the span of
+/// storage its view covers is copied to the host, then walked).
+template <Element T>
+std::vector<T> copy_to_host(const Tensor<T>& t) {
+  std::vector<T> out;
+  const int64_t n = t.numel();
+  if (n == 0) return out;
+  int64_t lo = t.offset(), hi = t.offset();
+  for (int d = 0; d < t.dim(); ++d) (t.stride(d) < 0 ? lo : hi) += (t.size(d) - 1) * t.stride(d);
+  const auto span = static_cast<std::size_t>(hi - lo + 1);
+  std::unique_ptr<T[]> host(new T[span]);
+#ifdef TINYLM_CUDA
+  cuda::copy(host.get(), Device::cpu(), t.storage().data() + lo, t.device(), span * sizeof(T));
+#else
+  check_device_supported(t.device(), "Tensor: copy to host");
+#endif
+  out.reserve(static_cast<std::size_t>(n));
+  for_each_offset(t.shape(), t.strides(), t.offset() - lo, [&](int64_t off) { out.push_back(host[off]); });
+  return out;
+}
+
+/// Writes `values` (row-major, t.numel() of them) into contiguous t on its device.
+template <Element T>
+void copy_to_device(const Tensor<T>& t, const std::vector<T>& values) {
+  TINYLM_CHECK(t.is_contiguous() && static_cast<int64_t>(values.size()) == t.numel(),
+               "copy_to_device: needs a contiguous tensor and one value per element");
+  std::unique_ptr<T[]> host(new T[values.size() + 1]);  // vector<bool> has no data()
+  std::copy(values.begin(), values.end(), host.get());
+#ifdef TINYLM_CUDA
+  cuda::copy(t.data(), t.device(), host.get(), Device::cpu(), values.size() * sizeof(T));
+#else
+  check_device_supported(t.device(), "Tensor: copy to device");
+#endif
+}
+
+}  // namespace detail
 
 }  // namespace tinylm

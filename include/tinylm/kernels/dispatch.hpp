@@ -26,10 +26,11 @@
 // ```
 //
 // A backend adds one line there, `if (device.is_cuda()) return
-// cuda::softmax_forward(out, in, ...);`, above require_cpu, and nothing else
-// changes: no op, no central table. Today every tensor lives on the CPU (a
-// CPU-only build refuses CUDA storage), so any other device reaching a
-// kernel is an error that names the kernel and the device.
+// cuda::softmax_forward(device.index(), out, in, ...);` (inside #ifdef
+// TINYLM_CUDA), above require_cpu, and nothing else changes: no op, no
+// central table. A kernel that has no CUDA version yet reaches require_cpu
+// with a CUDA device and throws an error naming the kernel and the device;
+// a CPU-only build refuses CUDA storage before any kernel is reached.
 
 #include "tinylm/core/device.hpp"
 #include "tinylm/core/error.hpp"

@@ -1,11 +1,15 @@
 #pragma once
 // Elementwise maps, fills and strided copies, device-neutral
-// (kernels/dispatch.hpp; the CPU versions are in kernels/cpu/elementwise.hpp).
+// (kernels/dispatch.hpp; the CPU versions are in kernels/cpu/elementwise.hpp,
+// the CUDA ones in kernels/cuda/elementwise.hpp).
 
 #include <cstdint>
 
 #include "tinylm/kernels/cpu/elementwise.hpp"
 #include "tinylm/kernels/dispatch.hpp"
+#ifdef TINYLM_CUDA
+#include "tinylm/kernels/cuda/elementwise.hpp"
+#endif
 
 namespace tinylm::kernels {
 
@@ -25,6 +29,9 @@ void map2(Device device, To* out, const Ta* a, const Tb* b, int64_t n, Op op) {
 
 template <class T>
 void fill(Device device, T* out, T value, int64_t n) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda()) return cuda::fill(device.index(), out, value, n);
+#endif
   require_cpu(device, "fill");
   cpu::fill(out, value, n);
 }
@@ -50,6 +57,9 @@ void ternary_strided(Device device, To* out, const Ta* a, const int64_t* a_strid
 template <class T>
 void copy_strided(Device device, T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
                   const int64_t* shape, int ndim) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda()) return cuda::copy_strided(device.index(), dst, dst_strides, src, src_strides, shape, ndim);
+#endif
   require_cpu(device, "copy_strided");
   cpu::copy_strided(dst, dst_strides, src, src_strides, shape, ndim);
 }

@@ -4,17 +4,26 @@
 #include "tinylm/kernels/cpu/gemm.hpp"
 #include "tinylm/kernels/dispatch.hpp"
 #include "tinylm/kernels/types.hpp"
+#ifdef TINYLM_CUDA
+#include "tinylm/kernels/cuda/gemm.hpp"
+#endif
 
 namespace tinylm::kernels {
 
 template <class T>
 void gemm(Device device, const GemmArgs<T>& args) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda()) return cuda::gemm(device.index(), args);
+#endif
   require_cpu(device, "gemm");
   cpu::gemm(args);
 }
 
 template <class T>
 void gemm_batched(Device device, const GemmBatchArgs<T>& args) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda()) return cuda::gemm_batched(device.index(), args);
+#endif
   require_cpu(device, "gemm_batched");
   cpu::gemm_batched(args);
 }

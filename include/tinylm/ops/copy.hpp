@@ -4,6 +4,8 @@
 //   contiguous(x)  x itself if already contiguous, else a dense copy; grad passes through
 //   clone(x)       always a dense copy; grad passes through
 //   cast<U>(x)     element type conversion; not differentiable (result is detached)
+//   to(x, device)  x itself on its own device, else a dense copy on `device`;
+//                  the gradient goes back to x's device
 //   x.fill_(v), x.zero_(), x.copy_(src)   in-place; not differentiable
 //
 // In-place writes on a leaf that requires grad are refused while grad mode
@@ -12,6 +14,7 @@
 
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/cuda_runtime.hpp"
 #include "tinylm/ops/detail.hpp"
 
 namespace tinylm {
@@ -31,6 +34,28 @@ Tensor<T> contiguous(const Tensor<T>& x) {
   detail::check_defined(x, "contiguous", "x");
   if (x.is_contiguous()) return x;
   return clone(x);
+}
+
+/// x on `device`: x itself when it is there already, else a dense copy.
+/// Throws tinylm::Error naming the device when the build has no CUDA
+/// backend or the machine no such device.
+template <class T>
+Tensor<T> to(const Tensor<T>& x, Device device) {
+  detail::check_defined(x, "to", "x");
+  if (x.device() == device) return x;
+  cuda::check_device(device, "to");
+  Tensor<T> out = Tensor<T>::empty(x.shape(), device);
+#ifdef TINYLM_CUDA
+  const Tensor<T> src = kernels::contiguous_data(x);
+  cuda::copy(out.data(), device, src.data(), src.device(), static_cast<std::size_t>(x.numel()) * sizeof(T));
+#endif
+  if constexpr (FloatElement<T>) {
+    if (autograd::needs_grad(x)) {
+      const Device from = x.device();
+      autograd::record(out, "to", {x}, [from](const Tensor<T>& g) { return std::vector{to(g, from)}; });
+    }
+  }
+  return out;
 }
 
 /// Converts elements to type U (like static_cast per element).
@@ -65,7 +90,8 @@ Tensor<T>& fill_(Tensor<T>& x, T value) {
   } else {  // every element of the view from one value, read with stride 0
     Shape zero;
     zero.resize(x.dim(), 0);
-    kernels::copy_strided(x.device(), x.data(), x.strides().data(), &value, zero.data(), x.shape().data(), x.dim());
+    const Tensor<T> one = Tensor<T>::full({}, value, x.device());  // where the kernel can read it
+    kernels::copy_strided(x.device(), x.data(), x.strides().data(), one.data(), zero.data(), x.shape().data(), x.dim());
   }
   return x;
 }
@@ -77,6 +103,7 @@ Tensor<T>& copy_(Tensor<T>& x, const Tensor<T>& src) {
   detail::check_defined(src, "copy_", "src");
   const Shape target = broadcast_shapes(x.shape(), src.shape(), "copy_", "self", "src");
   TINYLM_CHECK(target == x.shape(), "copy_: src of shape ", src.shape(), " cannot be broadcast to ", x.shape());
+  if (src.device() != x.device()) return copy_(x, to(src, x.device()));
   if (src.storage_ptr() == x.storage_ptr()) {  // overlapping source: go through a copy
     const Tensor<T> tmp = kernels::dense_copy(src);
     return copy_(x, tmp);
@@ -93,6 +120,7 @@ struct methods::ops_copy_hpp<Tensor<T>> {
   static Tensor<T> clone(const Tensor<T>& x) { return ::tinylm::clone(x); }
   static Tensor<T>& fill_(Tensor<T>& x, T value) { return ::tinylm::fill_(x, value); }
   static Tensor<T>& copy_(Tensor<T>& x, const Tensor<T>& src) { return ::tinylm::copy_(x, src); }
+  static Tensor<T> to(const Tensor<T>& x, Device device) { return ::tinylm::to(x, device); }
 };
 
 }  // namespace tinylm

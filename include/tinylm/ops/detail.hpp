@@ -30,9 +30,17 @@ Tensor<To> map_unary(const Tensor<T>& a, F f) {
   return out;
 }
 
+/// Throws unless a and b live on one device (an op never moves data itself).
+template <class Ta, class Tb>
+void check_same_device(const Tensor<Ta>& a, const Tensor<Tb>& b, const char* op) {
+  TINYLM_CHECK(a.device() == b.device(), op, ": a is on ", a.device(), " and b on ", b.device(),
+               "; move one with .to(device) first");
+}
+
 /// out = f(a, b) elementwise with NumPy broadcasting.
 template <class To, class Ta, class Tb, class F>
 Tensor<To> map_binary(const Tensor<Ta>& a, const Tensor<Tb>& b, const char* op, F f) {
+  check_same_device(a, b, op);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
   Tensor<To> out = Tensor<To>::empty(shape, a.device());
   if (a.is_contiguous() && b.is_contiguous() && a.shape() == shape && b.shape() == shape) {

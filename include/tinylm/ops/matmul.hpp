@@ -134,6 +134,7 @@ template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   detail::check_defined(a, "matmul", "a");
   detail::check_defined(b, "matmul", "b");
+  detail::check_same_device(a, b, "matmul");
   TINYLM_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: a is ", a.shape(), ", b is ", b.shape(),
                ": both need at least 2 dimensions");
   TINYLM_CHECK(a.size(-1) == b.size(-2), "matmul: a is ", a.shape(), ", b is ", b.shape(),

@@ -1,0 +1,95 @@
+#pragma once
+// What every tinylm .cu file shares: the checked launch, the grid for n
+// elements, and the strided-index arithmetic. nvcc only.
+
+#include <cstdint>
+
+#include "tinylm/core/cuda_runtime.hpp"
+#include "tinylm/core/shape.hpp"
+
+namespace tinylm::kernels::cuda {
+using tinylm::cuda::DeviceGuard;
+using tinylm::cuda::stream;
+}  // namespace tinylm::kernels::cuda
+
+namespace tinylm::kernels::cuda::detail {
+
+inline constexpr int kThreads = 256;
+
+/// Blocks for n elements at kThreads per block, each thread striding over
+/// the rest (grid-stride loops), at most 65535 * 16 blocks.
+inline unsigned blocks_for(int64_t n) {
+  const int64_t b = (n + kThreads - 1) / kThreads;
+  return static_cast<unsigned>(b < 1 ? 1 : (b > 65535 * 16 ? 65535 * 16 : b));
+}
+
+/// Checks the launch that just happened (a bad configuration shows here;
+/// a fault in the kernel shows at the next synchronizing call).
+#define TINYLM_CUDA_CHECK_LAUNCH() TINYLM_CUDA_CHECK(cudaGetLastError())
+
+/// A shape and two stride sets passed to a kernel by value.
+struct StridedPair {
+  int ndim;
+  int64_t shape[Shape::kMaxDims];
+  int64_t a[Shape::kMaxDims];
+  int64_t b[Shape::kMaxDims];
+
+  /// The offsets into a and b of row-major element i.
+  __device__ void offsets(int64_t i, int64_t& oa, int64_t& ob) const {
+    oa = 0;
+    ob = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+      const int64_t idx = i % shape[d];
+      i /= shape[d];
+      oa += idx * a[d];
+      ob += idx * b[d];
+    }
+  }
+};
+
+inline StridedPair strided_pair(const int64_t* shape, const int64_t* a, const int64_t* b, int ndim) {
+  StridedPair s{};
+  s.ndim = ndim;
+  for (int d = 0; d < ndim; ++d) s.shape[d] = shape[d], s.a[d] = a[d], s.b[d] = b[d];
+  return s;
+}
+
+}  // namespace tinylm::kernels::cuda::detail
+
+namespace tinylm::kernels::cuda::detail {
+
+/// Grid-stride loop over [0, n).
+#define TINYLM_CUDA_FOR(i, n) \
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
+
+/// The reduction of v over the block's kThreads threads with `op`, returned
+/// to every thread. A fixed tree in shared memory: the same inputs give the
+/// same bits every run (no atomics). Every thread of the block must call it.
+template <class T, class Op>
+__device__ T block_reduce(T v, Op op) {
+  __shared__ T buf[kThreads];
+  buf[threadIdx.x] = v;
+  __syncthreads();
+  for (int width = kThreads / 2; width > 0; width /= 2) {
+    if (threadIdx.x < width) buf[threadIdx.x] = op(buf[threadIdx.x], buf[threadIdx.x + width]);
+    __syncthreads();
+  }
+  const T out = buf[0];
+  __syncthreads();  // buf is reused by the next call
+  return out;
+}
+
+struct Sum {
+  template <class T>
+  __device__ T operator()(T a, T b) const {
+    return a + b;
+  }
+};
+struct Max {
+  template <class T>
+  __device__ T operator()(T a, T b) const {
+    return a > b ? a : b;
+  }
+};
+
+}  // namespace tinylm::kernels::cuda::detail
