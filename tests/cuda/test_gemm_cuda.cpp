@@ -13,15 +13,9 @@ using tinylm::Device;
 using tinylm::Tensor;
 namespace k = tinylm::kernels;
 
-namespace {
+using tinylm_cuda_test::random;
 
-template <class T>
-Tensor<T> random(int64_t n, uint64_t seed) {
-  tinylm::Generator g(seed);
-  auto t = Tensor<T>::empty({n});
-  for (int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(g.uniform() * 2 - 1);
-  return t;
-}
+namespace {
 
 template <class T>
 double max_rel_diff(const std::vector<T>& a, const std::vector<T>& b) {
@@ -51,8 +45,8 @@ void compare(int64_t M, int64_t N, int64_t K, bool ta, bool tb, T alpha, T beta,
     ao[i] = even ? i * a_size : (products - 1 - i) * a_size;  // uneven: reversed order
     bo[i] = even ? i * b_size : ((i * 7) % products) * b_size;
   }
-  const auto a = random<T>(products * a_size, 1), b = random<T>(products * b_size, 2);
-  const auto c0 = random<T>(products * c_size, 3), bv = random<T>(N, 4);
+  const auto a = random<T>({products * a_size}, 1, -1, 1), b = random<T>({products * b_size}, 2, -1, 1);
+  const auto c0 = random<T>({products * c_size}, 3, -1, 1), bv = random<T>({N}, 4, -1, 1);
   const auto c_cpu = c0.clone();
   const auto ad = a.to(Device::cuda()), bd = b.to(Device::cuda()), cd = c0.to(Device::cuda());
   const auto bias_d = bv.to(Device::cuda());

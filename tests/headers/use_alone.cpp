@@ -299,6 +299,21 @@ void use() {
   std::printf("%d\n", &tinylm::kernels::cuda::gelu_tanh_forward<float> != nullptr &&
                           &tinylm::kernels::cuda::layernorm_backward<double>);
 #endif
+#elif defined(TINYLM_USE_tinylm_kernels_cuda_reduce_hpp)
+#ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
+  std::printf("%d\n", &tinylm::kernels::cuda::sum_axis<float> != nullptr &&
+                          &tinylm::kernels::cuda::find_invalid_index<int32_t>);
+#endif
+#elif defined(TINYLM_USE_tinylm_kernels_cuda_lm_hpp)
+#ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
+  std::printf("%d\n", &tinylm::kernels::cuda::embedding_backward<float, int64_t> != nullptr &&
+                          &tinylm::kernels::cuda::cross_entropy_forward<double, int32_t>);
+#endif
+#elif defined(TINYLM_USE_tinylm_kernels_cuda_attention_hpp)
+  std::printf("%lld\n", static_cast<long long>(tinylm::kernels::cuda::kAttentionMaxHeadSize));
+#ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
+  std::printf("%d\n", &tinylm::kernels::cuda::attention_backward<float> != nullptr);
+#endif
 #elif defined(TINYLM_USE_tinylm_kernels_formulas_hpp)
   namespace f = tinylm::kernels::formula;
   const float g = f::gelu_tanh(1.f) + f::gelu_tanh_grad(1.f) + f::gelu_erf(1.f) + f::gelu_erf_grad(1.f);

@@ -416,6 +416,20 @@ std::vector<T> copy_to_host(const Tensor<T>& t) {
   return out;
 }
 
+/// The element at `p` in `device`'s memory, read to the host (an error
+/// message quoting one bad value of a device tensor).
+template <Element T>
+T read_element(const T* p, Device device) {
+  if (device.is_cpu()) return *p;
+  T v{};
+#ifdef TINYLM_CUDA
+  cuda::copy(&v, Device::cpu(), p, device, sizeof(T));
+#else
+  check_device_supported(device, "Tensor: copy to host");
+#endif
+  return v;
+}
+
 /// Writes `values` (row-major, t.numel() of them) into contiguous t on its device.
 template <Element T>
 void copy_to_device(const Tensor<T>& t, const std::vector<T>& values) {

@@ -5,6 +5,9 @@
 #include "tinylm/kernels/cpu/attention.hpp"
 #include "tinylm/kernels/dispatch.hpp"
 #include "tinylm/kernels/types.hpp"
+#ifdef TINYLM_CUDA
+#include "tinylm/kernels/cuda/attention.hpp"
+#endif
 
 namespace tinylm::kernels {
 
@@ -13,6 +16,9 @@ template <class T>
 void attention_forward(Device device, HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadLayout<const T*> k,
                        HeadLayout<const T*> v, const AttentionShape& shape, T scale,
                        const AttentionMaskArgs<T>& mask = {}) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda()) return cuda::attention_forward(device.index(), out, lse, q, k, v, shape, scale, mask);
+#endif
   require_cpu(device, "attention_forward");
   cpu::attention_forward(out, lse, q, k, v, shape, scale, mask);
 }
@@ -24,6 +30,10 @@ void attention_backward(Device device, HeadLayout<T*> dq, HeadLayout<T*> dk, Hea
                         HeadLayout<const T*> dout, HeadLayout<const T*> q, HeadLayout<const T*> k,
                         HeadLayout<const T*> v, HeadLayout<const T*> out, const T* lse, const AttentionShape& shape,
                         T scale, const AttentionMaskArgs<T>& mask = {}) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda())
+    return cuda::attention_backward(device.index(), dq, dk, dv, dadditive, dout, q, k, v, out, lse, shape, scale, mask);
+#endif
   require_cpu(device, "attention_backward");
   cpu::attention_backward(dq, dk, dv, dadditive, dout, q, k, v, out, lse, shape, scale, mask);
 }

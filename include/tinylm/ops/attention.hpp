@@ -55,6 +55,8 @@ void check_attention(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
   check_defined(q, op, "q");
   check_defined(k, op, "k");
   check_defined(v, op, "v");
+  check_same_device(q, k, op);
+  check_same_device(q, v, op);
   TINYLM_CHECK(q.dim() >= 2 && k.dim() == q.dim() && v.dim() == q.dim(), op, ": q is ", q.shape(), ", k is ", k.shape(),
                ", v is ", v.shape(), ": expected [..., T, HS] with the same number of dims");
   bool ok = k.shape() == v.shape() && q.size(-1) == k.size(-1);
@@ -127,8 +129,16 @@ struct KernelMask {
 };
 
 template <class T>
-KernelMask<T> kernel_mask(const AttentionMask<T>& mask, const Shape& scores, const char* op) {
+KernelMask<T> kernel_mask(const AttentionMask<T>& mask, const Shape& scores, Device device, const char* op) {
   const int64_t B = scores[0], Tq = scores[2], Tk = scores[3];
+  auto on_device = [&](const auto& t, const char* part) {
+    TINYLM_CHECK(!t.defined() || t.device() == device, op, ": the mask's ", part, " is on ", t.device(), " and q on ",
+                 device, "; move one with .to(device) first");
+  };
+  on_device(mask.key_padding, "key_padding");
+  on_device(mask.key_lengths, "key_lengths");
+  on_device(mask.blocked, "blocked");
+  on_device(mask.additive, "additive");
   KernelMask<T> km;
   TINYLM_CHECK(!mask.causal || Tq <= Tk, op, ": causal attention needs Tq <= Tk, got ", Tq, " > ", Tk);
   Tensor<bool> blocked;
@@ -160,8 +170,9 @@ KernelMask<T> kernel_mask(const AttentionMask<T>& mask, const Shape& scores, con
     TINYLM_CHECK(mask.key_lengths.shape() == Shape{B}, op, ": key_lengths is ", mask.key_lengths.shape(),
                  ": expected [B] = [", B, "]");
     km.lengths = mask.key_lengths.contiguous();
+    const std::vector<int64_t> lengths = km.lengths.to_vector();  // from any device
     for (int64_t b = 0; b < B; ++b) {
-      const int64_t n = km.lengths.data()[b];
+      const int64_t n = lengths[static_cast<std::size_t>(b)];
       TINYLM_CHECK(n >= 0 && n <= Tk, op, ": key_lengths[", b, "] is ", n, ": it must be in [0, Tk] = [0, ", Tk, "]");
     }
   }
@@ -202,7 +213,7 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, c
         .reshape(q.shape());
   }
   const int64_t B = q.size(0), NH = q.size(1);
-  const detail::KernelMask<T> km = detail::kernel_mask(mask, Shape{B, NH, Tq, Tk}, op);
+  const detail::KernelMask<T> km = detail::kernel_mask(mask, Shape{B, NH, Tq, Tk}, q.device(), op);
   const kernels::AttentionShape shape{B, NH, Tq, Tk, HS, mask.causal};
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(HS, 1))));
   const Tensor<T> qc = detail::attention_operand(q), kc = detail::attention_operand(k),
@@ -223,7 +234,8 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, c
           const Tensor<T> gc = detail::attention_operand(g);
           const Tensor<T> dq = detail::empty_heads_like(qc), dk = detail::empty_heads_like(kc),
                           dv = detail::empty_heads_like(vc);
-          Tensor<T> dm = grad_mask ? Tensor<T>::zeros({shape.B, shape.NH, shape.Tq, shape.Tk}) : Tensor<T>();
+          Tensor<T> dm =
+              grad_mask ? Tensor<T>::zeros({shape.B, shape.NH, shape.Tq, shape.Tk}, g.device()) : Tensor<T>();
           if (gc.numel() > 0)
             kernels::attention_backward(gc.device(), inout(dq), inout(dk), inout(dv),
                                         dm.defined() ? dm.data() : nullptr, in(gc), in(qc), in(kc), in(vc), in(o),

@@ -40,6 +40,7 @@ std::pair<int64_t, int64_t> check_cross_entropy(const Tensor<T>& logits, const T
                                                 int64_t ignore_index) {
   check_defined(logits, "cross_entropy", "logits");
   check_defined(targets, "cross_entropy", "targets");
+  check_same_device(logits, targets, "cross_entropy");
   TINYLM_CHECK(logits.dim() >= 2, "cross_entropy: logits are ", logits.shape(), ": expected [N, V] (or [..., V])");
   const Shape lead(logits.shape().begin(), logits.shape().end() - 1);
   TINYLM_CHECK(targets.shape() == lead, "cross_entropy: logits are ", logits.shape(), ", targets are ", targets.shape(),
@@ -47,7 +48,8 @@ std::pair<int64_t, int64_t> check_cross_entropy(const Tensor<T>& logits, const T
   const int64_t V = logits.size(-1), N = lead.numel();
   const Tensor<I> tc = contiguous_data(targets);
   const int64_t bad = kernels::find_invalid_index(tc.device(), tc.data(), N, V, ignore_index);
-  TINYLM_CHECK(bad < 0, "cross_entropy: target ", static_cast<int64_t>(tc.data()[bad]), " at position ", bad,
+  TINYLM_CHECK(bad < 0, "cross_entropy: target ",
+               static_cast<int64_t>(detail::read_element(tc.data() + bad, tc.device())), " at position ", bad,
                " is out of range for ", V, " classes");
   return {N, V};
 }
@@ -76,7 +78,8 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& targets, const
       kernels::cross_entropy_forward(x.device(), rows.data(), lse.data(), x.data(), t.data(), N, V, ignore_index, eps);
   const T total = sum.first;
   const int64_t count = sum.second;
-  Tensor<T> out = Tensor<T>::scalar(count ? total / static_cast<T>(count) : std::numeric_limits<T>::quiet_NaN());
+  Tensor<T> out =
+      Tensor<T>::full(Shape{}, count ? total / static_cast<T>(count) : std::numeric_limits<T>::quiet_NaN(), x.device());
   if (autograd::needs_grad(logits)) {
     autograd::record(out, "cross_entropy", {logits},
                      [x = x.detach(), t, lse, N, V, ignore_index, count, eps](const Tensor<T>& g) {

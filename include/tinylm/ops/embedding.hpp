@@ -16,12 +16,13 @@ template <FloatElement T, IndexElement I>
 Tensor<T> embedding(const Tensor<T>& weight, const Tensor<I>& idx) {
   detail::check_defined(weight, "embedding", "weight");
   detail::check_defined(idx, "embedding", "idx");
+  detail::check_same_device(weight, idx, "embedding");
   TINYLM_CHECK(weight.dim() == 2, "embedding: weight is ", weight.shape(), ": expected [V, C]");
   const int64_t V = weight.size(0), C = weight.size(1), N = idx.numel();
   const Tensor<I> ic = detail::contiguous_data(idx);
   const int64_t bad = kernels::find_invalid_index(ic.device(), ic.data(), N, V);
-  TINYLM_CHECK(bad < 0, "embedding: index ", static_cast<int64_t>(ic.data()[bad]), " at position ", bad,
-               " is out of range for ", V, " rows");
+  TINYLM_CHECK(bad < 0, "embedding: index ", static_cast<int64_t>(detail::read_element(ic.data() + bad, ic.device())),
+               " at position ", bad, " is out of range for ", V, " rows");
   const Tensor<T> wc = detail::contiguous_data(weight);
   Shape out_shape = idx.shape();
   out_shape.push_back(C);

@@ -32,8 +32,8 @@ Tensor<T> gather(const Tensor<T>& x, int64_t dim, const Tensor<I>& index) {
   for (int i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];
   const int64_t n = x.shape()[d], m = index.shape()[d];
   const int64_t bad = kernels::find_invalid_index(ic.device(), ic.data(), ic.numel(), n);
-  TINYLM_CHECK(bad < 0, "gather: index ", static_cast<int64_t>(ic.data()[bad]), " at position ", bad,
-               " is out of range for dim ", d, " of size ", n);
+  TINYLM_CHECK(bad < 0, "gather: index ", static_cast<int64_t>(detail::read_element(ic.data() + bad, ic.device())),
+               " at position ", bad, " is out of range for dim ", d, " of size ", n);
   Tensor<T> out = Tensor<T>::empty(index.shape(), x.device());
   kernels::gather_forward(x.device(), out.data(), xc.data(), ic.data(), outer, n, m, inner);
   if constexpr (FloatElement<T>) {
@@ -62,7 +62,8 @@ Tensor<T> index_select(const Tensor<T>& x, int64_t dim, const Tensor<I>& index) 
   for (int i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];
   const int64_t n = x.shape()[d], m = index.numel();
   const int64_t bad = kernels::find_invalid_index(ic.device(), ic.data(), m, n);
-  TINYLM_CHECK(bad < 0, "index_select: index ", static_cast<int64_t>(ic.data()[bad]), " at position ", bad,
+  TINYLM_CHECK(bad < 0, "index_select: index ",
+               static_cast<int64_t>(detail::read_element(ic.data() + bad, ic.device())), " at position ", bad,
                " is out of range for dim ", d, " of size ", n);
   Shape out_shape = x.shape();
   out_shape[d] = m;

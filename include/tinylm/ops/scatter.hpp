@@ -43,8 +43,8 @@ Tensor<T> scatter_op(const Tensor<T>& x, int64_t dim, const Tensor<I>& index, co
   const Tensor<I> ic = contiguous_data(index);
   const int64_t n = x.dim() ? x.shape()[d] : 1, m = index.dim() ? index.shape()[d] : 1;
   const int64_t bad = kernels::find_invalid_index(ic.device(), ic.data(), ic.numel(), n);
-  TINYLM_CHECK(bad < 0, name, ": index ", static_cast<int64_t>(ic.data()[bad]), " at position ", bad,
-               " is out of range for dim ", d, " of size ", n);
+  TINYLM_CHECK(bad < 0, name, ": index ", static_cast<int64_t>(detail::read_element(ic.data() + bad, ic.device())),
+               " at position ", bad, " is out of range for dim ", d, " of size ", n);
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < d; ++i) outer *= x.shape()[i];
   for (int i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "tinylm/core/cuda_allocator.hpp"
 #include "tinylm/core/cuda_runtime.hpp"
 #include "tinylm/core/shape.hpp"
 
@@ -91,5 +92,48 @@ struct Max {
     return a > b ? a : b;
   }
 };
+struct Min {
+  template <class T>
+  __device__ T operator()(T a, T b) const {
+    return a < b ? a : b;
+  }
+};
+
+/// n elements of scratch on a device from the caching allocator, returned
+/// to it at scope exit. Work on the device's one stream is ordered, so a
+/// block handed back while a kernel still reads it is only reused by work
+/// queued after that kernel.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer(int device, int64_t n)
+      : device_(device),
+        bytes_(static_cast<std::size_t>(n > 0 ? n : 1) * sizeof(T)),
+        data_(static_cast<T*>(tinylm::cuda::CachingAllocator::instance().allocate(bytes_, device))) {}
+  ~DeviceBuffer() { tinylm::cuda::CachingAllocator::instance().deallocate(data_, bytes_, device_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  T* get() const { return data_; }
+
+ private:
+  int device_;
+  std::size_t bytes_;
+  T* data_;
+};
+
+/// Launches kernel<<<grid, kThreads>>> on `device`'s stream (the caller has
+/// a variable `device`) and checks the launch.
+#define TINYLM_LAUNCH(kernel, grid, ...)                                                                       \
+  do {                                                                                                         \
+    ::tinylm::kernels::cuda::DeviceGuard guard_(device);                                                       \
+    kernel<<<(grid), ::tinylm::kernels::cuda::detail::kThreads, 0, ::tinylm::kernels::cuda::stream(device)>>>( \
+        __VA_ARGS__);                                                                                          \
+    TINYLM_CUDA_CHECK_LAUNCH();                                                                                \
+  } while (0)
+
+/// Blocks for one block per row, at most 65535 * 16.
+inline unsigned row_blocks(int64_t rows) {
+  return static_cast<unsigned>(rows < 65535 * 16 ? (rows < 1 ? 1 : rows) : 65535 * 16);
+}
 
 }  // namespace tinylm::kernels::cuda::detail

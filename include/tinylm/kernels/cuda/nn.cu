@@ -159,18 +159,7 @@ __global__ void layernorm_dwdb_kernel(T* dw, T* db, const T* dy, const T* x, con
   }
 }
 
-unsigned row_blocks(int64_t rows) {
-  return static_cast<unsigned>(rows < 65535 * 16 ? (rows < 1 ? 1 : rows) : 65535 * 16);
-}
-
 }  // namespace
-
-#define TINYLM_LAUNCH(kernel, grid, ...)                                  \
-  do {                                                                    \
-    DeviceGuard guard(device);                                            \
-    kernel<<<(grid), detail::kThreads, 0, stream(device)>>>(__VA_ARGS__); \
-    TINYLM_CUDA_CHECK_LAUNCH();                                           \
-  } while (0)
 
 template <class T>
 void gelu_tanh_forward(int device, T* out, const T* x, int64_t n) {
@@ -204,7 +193,7 @@ void adam_update(int device, T* p, const T* g, T* m, T* v, int64_t n, double lr,
 template <class T>
 void softmax_forward(int device, T* out, const T* in, int64_t outer, int64_t n, int64_t inner, bool log) {
   if (outer * n * inner == 0) return;
-  if (inner == 1) TINYLM_LAUNCH(softmax_rows_kernel<T>, row_blocks(outer), out, in, outer, n, log);
+  if (inner == 1) TINYLM_LAUNCH(softmax_rows_kernel<T>, detail::row_blocks(outer), out, in, outer, n, log);
   else TINYLM_LAUNCH(softmax_columns_kernel<T>, detail::blocks_for(outer * inner), out, in, outer, n, inner, log);
 }
 
@@ -218,14 +207,14 @@ template <class T>
 void layernorm_forward(int device, T* out, T* mean, T* rstd, const T* x, const T* w, const T* b, int64_t N, int64_t C,
                        T eps) {
   if (N == 0) return;
-  TINYLM_LAUNCH(layernorm_forward_kernel<T>, row_blocks(N), out, mean, rstd, x, w, b, N, C, eps);
+  TINYLM_LAUNCH(layernorm_forward_kernel<T>, detail::row_blocks(N), out, mean, rstd, x, w, b, N, C, eps);
 }
 
 template <class T>
 void layernorm_backward(int device, T* dx, T* dw, T* db, const T* dy, const T* x, const T* mean, const T* rstd,
                         const T* w, int64_t N, int64_t C) {
   if (C == 0) return;
-  if (N > 0) TINYLM_LAUNCH(layernorm_dx_kernel<T>, row_blocks(N), dx, dy, x, mean, rstd, w, N, C);
+  if (N > 0) TINYLM_LAUNCH(layernorm_dx_kernel<T>, detail::row_blocks(N), dx, dy, x, mean, rstd, w, N, C);
   if (dw || db) TINYLM_LAUNCH(layernorm_dwdb_kernel<T>, detail::blocks_for(C), dw, db, dy, x, mean, rstd, N, C);
 }
 
