@@ -1,12 +1,17 @@
 #pragma once
 // Elementwise maps, fills and strided copies, device-neutral
 // (kernels/dispatch.hpp; the CPU versions are in kernels/cpu/elementwise.hpp,
-// the CUDA ones in kernels/cuda/elementwise.hpp).
+// the CUDA ones in kernels/cuda/elementwise.hpp). A map runs on a CUDA
+// device when its function is one the CUDA library was built for
+// (kernels/functors.hpp: fn::CudaUnary, fn::CudaBinary); any other
+// function, a lambda say, runs on the CPU only.
 
 #include <cstdint>
+#include <type_traits>
 
 #include "tinylm/kernels/cpu/elementwise.hpp"
 #include "tinylm/kernels/dispatch.hpp"
+#include "tinylm/kernels/functors.hpp"
 #ifdef TINYLM_CUDA
 #include "tinylm/kernels/cuda/elementwise.hpp"
 #endif
@@ -16,6 +21,10 @@ namespace tinylm::kernels {
 /// out[i] = op(in[i]) for i < n.
 template <class To, class Ti, class Op>
 void map(Device device, To* out, const Ti* in, int64_t n, Op op) {
+#ifdef TINYLM_CUDA
+  if constexpr (std::is_same_v<To, Ti> && fn::CudaUnary<To, Op>::value)
+    if (device.is_cuda()) return cuda::map(device.index(), out, in, n, op);
+#endif
   require_cpu(device, "map");
   cpu::map(out, in, n, op);
 }
@@ -23,6 +32,10 @@ void map(Device device, To* out, const Ti* in, int64_t n, Op op) {
 /// out[i] = op(a[i], b[i]) for i < n.
 template <class To, class Ta, class Tb, class Op>
 void map2(Device device, To* out, const Ta* a, const Tb* b, int64_t n, Op op) {
+#ifdef TINYLM_CUDA
+  if constexpr (std::is_same_v<To, Ta> && std::is_same_v<To, Tb> && fn::CudaBinary<To, Op>::value)
+    if (device.is_cuda()) return cuda::map2(device.index(), out, a, b, n, op);
+#endif
   require_cpu(device, "map2");
   cpu::map2(out, a, b, n, op);
 }
@@ -40,6 +53,10 @@ void fill(Device device, T* out, T value, int64_t n) {
 template <class To, class Ta, class Tb, class Op>
 void binary_strided(Device device, To* out, const Ta* a, const int64_t* a_strides, const Tb* b,
                     const int64_t* b_strides, const int64_t* shape, int ndim, Op op) {
+#ifdef TINYLM_CUDA
+  if constexpr (std::is_same_v<To, Ta> && std::is_same_v<To, Tb> && fn::CudaBinary<To, Op>::value)
+    if (device.is_cuda()) return cuda::binary_strided(device.index(), out, a, a_strides, b, b_strides, shape, ndim, op);
+#endif
   require_cpu(device, "binary_strided");
   cpu::binary_strided(out, a, a_strides, b, b_strides, shape, ndim, op);
 }
@@ -68,6 +85,10 @@ void copy_strided(Device device, T* dst, const int64_t* dst_strides, const T* sr
 template <class T>
 void add_strided(Device device, T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
                  const int64_t* shape, int ndim) {
+#ifdef TINYLM_CUDA
+  if constexpr (FloatElement<T>)
+    if (device.is_cuda()) return cuda::add_strided(device.index(), dst, dst_strides, src, src_strides, shape, ndim);
+#endif
   require_cpu(device, "add_strided");
   cpu::add_strided(dst, dst_strides, src, src_strides, shape, ndim);
 }

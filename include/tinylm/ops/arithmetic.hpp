@@ -38,7 +38,7 @@ template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
   detail::check_defined(a, "add", "a");
   detail::check_defined(b, "add", "b");
-  Tensor<T> out = detail::map_binary<T>(a, b, "add", [](T x, T y) { return x + y; });
+  Tensor<T> out = detail::map_binary<T>(a, b, "add", kernels::fn::Add{});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a, b)) {
       autograd::record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
@@ -52,7 +52,7 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
   detail::check_defined(a, "neg", "a");
-  Tensor<T> out = detail::map_unary<T>(a, [](T x) { return -x; });
+  Tensor<T> out = detail::map_unary<T>(a, kernels::fn::Neg{});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a))
       autograd::record(out, "neg", {a}, [](const Tensor<T>& g) { return std::vector{neg(g)}; });
@@ -64,7 +64,7 @@ template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
   detail::check_defined(a, "sub", "a");
   detail::check_defined(b, "sub", "b");
-  Tensor<T> out = detail::map_binary<T>(a, b, "sub", [](T x, T y) { return x - y; });
+  Tensor<T> out = detail::map_binary<T>(a, b, "sub", kernels::fn::Sub{});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a, b)) {
       autograd::record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
@@ -79,7 +79,7 @@ template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
   detail::check_defined(a, "mul", "a");
   detail::check_defined(b, "mul", "b");
-  Tensor<T> out = detail::map_binary<T>(a, b, "mul", [](T x, T y) { return x * y; });
+  Tensor<T> out = detail::map_binary<T>(a, b, "mul", kernels::fn::Mul{});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a, b)) {
       const bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -96,16 +96,16 @@ template <class T>
 Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   detail::check_defined(a, "div", "a");
   detail::check_defined(b, "div", "b");
-  Tensor<T> out = detail::map_binary<T>(a, b, "div", [](T x, T y) { return x / y; });
+  Tensor<T> out = detail::map_binary<T>(a, b, "div", kernels::fn::Div{});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a, b)) {
       const bool ga = a.requires_grad(), gb = b.requires_grad();
       autograd::record(out, "div", {a, b}, [a = a.detach(), b = b.detach(), ga, gb](const Tensor<T>& g) {
-        return std::vector{
-            detail::grad_if<T>(ga, [&] { return sum_to(div(g, b), a.shape()); }), detail::grad_if<T>(gb, [&] {
-              const Tensor<T> q = detail::map_binary<T>(a, b, "div", [](T x, T y) { return -x / (y * y); });
-              return sum_to(mul(g, q), b.shape());
-            })};
+        return std::vector{detail::grad_if<T>(ga, [&] { return sum_to(div(g, b), a.shape()); }),
+                           detail::grad_if<T>(gb, [&] {
+                             const Tensor<T> q = detail::map_binary<T>(a, b, "div", kernels::fn::DivGradB{});
+                             return sum_to(mul(g, q), b.shape());
+                           })};
       });
     }
   }
@@ -117,7 +117,7 @@ template <class T, Scalar S>
 Tensor<T> add(const Tensor<T>& a, S s) {
   detail::check_defined(a, "add", "a");
   const T v = static_cast<T>(s);
-  Tensor<T> out = detail::map_unary<T>(a, [v](T x) { return x + v; });
+  Tensor<T> out = detail::map_unary<T>(a, kernels::fn::AddScalar<T>{v});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a))
       autograd::record(out, "add_scalar", {a}, [](const Tensor<T>& g) { return std::vector{g}; });
@@ -130,7 +130,7 @@ template <class T, Scalar S>
 Tensor<T> mul(const Tensor<T>& a, S s) {
   detail::check_defined(a, "mul", "a");
   const T v = static_cast<T>(s);
-  Tensor<T> out = detail::map_unary<T>(a, [v](T x) { return x * v; });
+  Tensor<T> out = detail::map_unary<T>(a, kernels::fn::MulScalar<T>{v});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a))
       autograd::record(out, "mul_scalar", {a}, [v](const Tensor<T>& g) { return std::vector{mul(g, v)}; });
@@ -143,12 +143,12 @@ template <class T, Scalar S>
 Tensor<T> rdiv(S s, const Tensor<T>& a) {
   detail::check_defined(a, "div", "a");
   const T v = static_cast<T>(s);
-  Tensor<T> out = detail::map_unary<T>(a, [v](T x) { return v / x; });
+  Tensor<T> out = detail::map_unary<T>(a, kernels::fn::RDivScalar<T>{v});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a)) {
       autograd::record(out, "rdiv_scalar", {a}, [a = a.detach(), o = out.detach()](const Tensor<T>& g) {
         // d(s/a)/da = -s/a^2 = -out/a
-        const Tensor<T> q = detail::map_binary<T>(o, a, "div", [](T y, T x) { return -y / x; });
+        const Tensor<T> q = detail::map_binary<T>(o, a, "div", kernels::fn::NegDiv{});
         return std::vector{mul(g, q)};
       });
     }
@@ -161,12 +161,11 @@ template <class T, Scalar S>
 Tensor<T> pow(const Tensor<T>& a, S p) {
   detail::check_defined(a, "pow", "a");
   const T e = static_cast<T>(p);
-  Tensor<T> out = detail::map_unary<T>(a, [e](T x) { return static_cast<T>(std::pow(x, e)); });
+  Tensor<T> out = detail::map_unary<T>(a, kernels::fn::PowScalar<T>{e});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a)) {
       autograd::record(out, "pow_scalar", {a}, [a = a.detach(), e](const Tensor<T>& g) {
-        const Tensor<T> d =
-            detail::map_unary<T>(a, [e](T x) { return e == T(0) ? T(0) : e * static_cast<T>(std::pow(x, e - T(1))); });
+        const Tensor<T> d = detail::map_unary<T>(a, kernels::fn::PowScalarGrad<T>{e});
         return std::vector{mul(g, d)};
       });
     }
@@ -179,21 +178,19 @@ template <FloatElement T>
 Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   detail::check_defined(a, "pow", "a");
   detail::check_defined(b, "pow", "b");
-  Tensor<T> out = detail::map_binary<T>(a, b, "pow", [](T x, T y) { return static_cast<T>(std::pow(x, y)); });
+  Tensor<T> out = detail::map_binary<T>(a, b, "pow", kernels::fn::Pow{});
   if (autograd::needs_grad(a, b)) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     autograd::record(
         out, "pow", {a, b}, [a = a.detach(), b = b.detach(), o = out.detach(), ga, gb](const Tensor<T>& g) {
           return std::vector{detail::grad_if<T>(ga,
                                                 [&] {
-                                                  const Tensor<T> d = detail::map_binary<T>(a, b, "pow", [](T x, T y) {
-                                                    return y == T(0) ? T(0) : y * static_cast<T>(std::pow(x, y - T(1)));
-                                                  });
+                                                  const Tensor<T> d =
+                                                      detail::map_binary<T>(a, b, "pow", kernels::fn::PowGradBase{});
                                                   return sum_to(mul(g, d), a.shape());
                                                 }),
                              detail::grad_if<T>(gb, [&] {
-                               const Tensor<T> d = detail::map_binary<T>(
-                                   o, a, "pow", [](T y, T x) { return x == T(0) ? T(0) : y * std::log(x); });
+                               const Tensor<T> d = detail::map_binary<T>(o, a, "pow", kernels::fn::PowGradExponent{});
                                return sum_to(mul(g, d), b.shape());
                              })};
         });

@@ -25,10 +25,10 @@ Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen = 
   if (!training || p == 0.0) return x;
   Tensor<T> mask = Tensor<T>::empty(x.shape(), x.device());
   kernels::dropout_mask(x.device(), mask.data(), mask.numel(), p, gen);
-  Tensor<T> out = detail::map_binary<T>(x, mask, "dropout", [](T a, T m) { return a * m; });
+  Tensor<T> out = detail::map_binary<T>(x, mask, "dropout", kernels::fn::Mul{});
   if (autograd::needs_grad(x)) {
     autograd::record(out, "dropout", {x}, [mask](const Tensor<T>& g) {
-      return std::vector{detail::map_binary<T>(g, mask, "dropout", [](T a, T m) { return a * m; })};
+      return std::vector{detail::map_binary<T>(g, mask, "dropout", kernels::fn::Mul{})};
     });
   }
   return out;

@@ -67,14 +67,14 @@ Tensor<T> scaled_sum(const Tensor<T>& x, const Shape& dims, bool keepdim, bool i
   T scale = T(1);
   if (is_mean) {
     scale = T(1) / static_cast<T>(count);
-    kernels::map(x.device(), k.data(), k.data(), k.numel(), [scale](T v) { return v * scale; });
+    kernels::map(x.device(), k.data(), k.data(), k.numel(), kernels::fn::MulScalar<T>{scale});
   }
   Tensor<T> out = k.alias(out_shape, contiguous_strides(out_shape), 0);
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(x)) {
       const Shape in_shape = x.shape();
       autograd::record(out, name, {x}, [in_shape, kept, scale, is_mean](const Tensor<T>& g) {
-        const Tensor<T> gs = is_mean ? map_unary<T>(g, [scale](T v) { return v * scale; }) : g;
+        const Tensor<T> gs = is_mean ? map_unary<T>(g, kernels::fn::MulScalar<T>{scale}) : g;
         return std::vector{gs.reshape(kept).expand(in_shape)};
       });
     }

@@ -24,15 +24,16 @@ namespace tinylm {
 
 namespace detail {
 
-/// y = f(x); backward dx = g * d(saved), where saved is x or y.
+/// y = f(x); backward dx = g * D(saved), where saved is x or y. F and D are
+/// kernels/functors.hpp function objects, so both directions run on any device.
 template <class T, class F, class D>
-Tensor<T> unary_op(const Tensor<T>& x, const char* name, F f, D dfdsaved, bool save_output) {
+Tensor<T> unary_op(const Tensor<T>& x, const char* name, F f, D, bool save_output) {
   check_defined(x, name, "x");
   Tensor<T> out = map_unary<T>(x, f);
   if (autograd::needs_grad(x)) {
     const Tensor<T> saved = save_output ? out.detach() : x.detach();
-    autograd::record(out, name, {x}, [saved, dfdsaved](const Tensor<T>& g) {
-      return std::vector{map_binary<T>(g, saved, "backward", [dfdsaved](T gv, T s) { return gv * dfdsaved(s); })};
+    autograd::record(out, name, {x}, [saved](const Tensor<T>& g) {
+      return std::vector{map_binary<T>(g, saved, "backward", kernels::fn::GradTimes<D>{})};
     });
   }
   return out;
@@ -42,76 +43,53 @@ Tensor<T> unary_op(const Tensor<T>& x, const char* name, F f, D dfdsaved, bool s
 
 template <FloatElement T>
 Tensor<T> exp(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "exp", [](T v) { return std::exp(v); }, [](T y) { return y; }, true);
+  return detail::unary_op(x, "exp", kernels::fn::Exp{}, kernels::fn::Identity{}, true);
 }
 
 template <FloatElement T>
 Tensor<T> log(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "log", [](T v) { return std::log(v); }, [](T v) { return T(1) / v; }, false);
+  return detail::unary_op(x, "log", kernels::fn::Log{}, kernels::fn::Reciprocal{}, false);
 }
 
 template <FloatElement T>
 Tensor<T> sqrt(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "sqrt", [](T v) { return std::sqrt(v); }, [](T y) { return T(0.5) / y; }, true);
+  return detail::unary_op(x, "sqrt", kernels::fn::Sqrt{}, kernels::fn::SqrtGrad{}, true);
 }
 
 template <FloatElement T>
 Tensor<T> tanh(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "tanh", [](T v) { return std::tanh(v); }, [](T y) { return T(1) - y * y; }, true);
+  return detail::unary_op(x, "tanh", kernels::fn::Tanh{}, kernels::fn::TanhGrad{}, true);
 }
 
 template <FloatElement T>
 Tensor<T> sigmoid(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "sigmoid",
-      [](T v) {
-        // Written so that neither branch overflows exp().
-        return v >= T(0) ? T(1) / (T(1) + std::exp(-v)) : std::exp(v) / (T(1) + std::exp(v));
-      },
-      [](T y) { return y * (T(1) - y); }, true);
+  return detail::unary_op(x, "sigmoid", kernels::fn::Sigmoid{}, kernels::fn::SigmoidGrad{}, true);
 }
 
 template <FloatElement T>
 Tensor<T> relu(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "relu", [](T v) { return v > T(0) ? v : T(0); }, [](T v) { return v > T(0) ? T(1) : T(0); }, false);
+  return detail::unary_op(x, "relu", kernels::fn::Relu{}, kernels::fn::Step{}, false);
 }
 
 template <FloatElement T>
 Tensor<T> sin(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "sin", [](T v) { return std::sin(v); }, [](T v) { return std::cos(v); }, false);
+  return detail::unary_op(x, "sin", kernels::fn::Sin{}, kernels::fn::Cos{}, false);
 }
 
 template <FloatElement T>
 Tensor<T> cos(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "cos", [](T v) { return std::cos(v); }, [](T v) { return -std::sin(v); }, false);
+  return detail::unary_op(x, "cos", kernels::fn::Cos{}, kernels::fn::NegSin{}, false);
 }
 
 template <FloatElement T>
 Tensor<T> abs(const Tensor<T>& x) {
-  return detail::unary_op(
-      x, "abs", [](T v) { return std::fabs(v); }, [](T v) { return v > T(0)   ? T(1)
-                                                                   : v < T(0) ? T(-1)
-                                                                              : T(0); }, false);
+  return detail::unary_op(x, "abs", kernels::fn::Abs{}, kernels::fn::Sign{}, false);
 }
 
 /// SiLU (swish): x * sigmoid(x), the activation of SwiGLU and LLaMA's MLP.
 template <FloatElement T>
 Tensor<T> silu(const Tensor<T>& x) {
-  auto sig = [](T v) { return v >= T(0) ? T(1) / (T(1) + std::exp(-v)) : std::exp(v) / (T(1) + std::exp(v)); };
-  return detail::unary_op(
-      x, "silu", [sig](T v) { return v * sig(v); },
-      [sig](T v) {
-        const T s = sig(v);
-        return s * (T(1) + v * (T(1) - s));
-      },
-      false);
+  return detail::unary_op(x, "silu", kernels::fn::Silu{}, kernels::fn::SiluGrad{}, false);
 }
 
 }  // namespace tinylm

@@ -115,7 +115,7 @@ double clip_grad_norm(const std::vector<Tensor<T>>& params, double max_norm) {
       if (!g.defined() || !p.requires_grad()) continue;
       const T c = static_cast<T>(coef);
       if (g.is_contiguous()) {
-        kernels::map(g.device(), g.data(), g.data(), g.numel(), [c](T v) { return v * c; });
+        kernels::map(g.device(), g.data(), g.data(), g.numel(), kernels::fn::MulScalar<T>{c});
       } else {  // a gradient someone set as a strided view: write through its layout
         NoGradGuard no_grad;
         Tensor<T> dst = g;

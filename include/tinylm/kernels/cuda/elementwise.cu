@@ -1,7 +1,9 @@
-// Fills and strided copies on a CUDA device (declared in elementwise.hpp).
+// Fills, strided copies and elementwise maps on a CUDA device (declared in
+// elementwise.hpp).
 
 #include "tinylm/kernels/cuda/elementwise.hpp"
 #include "tinylm/kernels/cuda/launch.cuh"
+#include "tinylm/kernels/functors.hpp"
 
 namespace tinylm::kernels::cuda {
 
@@ -20,6 +22,40 @@ __global__ void copy_strided_kernel(T* dst, const T* src, detail::StridedPair s,
     s.offsets(i, od, os);
     dst[od] = src[os];
   }
+}
+
+template <class T, class F>
+__global__ void map_kernel(T* out, const T* in, int64_t n, F f) {
+  TINYLM_CUDA_FOR(i, n) out[i] = f(in[i]);
+}
+
+template <class T, class F>
+__global__ void map2_kernel(T* out, const T* a, const T* b, int64_t n, F f) {
+  TINYLM_CUDA_FOR(i, n) out[i] = f(a[i], b[i]);
+}
+
+template <class T, class F>
+__global__ void binary_strided_kernel(T* out, const T* a, const T* b, detail::StridedPair s, int64_t n, F f) {
+  TINYLM_CUDA_FOR(i, n) {
+    int64_t oa, ob;
+    s.offsets(i, oa, ob);
+    out[i] = f(a[oa], b[ob]);
+  }
+}
+
+template <class T>
+__global__ void add_strided_kernel(T* dst, const T* src, detail::StridedPair s, int64_t n) {
+  TINYLM_CUDA_FOR(i, n) {
+    int64_t od, os;
+    s.offsets(i, od, os);
+    dst[od] += src[os];
+  }
+}
+
+int64_t numel(const int64_t* shape, int ndim) {
+  int64_t n = 1;
+  for (int d = 0; d < ndim; ++d) n *= shape[d];
+  return n;
 }
 
 }  // namespace
@@ -44,6 +80,34 @@ void copy_strided(int device, T* dst, const int64_t* dst_strides, const T* src, 
   TINYLM_CUDA_CHECK_LAUNCH();
 }
 
+template <class T, class F>
+void map(int device, T* out, const T* in, int64_t n, F f) {
+  if (n > 0) TINYLM_LAUNCH((map_kernel<T, F>), detail::blocks_for(n), out, in, n, f);
+}
+
+template <class T, class F>
+void map2(int device, T* out, const T* a, const T* b, int64_t n, F f) {
+  if (n > 0) TINYLM_LAUNCH((map2_kernel<T, F>), detail::blocks_for(n), out, a, b, n, f);
+}
+
+template <class T, class F>
+void binary_strided(int device, T* out, const T* a, const int64_t* a_strides, const T* b, const int64_t* b_strides,
+                    const int64_t* shape, int ndim, F f) {
+  const int64_t n = numel(shape, ndim);
+  if (n > 0)
+    TINYLM_LAUNCH((binary_strided_kernel<T, F>), detail::blocks_for(n), out, a, b,
+                  detail::strided_pair(shape, a_strides, b_strides, ndim), n, f);
+}
+
+template <class T>
+void add_strided(int device, T* dst, const int64_t* dst_strides, const T* src, const int64_t* src_strides,
+                 const int64_t* shape, int ndim) {
+  const int64_t n = numel(shape, ndim);
+  if (n > 0)
+    TINYLM_LAUNCH(add_strided_kernel<T>, detail::blocks_for(n), dst, src,
+                  detail::strided_pair(shape, dst_strides, src_strides, ndim), n);
+}
+
 #define TINYLM_INSTANTIATE(T)                 \
   template void fill<T>(int, T*, T, int64_t); \
   template void copy_strided<T>(int, T*, const int64_t*, const T*, const int64_t*, const int64_t*, int);
@@ -56,5 +120,24 @@ TINYLM_INSTANTIATE(uint16_t)
 TINYLM_INSTANTIATE(uint8_t)
 TINYLM_INSTANTIATE(bool)
 #undef TINYLM_INSTANTIATE
+
+// The maps of kernels/functors.hpp's lists (F names T), for float and double.
+#define TINYLM_INSTANTIATE_UNARY(F) template void map<T, F>(int, T*, const T*, int64_t, F);
+#define TINYLM_INSTANTIATE_BINARY(F)                                                                                   \
+  template void map2<T, F>(int, T*, const T*, const T*, int64_t, F);                                                   \
+  template void binary_strided<T, F>(int, T*, const T*, const int64_t*, const T*, const int64_t*, const int64_t*, int, \
+                                     F);
+#define T float
+TINYLM_CUDA_UNARY_FUNCTORS(TINYLM_INSTANTIATE_UNARY)
+TINYLM_CUDA_BINARY_FUNCTORS(TINYLM_INSTANTIATE_BINARY)
+template void add_strided<T>(int, T*, const int64_t*, const T*, const int64_t*, const int64_t*, int);
+#undef T
+#define T double
+TINYLM_CUDA_UNARY_FUNCTORS(TINYLM_INSTANTIATE_UNARY)
+TINYLM_CUDA_BINARY_FUNCTORS(TINYLM_INSTANTIATE_BINARY)
+template void add_strided<T>(int, T*, const int64_t*, const T*, const int64_t*, const int64_t*, int);
+#undef T
+#undef TINYLM_INSTANTIATE_UNARY
+#undef TINYLM_INSTANTIATE_BINARY
 
 }  // namespace tinylm::kernels::cuda

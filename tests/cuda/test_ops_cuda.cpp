@@ -1,0 +1,110 @@
+// Ops and autograd on a CUDA device against the same ops on the CPU: the
+// elementwise functions (kernels/functors.hpp) forward and backward, with
+// broadcasting and strided operands, sums and means, the gradient
+// accumulated from two uses of one tensor, and gradient-norm clipping.
+// Values agree to 1e-5 relative in float (the device's libm and fused
+// multiply-adds round differently), 1e-12 in double.
+
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "cuda_test.hpp"
+
+using namespace tinylm_cuda_test;
+
+namespace {
+
+template <class T>
+using Op = std::function<Tensor<T>(const std::vector<Tensor<T>>&)>;
+
+/// Runs f on leaves made from `inputs` on each device, backward from
+/// sum(f * weights), and compares the outputs and every input's gradient.
+template <class T>
+void same_on_both(const char* name, const Op<T>& f, const std::vector<Tensor<T>>& inputs) {
+  CAPTURE(name);
+  auto run = [&](Device dev, Tensor<T>& out, std::vector<Tensor<T>>& grads) {
+    std::vector<Tensor<T>> leaves;
+    for (const auto& x : inputs) leaves.push_back(x.to(dev).detach().requires_grad_());
+    out = f(leaves);
+    const auto w = random<T>(out.shape(), 99).to(dev);
+    tinylm::sum(tinylm::mul(out, w)).backward();
+    for (const auto& l : leaves) grads.push_back(l.grad());
+  };
+  Tensor<T> out_cpu, out_gpu;
+  std::vector<Tensor<T>> g_cpu, g_gpu;
+  run(cpu, out_cpu, g_cpu);
+  run(gpu, out_gpu, g_gpu);
+  CHECK(out_gpu.device() == gpu);
+  const double t = tol<T>(1e-5, 1e-12);
+  CHECK(rel_diff(out_gpu, out_cpu) <= t);
+  for (std::size_t i = 0; i < g_cpu.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(g_gpu[i].defined());
+    CHECK(g_gpu[i].device() == gpu);
+    CHECK(rel_diff(g_gpu[i], g_cpu[i]) <= t);
+  }
+}
+
+template <class T>
+void elementwise_ops() {
+  const auto x = random<T>({4, 5}, 30), y = random<T>({3, 1, 5}, 31), pos = random<T>({4, 5}, 32, 0.2, 3);
+  using L = std::vector<Tensor<T>>;
+  same_on_both<T>("add (broadcast)", [](const L& in) { return tinylm::add(in[0], in[1]); }, {x, y});
+  same_on_both<T>("sub (broadcast)", [](const L& in) { return tinylm::sub(in[1], in[0]); }, {x, y});
+  same_on_both<T>("mul (broadcast)", [](const L& in) { return tinylm::mul(in[0], in[1]); }, {x, y});
+  same_on_both<T>("div (broadcast)", [](const L& in) { return tinylm::div(in[0], in[1]); }, {x, pos});
+  same_on_both<T>("pow", [](const L& in) { return tinylm::pow(in[1], in[0]); }, {x, pos});
+  same_on_both<T>("neg, scalar add, mul, rdiv, pow",
+                  [](const L& in) {
+                    return tinylm::add(tinylm::mul(tinylm::neg(in[0]), 2.5),
+                                       tinylm::add(tinylm::rdiv(3.0, in[1]), tinylm::pow(in[1], 1.5)));
+                  },
+                  {x, pos});
+  same_on_both<T>("exp, tanh, sigmoid, silu",
+                  [](const L& in) {
+                    return tinylm::add(tinylm::add(tinylm::exp(in[0]), tinylm::tanh(in[0])),
+                                       tinylm::add(tinylm::sigmoid(in[0]), tinylm::silu(in[0])));
+                  },
+                  {x});
+  same_on_both<T>("log, sqrt", [](const L& in) { return tinylm::add(tinylm::log(in[0]), tinylm::sqrt(in[0])); }, {pos});
+  same_on_both<T>("relu, sin, cos, abs",
+                  [](const L& in) {
+                    return tinylm::add(tinylm::add(tinylm::relu(in[0]), tinylm::sin(in[0])),
+                                       tinylm::add(tinylm::cos(in[0]), tinylm::abs(in[0])));
+                  },
+                  {x});
+  same_on_both<T>("strided operands",
+                  [](const L& in) { return tinylm::mul(in[0].transpose(0, 1), in[1].transpose(0, 1)); }, {x, pos});
+  same_on_both<T>("sum and mean over dims, one tensor used twice",
+                  [](const L& in) {
+                    return tinylm::add(tinylm::sum(in[0], {0}, true),
+                                       tinylm::mean(tinylm::mul(in[0], in[0]), {0}, true));
+                  },
+                  {x});
+}
+
+}  // namespace
+
+TINYLM_CUDA_TEST("cuda: elementwise ops, reductions and their gradients equal the CPU's") {
+  elementwise_ops<float>();
+  elementwise_ops<double>();
+}
+
+TINYLM_CUDA_TEST("cuda: clip_grad_norm scales device gradients as on the CPU") {
+  for (Device dev : {cpu, gpu}) {
+    auto a = Tensor<float>::zeros({2}, dev).requires_grad_(), b = Tensor<float>::zeros({1}, dev).requires_grad_();
+    a.set_grad(Tensor<float>::from_vector({3, 0}).to(dev));
+    b.set_grad(Tensor<float>::from_vector({4}).to(dev));
+    CHECK(tinylm::optim::clip_grad_norm<float>({a, b}, 1.0) == doctest::Approx(5.0));
+    CHECK(a.grad().device() == dev);
+    CHECK(a.grad().to_vector()[0] == doctest::Approx(0.6).epsilon(1e-6));
+    CHECK(b.grad().to_vector()[0] == doctest::Approx(0.8).epsilon(1e-6));
+  }
+}
+
+TINYLM_CUDA_TEST("cuda: an elementwise function with no CUDA kernel is refused by name") {
+  const auto x = Tensor<float>::ones({3}, gpu);
+  // A comparison still runs through a lambda: CPU only, for now.
+  CHECK_THROWS_WITH_AS(tinylm::gt(x, 0.5f), doctest::Contains("no implementation for device cuda:0"), tinylm::Error);
+}
