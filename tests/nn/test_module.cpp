@@ -22,6 +22,20 @@ TEST_CASE("load_state_dict copies into the same storage and reports every mismat
   CHECK(b.wte.weight.to_vector() == a.wte.weight.to_vector());  // nothing was modified
 }
 
+TEST_CASE("Module::to: the CPU is a no-op; a device this machine lacks is refused before anything moves") {
+  nn::GPT<float> m({13, 8, 1, 1, 8, 0.0}, 1);
+  const float* before = m.wte.weight.data();
+  CHECK(&m.to(tinylm::Device::cpu()) == &m);
+  CHECK(m.wte.weight.data() == before);
+  CHECK(m.device() == tinylm::Device::cpu());
+  if (!tinylm::cuda::available()) {
+    CHECK_THROWS_WITH_AS(m.to(tinylm::Device::cuda()), doctest::Contains("cuda:0"), tinylm::Error);
+    CHECK(m.device() == tinylm::Device::cpu());
+    for (const auto& p : m.named_parameters()) CHECK(p.tensor.device() == tinylm::Device::cpu());
+    CHECK(m.wte.weight.data() == before);
+  }
+}
+
 TEST_CASE("train/eval propagate to children; zero_grad clears every gradient") {
   nn::GPT<float> m({13, 8, 2, 1, 8, 0.1}, 1);
   m.eval();

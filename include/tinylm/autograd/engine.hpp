@@ -119,7 +119,7 @@ void backward(const Tensor<T>& root, const Tensor<T>& grad_output = Tensor<T>(),
   if (!seed.defined()) {
     TINYLM_CHECK(root.numel() == 1, "backward: grad_output can be implied only for a one-element output; this one is ",
                  root.shape(), ", pass grad_output");
-    seed = Tensor<T>::ones(root.shape());
+    seed = Tensor<T>::ones(root.shape(), root.device());
   }
   TINYLM_CHECK(seed.shape() == root.shape(), "backward: grad_output is ", seed.shape(), " but the output is ",
                root.shape());

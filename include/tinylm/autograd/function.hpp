@@ -149,15 +149,17 @@ struct Function {
              [ctx, n](const Tensor<T>& grad) { return checked(Derived::backward(*ctx, grad), n); });
     } else {
       std::vector<Shape> shapes;
+      std::vector<Device> devices;
       for (auto& o : out) {
         o = fresh(o, inputs);
         shapes.push_back(o.shape());
+        devices.push_back(o.device());
       }
-      record(out, Derived::name, inputs, [ctx, n, shapes](const std::vector<Tensor<T>>& grads) {
+      record(out, Derived::name, inputs, [ctx, n, shapes, devices](const std::vector<Tensor<T>>& grads) {
         std::vector<Tensor<T>> g = grads;
         if (ctx->materialize_grads())
           for (std::size_t i = 0; i < g.size(); ++i)
-            if (!g[i].defined()) g[i] = Tensor<T>::zeros(shapes[i]);
+            if (!g[i].defined()) g[i] = Tensor<T>::zeros(shapes[i], devices[i]);
         return checked(Derived::backward(*ctx, g), n);
       });
     }

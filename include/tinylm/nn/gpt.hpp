@@ -106,7 +106,7 @@ class GPT : private detail::GPTState, public Module<Float> {
     const int64_t T = idx.size(1), start = cache ? cache->length() : 0;
     TINYLM_CHECK(start + T <= cfg_.block_size, "GPT: sequence of length ", start + T, " is longer than block_size ",
                  cfg_.block_size);
-    const Tensor<int64_t> pos = Tensor<int64_t>::arange(start, start + T);
+    const Tensor<int64_t> pos = Tensor<int64_t>::arange(start, start + T).to(idx.device());
     Tensor<Float> x = drop.forward(wte.forward(idx) + wpe.forward(pos));  // (B, T, C)
     for (std::size_t i = 0; i < h.size(); ++i) x = h[i]->forward(x, cache ? &cache->layers[i] : nullptr);
     x = ln_f.forward(x);
@@ -136,7 +136,8 @@ class GPT : private detail::GPTState, public Module<Float> {
       idx.data()[r] = tokens[static_cast<std::size_t>(r)];
       pos.data()[r] = c->length();
     }
-    Tensor<Float> x = drop.forward(wte.forward(idx) + wpe.forward(pos));  // (K, 1, C)
+    const Device device = wte.weight.device();
+    Tensor<Float> x = drop.forward(wte.forward(idx.to(device)) + wpe.forward(pos.to(device)));  // (K, 1, C)
     std::vector<LayerCache<Float>*> layer(static_cast<std::size_t>(K));
     for (std::size_t i = 0; i < h.size(); ++i) {
       for (int64_t r = 0; r < K; ++r)
@@ -176,8 +177,8 @@ class GPT : private detail::GPTState, public Module<Float> {
     KVCache<Float> c;
     const int64_t NH = cfg_.n_head, HS = cfg_.n_embd / cfg_.n_head;
     for (int64_t i = 0; i < cfg_.n_layer; ++i)
-      c.layers.push_back(
-          {Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}), 0});
+      c.layers.push_back({Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}, wte.weight.device()),
+                          Tensor<Float>::zeros({B, NH, cfg_.block_size, HS}, wte.weight.device()), 0});
     return c;
   }
 

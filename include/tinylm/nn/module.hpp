@@ -115,6 +115,29 @@ class Module {
     return n;
   }
 
+  /// Moves every parameter to `device` in place, so that the layers' own
+  /// handles to them follow (a parameter a layer keeps as a member is the
+  /// same tensor). Gradients are dropped; build optimizers after moving, as
+  /// their state lives beside the parameters. Returns *this.
+  Module& to(Device device) {
+    NoGradGuard no_grad;
+    for (const auto& p : named_parameters()) {
+      if (p.tensor.device() == device) continue;
+      const Tensor<Float> moved = tinylm::to(p.tensor.detach(), device);  // dense, on `device`
+      auto& impl = *p.tensor.impl_ptr();
+      impl.storage = moved.impl_ptr()->storage;
+      impl.strides = moved.strides();
+      impl.offset = 0;
+      impl.grad.reset();
+    }
+    return *this;
+  }
+  /// Where the parameters are (the CPU for a module without any).
+  Device device() const {
+    const auto params = named_parameters();
+    return params.empty() ? Device::cpu() : params.front().tensor.device();
+  }
+
   void train(bool on = true) {
     training_ = on;
     for (auto& [name, child] : children_) child->train(on);

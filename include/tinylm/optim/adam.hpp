@@ -44,8 +44,8 @@ class Adam : public Optimizer<T> {
     for (auto& g : this->groups_)
       for (auto& p : g.params) {  // a frozen parameter gets its moments only if it is unfrozen and trained
         const bool trainable = p.tensor.requires_grad();
-        m_.push_back(trainable ? Tensor<T>::zeros(p.tensor.shape()) : Tensor<T>());
-        v_.push_back(trainable ? Tensor<T>::zeros(p.tensor.shape()) : Tensor<T>());
+        m_.push_back(trainable ? Tensor<T>::zeros(p.tensor.shape(), p.tensor.device()) : Tensor<T>());
+        v_.push_back(trainable ? Tensor<T>::zeros(p.tensor.shape(), p.tensor.device()) : Tensor<T>());
       }
   }
   /// All parameters in one group with opt's lr and weight decay.
@@ -58,7 +58,9 @@ class Adam : public Optimizer<T> {
     this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
       const Tensor<T> grad = this->grad_of(p, "Adam");
       if (!grad.defined()) return;
-      if (!m_[k].defined()) m_[k] = Tensor<T>::zeros(p.tensor.shape()), v_[k] = Tensor<T>::zeros(p.tensor.shape());
+      if (!m_[k].defined())
+        m_[k] = Tensor<T>::zeros(p.tensor.shape(), p.tensor.device()),
+        v_[k] = Tensor<T>::zeros(p.tensor.shape(), p.tensor.device());
       kernels::adam_update(p.tensor.device(), p.tensor.data(), grad.data(), m_[k].data(), v_[k].data(),
                            p.tensor.numel(), g.lr, opt_.beta1, opt_.beta2, opt_.eps, g.weight_decay, decoupled_,
                            this->steps_);

@@ -28,7 +28,9 @@ class SGD : public Optimizer<T> {
     this->groups_ = std::move(groups);
     for (auto& g : this->groups_)
       for (auto& p : g.params)  // a frozen parameter gets a buffer only if it is unfrozen and trained
-        buf_.push_back(opt.momentum > 0 && p.tensor.requires_grad() ? Tensor<T>::zeros(p.tensor.shape()) : Tensor<T>());
+        buf_.push_back(opt.momentum > 0 && p.tensor.requires_grad()
+                           ? Tensor<T>::zeros(p.tensor.shape(), p.tensor.device())
+                           : Tensor<T>());
   }
   SGD(const std::vector<nn::Parameter<T>>& params, SGDOptions opt)
       : SGD(std::vector<ParamGroup<T>>{{params, opt.lr, opt.weight_decay}}, opt) {}
@@ -39,7 +41,7 @@ class SGD : public Optimizer<T> {
     this->for_each_param([&](const ParamGroup<T>& g, const nn::Parameter<T>& p, std::size_t k) {
       const Tensor<T> grad = this->grad_of(p, "SGD");
       if (!grad.defined()) return;
-      if (opt_.momentum > 0 && !buf_[k].defined()) buf_[k] = Tensor<T>::zeros(p.tensor.shape());
+      if (opt_.momentum > 0 && !buf_[k].defined()) buf_[k] = Tensor<T>::zeros(p.tensor.shape(), p.tensor.device());
       kernels::sgd_update(p.tensor.device(), p.tensor.data(), grad.data(), buf_[k].defined() ? buf_[k].data() : nullptr,
                           p.tensor.numel(), g.lr, opt_.momentum, g.weight_decay, opt_.nesterov);
     });
