@@ -38,6 +38,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::string data, val_data, init, resume, save, out = "out", optimizer = "adamw", prompt, tokenizer = "char";
+  std::string device = "cpu";
   int64_t vocab_size = 0, n_layer = 4, n_head = 4, n_embd = 128, block_size = 128;
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
@@ -79,6 +80,9 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("momentum", &o.momentum, "SGD momentum");
   f.add("seed", &o.seed, "seed for initialization, batches, dropout and sampling");
   f.add("threads", &o.threads, "CPU threads (0: all cores)");
+  f.add("device", &o.device,
+        "where to train, evaluate and sample: cpu, cuda or cuda:N (a build with -DTINYLM_CUDA=ON and an NVIDIA "
+        "GPU); checkpoints are the same files on either");
   f.add("eval-every", &o.eval_every, "steps between validation evaluations");
   f.add("eval-iters", &o.eval_iters, "batches per validation evaluation");
   f.add("sample-tokens", &o.sample_tokens, "tokens to sample after training (0: no sample)");
@@ -121,6 +125,11 @@ void validate(const Options& o) {
   need(o.grad_clip >= 0, "--grad-clip must be >= 0");
   need(o.optimizer == "adamw" || o.optimizer == "sgd", "--optimizer must be adamw or sgd, got '" + o.optimizer + "'");
   need(o.momentum >= 0 && o.momentum < 1, "--momentum must be in [0, 1)");
+  try {
+    (void)tinylm::Device::parse(o.device);
+  } catch (const tinylm::Error&) {
+    need(false, "--device must be cpu, cuda or cuda:N, got '" + o.device + "'");
+  }
   need(o.threads >= 0 && o.threads <= 4096, "--threads must be in [0, 4096], got " + std::to_string(o.threads));
   // Sizes that a model or a batch is built from: in range, and their products too.
   auto at_most = [&](const char* flag, int64_t v, int64_t cap) {
@@ -460,6 +469,11 @@ int run(int argc, char** argv) {
   tinylm::dist::SingleProcess single;
   tinylm::dist::Communicator& world = g_world ? *g_world : single;
   const int rank = world.rank(), ranks = world.size();
+  // Asked for a GPU this build or machine lacks: one message, before any work.
+  const tinylm::Device device = tinylm::Device::parse(o.device);
+  tinylm::cuda::check_device(device, "--device");
+  TINYLM_CHECK(device.is_cpu() || ranks == 1, "--device ", device,
+               " under mpirun: data parallelism runs on the CPU (one process per GPU is not built yet)");
   if (rank != 0) (void)std::freopen("/dev/null", "w", stdout);  // rank 0 reports; errors still reach stderr
 
   std::optional<tinylm::io::SafetensorsFile> ckpt;
@@ -505,6 +519,7 @@ int run(int argc, char** argv) {
 
   tinylm::nn::GPT<float> model(cfg, static_cast<uint64_t>(o.seed));
   if (ckpt) tinylm::io::load_gpt_weights(*ckpt, model);
+  model.to(device);  // before the optimizer, whose moments live beside the parameters
   // Data parallelism: rank 0's weights everywhere, a dropout stream per rank, gradients averaged in
   // buckets during backward (or, with --shard-optimizer, reduce-scattered by the optimizer).
   std::unique_ptr<tinylm::dist::DataParallel<float>> ddp;
@@ -562,8 +577,9 @@ int run(int argc, char** argv) {
   std::printf("data: %s\nmodel: %lld layers, %lld heads, %lld wide, context %lld, vocabulary %lld: %.2fM parameters\n",
               data.description.c_str(), (long long)cfg.n_layer, (long long)cfg.n_head, (long long)cfg.n_embd,
               (long long)cfg.block_size, (long long)cfg.vocab_size, double(model.num_parameters()) / 1e6);
-  std::printf("training: %lld steps of %lld tokens, %s, lr %g -> %g, %d threads%s\n", (long long)o.steps,
-              (long long)tokens_per_step, o.optimizer.c_str(), o.lr, o.min_lr, tinylm::num_threads(),
+  std::printf("training: %lld steps of %lld tokens, %s, lr %g -> %g, %s%s\n", (long long)o.steps,
+              (long long)tokens_per_step, o.optimizer.c_str(), o.lr, o.min_lr,
+              device.is_cpu() ? (std::to_string(tinylm::num_threads()) + " threads").c_str() : device.str().c_str(),
               start ? (", resuming at step " + std::to_string(start)).c_str() : "");
   if (ranks > 1)
     std::printf("data parallel: %d ranks x batch %lld, %s\n", ranks, (long long)o.batch_size,
@@ -707,7 +723,13 @@ int run(int argc, char** argv) {
         o.prompt.empty() ? data.val.slice(0, std::min<int64_t>(32, data.val.size())) : data.tokenizer->encode(o.prompt);
     TINYLM_CHECK(!p.empty() && static_cast<int64_t>(p.size()) <= cfg.block_size,
                  "--attention-map: the prompt must hold 1 to ", cfg.block_size, " tokens, it holds ", p.size());
-    write_attention_map(model, p, *data.tokenizer, o.out + "/attention.svg");
+    if (device.is_cpu()) {
+      write_attention_map(model, p, *data.tokenizer, o.out + "/attention.svg");
+    } else {  // the maps are drawn from the reference attention, a CPU composition
+      tinylm::nn::GPT<float> host(cfg, static_cast<uint64_t>(o.seed));
+      host.load_state_dict(model.state_dict());
+      write_attention_map(host, p, *data.tokenizer, o.out + "/attention.svg");
+    }
     std::printf("wrote %s/attention.svg\n", o.out.c_str());
   }
 

@@ -1,9 +1,8 @@
 #pragma once
-// Where a tensor's data lives. This version of tinylm has only its CPU
-// backend: a CUDA device can be named and parsed, but asking for storage on
-// it throws check_device_supported's error. TINYLM_CUDA is the macro a
-// build with the CUDA backend will define; CMake refuses -DTINYLM_CUDA=ON
-// until that backend exists.
+// Where a tensor's data lives: the CPU, or a CUDA device in a build with
+// the CUDA backend (CMake -DTINYLM_CUDA=ON defines TINYLM_CUDA). In a
+// CPU-only build a CUDA device can be named and parsed, but asking for
+// storage on it throws check_device_supported's error.
 
 #include <ostream>
 #include <string>

@@ -157,7 +157,7 @@ void generate_group(const M& model, const std::vector<std::vector<int32_t>>& pro
       }
     }();
     fed = end;
-    const auto last = logits.select(1, -1).contiguous();  // (B, V)
+    const auto last = logits.select(1, -1).to(Device::cpu()).contiguous();  // (B, V), sampled on the host
     for (int64_t b = 0; b < B; ++b) {
       Generation& g = out[static_cast<std::size_t>(group[b])];
       if (done[b]) {  // keeps the batch's length; its output is complete

@@ -98,16 +98,17 @@ class GPT : private detail::GPTState, public Module<Float> {
   /// The stream dropout masks are drawn from (saved in checkpoints).
   Generator& dropout_generator() { return dropout_gen_; }
 
-  /// idx (B, T) -> logits (B, T, V). With a cache, idx holds the T positions
-  /// after the cached ones.
+  /// idx (B, T) -> logits (B, T, V) on the model's device (idx may be on
+  /// any). With a cache, idx holds the T positions after the cached ones.
   template <IndexElement I>
   Tensor<Float> forward(const Tensor<I>& idx, KVCache<Float>* cache = nullptr) const {
     TINYLM_CHECK(idx.dim() == 2, "GPT: idx is ", idx.shape(), ": expected [B, T]");
     const int64_t T = idx.size(1), start = cache ? cache->length() : 0;
     TINYLM_CHECK(start + T <= cfg_.block_size, "GPT: sequence of length ", start + T, " is longer than block_size ",
                  cfg_.block_size);
-    const Tensor<int64_t> pos = Tensor<int64_t>::arange(start, start + T).to(idx.device());
-    Tensor<Float> x = drop.forward(wte.forward(idx) + wpe.forward(pos));  // (B, T, C)
+    const Device device = wte.weight.device();  // token ids from any device: the model runs where it is
+    const Tensor<int64_t> pos = Tensor<int64_t>::arange(start, start + T).to(device);
+    Tensor<Float> x = drop.forward(wte.forward(idx.to(device)) + wpe.forward(pos));  // (B, T, C)
     for (std::size_t i = 0; i < h.size(); ++i) x = h[i]->forward(x, cache ? &cache->layers[i] : nullptr);
     x = ln_f.forward(x);
     return matmul(x, wte.weight.transpose(0, 1));  // (B, T, V), tied to wte
@@ -156,7 +157,7 @@ class GPT : private detail::GPTState, public Module<Float> {
     Output out;
     out.logits = forward(idx);
     const int64_t V = cfg_.vocab_size;
-    out.loss = cross_entropy(out.logits.reshape({-1, V}), targets.reshape({-1}));
+    out.loss = cross_entropy(out.logits.reshape({-1, V}), targets.reshape({-1}).to(out.logits.device()));
     return out;
   }
 
