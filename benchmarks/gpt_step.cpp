@@ -4,6 +4,8 @@
 // (benchmarks/compare_pytorch.sh does that).
 //
 //   gpt_step --n-layer 6 --n-head 6 --n-embd 384 --block-size 256 --batch-size 8 --threads 2
+//   gpt_step ... --device cuda      on a GPU (a build with -DTINYLM_CUDA=ON); each step's time
+//                                   ends when the device has finished it
 //
 // Prints one line: `tokens_per_s <median> peak_rss_mib <MiB>`.
 
@@ -21,7 +23,7 @@
 int main(int argc, char** argv) {
   int64_t n_layer = 6, n_head = 6, n_embd = 384, block = 256, batch = 8, vocab = 65, steps = 10, warmup = 3,
           threads = 2;
-  std::string mode = "train";
+  std::string mode = "train", device_name = "cpu";
   examples::Flags f("gpt_step", "Times GPT training steps or KV-cache generation.");
   f.add("n-layer", &n_layer, "blocks");
   f.add("n-head", &n_head, "heads");
@@ -33,10 +35,19 @@ int main(int argc, char** argv) {
   f.add("warmup", &warmup, "untimed steps first");
   f.add("threads", &threads, "CPU threads");
   f.add("mode", &mode, "train or generate");
+  f.add("device", &device_name, "cpu, cuda or cuda:N");
   try {
     if (!f.parse(argc, argv)) return 0;
     tinylm::set_num_threads(static_cast<int>(threads));
+    const tinylm::Device device = tinylm::Device::parse(device_name);
+    tinylm::cuda::check_device(device, "--device");
+    auto finish = [&] {  // waits for the device's queued work, so that a step's time is all of it
+#ifdef TINYLM_CUDA
+      if (device.is_cuda()) tinylm::cuda::synchronize(device.index());
+#endif
+    };
     tinylm::nn::GPT<float> model({vocab, block, n_layer, n_head, n_embd, 0.0}, 1);
+    model.to(device);
     tinylm::Generator gen(2);
     std::vector<double> times;
     using Clock = std::chrono::steady_clock;
@@ -46,14 +57,16 @@ int main(int argc, char** argv) {
                                       {1e-3, 0.9, 0.95, 1e-8, 0.1});
       tokens = double(batch * block);
       for (int64_t s = 0; s < warmup + steps; ++s) {
-        const auto x = tinylm::Tensor<int32_t>::randint(0, vocab, {batch, block}, gen);
-        const auto y = tinylm::Tensor<int32_t>::randint(0, vocab, {batch, block}, gen);
+        const auto x = tinylm::Tensor<int32_t>::randint(0, vocab, {batch, block}, gen).to(device);
+        const auto y = tinylm::Tensor<int32_t>::randint(0, vocab, {batch, block}, gen).to(device);
+        finish();
         const auto t0 = Clock::now();
         const auto loss = model.forward(x, y).loss;
         opt.zero_grad();
         loss.backward();
         tinylm::optim::clip_grad_norm(model.parameters(), 1.0);
         opt.step();
+        finish();
         if (s >= warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
       }
     } else if (mode == "generate") {

@@ -13,6 +13,9 @@ variable, and PyTorch's OpenMP threads spin against OpenBLAS's without the
 second.) Attention runs through torch.nn.functional._scaled_dot_product_attention,
 1.13's fused path, unless --naive-attention is given.
 
+On a GPU: --device cuda (fp32, TF32 off, as tinylm's CUDA GEMM), and
+--compile for torch.compile; each timed step ends with a device sync.
+
 Prints one line: `tokens_per_s <median> peak_rss_mib <MiB>`.
 """
 import argparse
@@ -37,7 +40,28 @@ p.add_argument("--warmup", type=int, default=3)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--mode", choices=["train", "generate"], default="train")
 p.add_argument("--naive-attention", action="store_true")
+p.add_argument("--device", default="cpu")
+p.add_argument("--compile", action="store_true")
 args = p.parse_args()
+dev = torch.device(args.device)
+if dev.type == "cuda":
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
+def sync():
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+# The fused attention: the public one where it exists (PyTorch >= 2.0), 1.13's private one otherwise.
+if hasattr(F, "scaled_dot_product_attention"):
+    def fused_attention(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+else:
+    def fused_attention(q, k, v):
+        return F._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)[0]
+
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 C, NH = args.n_embd, args.n_head
@@ -61,10 +85,10 @@ class Block(nn.Module):
         Tk = k.shape[2]
         if args.naive_attention or Tk != T:
             att = (q @ k.transpose(-2, -1)) / math.sqrt(C // NH)
-            mask = torch.ones(T, Tk, dtype=torch.bool).tril(Tk - T)
+            mask = torch.ones(T, Tk, dtype=torch.bool, device=x.device).tril(Tk - T)
             y = att.masked_fill(~mask, float("-inf")).softmax(-1) @ v
         else:
-            y = F._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)[0]
+            y = fused_attention(q, k, v)
         return self.attn_proj(y.transpose(1, 2).contiguous().view(B, T, C))
 
     def forward(self, x, cache=None):
@@ -86,7 +110,7 @@ class GPT(nn.Module):
                 nn.init.normal_(prm, std=0.02)
 
     def forward(self, idx, targets=None, caches=None, start=0):
-        x = self.wte(idx) + self.wpe(torch.arange(start, start + idx.shape[1]))
+        x = self.wte(idx) + self.wpe(torch.arange(start, start + idx.shape[1], device=idx.device))
         for i, b in enumerate(self.h):
             x = b(x, caches[i] if caches is not None else None)
         logits = self.ln_f(x) @ self.wte.weight.T
@@ -95,7 +119,8 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
 
 
-model = GPT()
+model = GPT().to(dev)
+step_model = torch.compile(model) if args.compile else model
 times = []
 if args.mode == "train":
     decay = [prm for n, prm in model.named_parameters() if prm.dim() >= 2 and "wte" not in n and "wpe" not in n]
@@ -104,14 +129,16 @@ if args.mode == "train":
                             lr=1e-3, betas=(0.9, 0.95), foreach=True)
     tokens = args.batch_size * args.block_size
     for step in range(args.warmup + args.steps):
-        x = torch.randint(0, args.vocab_size, (args.batch_size, args.block_size))
-        y = torch.randint(0, args.vocab_size, (args.batch_size, args.block_size))
+        x = torch.randint(0, args.vocab_size, (args.batch_size, args.block_size), device=dev)
+        y = torch.randint(0, args.vocab_size, (args.batch_size, args.block_size), device=dev)
+        sync()
         t0 = time.perf_counter()
-        loss = model(x, y)
+        loss = step_model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        sync()
         if step >= args.warmup:
             times.append(time.perf_counter() - t0)
 else:
@@ -121,7 +148,7 @@ else:
         for rep in range(args.warmup + args.steps):
             t0 = time.perf_counter()
             caches = [dict() for _ in range(args.n_layer)]
-            idx = torch.zeros(1, 1, dtype=torch.long)
+            idx = torch.zeros(1, 1, dtype=torch.long, device=dev)
             logits = model(idx, caches=caches, start=0)
             for pos in range(1, args.block_size):
                 nxt = torch.multinomial(F.softmax(logits[:, -1, :], -1), 1)
