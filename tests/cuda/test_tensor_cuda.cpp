@@ -45,6 +45,21 @@ TINYLM_CUDA_TEST("cuda: every element type goes to the device and back unchanged
   CHECK(mask.to(Device::cuda()).to_vector() == mask.to_vector());
 }
 
+TINYLM_CUDA_TEST("cuda: large transfers through the pinned staging halves arrive whole, in order") {
+  // 64 KiB and up is staged in 4 MiB halves: sizes just under, at and past the chunk and an odd tail.
+  for (int64_t n : {int64_t(16383), int64_t(16384), int64_t(1 << 20), int64_t((1 << 20) + 1), int64_t(3'500'001)}) {
+    CAPTURE(n);
+    auto host = Tensor<float>::empty({n});
+    for (int64_t i = 0; i < n; ++i) host.data()[i] = static_cast<float>(i % 1000003) * 0.5f;
+    const auto dev = host.to(Device::cuda());
+    host.fill_(-1.f);  // the host's bytes were staged when to() returned: overwriting them changes nothing
+    const auto back = dev.to(Device::cpu());
+    bool same = true;
+    for (int64_t i = 0; i < n && same; ++i) same = back.data()[i] == static_cast<float>(i % 1000003) * 0.5f;
+    CHECK(same);
+  }
+}
+
 TINYLM_CUDA_TEST("cuda: factories fill on the device; item() and to_vector() read back") {
   CHECK(Tensor<float>::zeros({4, 3}, Device::cuda()).to_vector() == std::vector<float>(12, 0.f));
   CHECK(Tensor<double>::ones({5}, Device::cuda()).to_vector() == std::vector<double>(5, 1.0));

@@ -12,7 +12,11 @@
 //    memory) at include/tinylm/core/cuda_allocator.hpp:71"
 // Streams: all of a device's kernels and copies go to one non-blocking
 // stream per device, so they run in the order they were issued; a copy to
-// the host waits for that stream.
+// the host waits for that stream. Transfers between the host and a device
+// of 64 KiB and more go through a pinned (page-locked) staging buffer per
+// device, in two 4 MiB halves used in turn, so that the DMA of one chunk
+// overlaps the host's copy of the next, and a copy to the device returns
+// as soon as the host's bytes are in the staging buffer.
 
 #include <cstddef>
 #include <cstring>
@@ -131,6 +135,85 @@ inline cudaStream_t stream(int index) {
 /// Waits until device `index` has finished everything issued to its stream.
 inline void synchronize(int index) { TINYLM_CUDA_CHECK(cudaStreamSynchronize(stream(index))); }
 
+namespace detail {
+
+/// Device `index`'s pinned staging buffer: two halves of kStagingChunk
+/// bytes and the event that marks each half's last transfer done (null
+/// data: the allocation failed, so transfers go direct).
+struct Staging {
+  static constexpr std::size_t kChunk = std::size_t{4} << 20;
+  static constexpr std::size_t kMinStaged = std::size_t{64} << 10;
+  std::mutex mutex;
+  char* data = nullptr;
+  cudaEvent_t done[2] = {nullptr, nullptr};
+};
+
+inline Staging& staging(int index) {
+  static std::mutex mutex;
+  static auto* all = new std::vector<Staging*>();  // never destroyed, like the streams
+  std::lock_guard<std::mutex> lock(mutex);
+  if (all->empty()) all->assign(static_cast<std::size_t>(device_count()), nullptr);
+  TINYLM_CHECK(index >= 0 && index < static_cast<int>(all->size()), "cuda::copy: no CUDA device ", index);
+  Staging*& st = (*all)[static_cast<std::size_t>(index)];
+  if (!st) {
+    st = new Staging();
+    DeviceGuard guard(index);
+    void* p = nullptr;
+    if (cudaHostAlloc(&p, 2 * Staging::kChunk, cudaHostAllocPortable) == cudaSuccess) {
+      st->data = static_cast<char*>(p);
+      TINYLM_CUDA_CHECK(cudaEventCreateWithFlags(&st->done[0], cudaEventDisableTiming));
+      TINYLM_CUDA_CHECK(cudaEventCreateWithFlags(&st->done[1], cudaEventDisableTiming));
+    } else {
+      (void)cudaGetLastError();  // no pinned memory to be had: transfers go direct
+    }
+  }
+  return *st;
+}
+
+/// Host to device `index` through the staging halves; returns once the
+/// host's bytes are all staged (the DMA runs on in the stream's order).
+inline bool staged_to_device(char* dst, const char* src, std::size_t bytes, int index) {
+  Staging& st = staging(index);
+  if (!st.data) return false;
+  std::lock_guard<std::mutex> lock(st.mutex);
+  for (std::size_t off = 0, k = 0; off < bytes; off += Staging::kChunk, ++k) {
+    const std::size_t n = bytes - off < Staging::kChunk ? bytes - off : Staging::kChunk;
+    char* half = st.data + (k % 2) * Staging::kChunk;
+    TINYLM_CUDA_CHECK(cudaEventSynchronize(st.done[k % 2]));  // the half's previous DMA has read it
+    std::memcpy(half, src + off, n);
+    TINYLM_CUDA_CHECK(cudaMemcpyAsync(dst + off, half, n, cudaMemcpyHostToDevice, stream(index)));
+    TINYLM_CUDA_CHECK(cudaEventRecord(st.done[k % 2], stream(index)));
+  }
+  return true;
+}
+
+/// Device `index` to the host through the staging halves: chunk k's DMA
+/// runs while the host copies chunk k - 1 out. Returns when all is on the host.
+inline bool staged_to_host(char* dst, const char* src, std::size_t bytes, int index) {
+  Staging& st = staging(index);
+  if (!st.data) return false;
+  std::lock_guard<std::mutex> lock(st.mutex);
+  auto drain = [&](std::size_t k) {  // chunk k is (being) copied into half k % 2: wait, then copy it out
+    const std::size_t off = k * Staging::kChunk;
+    const std::size_t n = bytes - off < Staging::kChunk ? bytes - off : Staging::kChunk;
+    TINYLM_CUDA_CHECK(cudaEventSynchronize(st.done[k % 2]));
+    std::memcpy(dst + off, st.data + (k % 2) * Staging::kChunk, n);
+  };
+  const std::size_t chunks = (bytes + Staging::kChunk - 1) / Staging::kChunk;
+  for (std::size_t k = 0; k < chunks; ++k) {
+    const std::size_t off = k * Staging::kChunk;
+    const std::size_t n = bytes - off < Staging::kChunk ? bytes - off : Staging::kChunk;
+    TINYLM_CUDA_CHECK(
+        cudaMemcpyAsync(st.data + (k % 2) * Staging::kChunk, src + off, n, cudaMemcpyDeviceToHost, stream(index)));
+    TINYLM_CUDA_CHECK(cudaEventRecord(st.done[k % 2], stream(index)));
+    if (k > 0) drain(k - 1);  // half (k - 1) % 2, while chunk k moves into the other
+  }
+  drain(chunks - 1);
+  return true;
+}
+
+}  // namespace detail
+
 /// Copies `bytes` between any two of the host and the CUDA devices. A copy
 /// that ends on the host has finished when this returns; one that ends on a
 /// device is ordered on that device's stream.
@@ -151,6 +234,13 @@ inline void copy(void* dst, Device dst_device, const void* src, Device src_devic
                               : src_device.is_cpu() ? cudaMemcpyHostToDevice
                                                     : cudaMemcpyDeviceToDevice;
   DeviceGuard guard(index);
+  if (kind != cudaMemcpyDeviceToDevice && bytes >= detail::Staging::kMinStaged) {
+    const bool staged =
+        kind == cudaMemcpyHostToDevice
+            ? detail::staged_to_device(static_cast<char*>(dst), static_cast<const char*>(src), bytes, index)
+            : detail::staged_to_host(static_cast<char*>(dst), static_cast<const char*>(src), bytes, index);
+    if (staged) return;
+  }
   TINYLM_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, stream(index)));
   // The host side of a transfer must stay valid until the copy is done: wait
   // for every copy that touches the host.
