@@ -103,8 +103,39 @@ TINYLM_CUDA_TEST("cuda: clip_grad_norm scales device gradients as on the CPU") {
   }
 }
 
+TINYLM_CUDA_TEST("cuda: comparisons, logic, where, masked_fill, clamp, min/max and casts equal the CPU's") {
+  const auto x = random<float>({4, 5}, 40), y = random<float>({5}, 41);
+  auto both = [&](auto f) {  // f(device) -> tensor; the device's result read back equals the CPU's
+    const auto a = f(cpu), b = f(gpu);
+    CHECK(b.device() == gpu);
+    CHECK(b.to_vector() == a.to_vector());
+  };
+  both([&](Device d) { return tinylm::gt(x.to(d), y.to(d)); });
+  both([&](Device d) { return tinylm::le(x.to(d), 0.25f); });
+  both([&](Device d) { return tinylm::eq(x.to(d), x.to(d)); });
+  both([&](Device d) {
+    return tinylm::logical_or(tinylm::logical_not(tinylm::lt(x.to(d), y.to(d))), tinylm::ge(x.to(d), 1.f));
+  });
+  both([&](Device d) { return tinylm::where(tinylm::gt(x.to(d), 0.f), x.to(d), y.to(d)); });
+  both([&](Device d) { return tinylm::masked_fill(x.to(d), tinylm::lt(y.to(d), 0.f), -1e9f); });
+  both([&](Device d) { return tinylm::clamp(x.to(d), -0.5, 0.75); });
+  both([&](Device d) { return tinylm::maximum(x.to(d), y.to(d)); });
+  both([&](Device d) { return tinylm::cast<double>(x.to(d)); });
+  both([&](Device d) { return tinylm::cast<int64_t>(tinylm::mul(x.to(d), 10.f)); });
+  using L = std::vector<Tensor<double>>;
+  const auto xd = random<double>({4, 5}, 42), yd = random<double>({5}, 43);
+  same_on_both<double>("where", [](const L& in) { return tinylm::where(tinylm::gt(in[0], 0.0), in[0], in[1]); },
+                       {xd, yd});
+  same_on_both<double>("masked_fill",
+                       [](const L& in) { return tinylm::masked_fill(in[0], tinylm::lt(in[1], 0.0), 2.0); }, {xd, yd});
+  same_on_both<double>("clamp", [](const L& in) { return tinylm::clamp(in[0], -0.5, 0.75); }, {xd});
+  same_on_both<double>(
+      "maximum, minimum",
+      [](const L& in) { return tinylm::add(tinylm::maximum(in[0], in[1]), tinylm::minimum(in[0], in[1])); }, {xd, yd});
+}
+
 TINYLM_CUDA_TEST("cuda: an elementwise function with no CUDA kernel is refused by name") {
-  const auto x = Tensor<float>::ones({3}, gpu);
-  // A comparison still runs through a lambda: CPU only, for now.
-  CHECK_THROWS_WITH_AS(tinylm::gt(x, 0.5f), doctest::Contains("no implementation for device cuda:0"), tinylm::Error);
+  const auto x = Tensor<int64_t>::ones({3}, gpu);
+  // Comparisons of integer tensors run on the CPU only, for now.
+  CHECK_THROWS_WITH_AS(tinylm::gt(x, 0), doctest::Contains("no implementation for device cuda:0"), tinylm::Error);
 }

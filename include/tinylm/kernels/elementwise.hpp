@@ -3,7 +3,7 @@
 // (kernels/dispatch.hpp; the CPU versions are in kernels/cpu/elementwise.hpp,
 // the CUDA ones in kernels/cuda/elementwise.hpp). A map runs on a CUDA
 // device when its function is one the CUDA library was built for
-// (kernels/functors.hpp: fn::CudaUnary, fn::CudaBinary); any other
+// (kernels/functors.hpp: fn::CudaUnary, CudaBinary, CudaTernary); any other
 // function, a lambda say, runs on the CPU only.
 
 #include <cstdint>
@@ -22,7 +22,7 @@ namespace tinylm::kernels {
 template <class To, class Ti, class Op>
 void map(Device device, To* out, const Ti* in, int64_t n, Op op) {
 #ifdef TINYLM_CUDA
-  if constexpr (std::is_same_v<To, Ti> && fn::CudaUnary<To, Op>::value)
+  if constexpr (fn::CudaUnary<To, Ti, Op>::value)
     if (device.is_cuda()) return cuda::map(device.index(), out, in, n, op);
 #endif
   require_cpu(device, "map");
@@ -33,7 +33,7 @@ void map(Device device, To* out, const Ti* in, int64_t n, Op op) {
 template <class To, class Ta, class Tb, class Op>
 void map2(Device device, To* out, const Ta* a, const Tb* b, int64_t n, Op op) {
 #ifdef TINYLM_CUDA
-  if constexpr (std::is_same_v<To, Ta> && std::is_same_v<To, Tb> && fn::CudaBinary<To, Op>::value)
+  if constexpr (fn::CudaBinary<To, Ta, Tb, Op>::value)
     if (device.is_cuda()) return cuda::map2(device.index(), out, a, b, n, op);
 #endif
   require_cpu(device, "map2");
@@ -54,7 +54,7 @@ template <class To, class Ta, class Tb, class Op>
 void binary_strided(Device device, To* out, const Ta* a, const int64_t* a_strides, const Tb* b,
                     const int64_t* b_strides, const int64_t* shape, int ndim, Op op) {
 #ifdef TINYLM_CUDA
-  if constexpr (std::is_same_v<To, Ta> && std::is_same_v<To, Tb> && fn::CudaBinary<To, Op>::value)
+  if constexpr (fn::CudaBinary<To, Ta, Tb, Op>::value)
     if (device.is_cuda()) return cuda::binary_strided(device.index(), out, a, a_strides, b, b_strides, shape, ndim, op);
 #endif
   require_cpu(device, "binary_strided");
@@ -66,6 +66,11 @@ template <class To, class Ta, class Tb, class Tc, class Op>
 void ternary_strided(Device device, To* out, const Ta* a, const int64_t* a_strides, const Tb* b,
                      const int64_t* b_strides, const Tc* c, const int64_t* c_strides, const int64_t* shape, int ndim,
                      Op op) {
+#ifdef TINYLM_CUDA
+  if constexpr (fn::CudaTernary<To, Ta, Tb, Tc, Op>::value)
+    if (device.is_cuda())
+      return cuda::ternary_strided(device.index(), out, a, a_strides, b, b_strides, c, c_strides, shape, ndim, op);
+#endif
   require_cpu(device, "ternary_strided");
   cpu::ternary_strided(out, a, a_strides, b, b_strides, c, c_strides, shape, ndim, op);
 }

@@ -28,17 +28,11 @@ Tensor<T> clamp(const Tensor<T>& x, std::optional<double> lo, std::optional<doub
                ")");
   const bool has_lo = lo.has_value(), has_hi = hi.has_value();
   const T l = has_lo ? static_cast<T>(*lo) : T(0), h = has_hi ? static_cast<T>(*hi) : T(0);
-  Tensor<T> out = detail::map_unary<T>(x, [=](T v) {
-    if (v != v) return v;  // NaN stays NaN
-    if (has_lo && v < l) v = l;
-    if (has_hi && v > h) v = h;
-    return v;
-  });
+  Tensor<T> out = detail::map_unary<T>(x, kernels::fn::Clamp<T>{has_lo, has_hi, l, h});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(x)) {
       autograd::record(out, "clamp", {x}, [x = x.detach(), has_lo, has_hi, l, h](const Tensor<T>& g) {
-        return std::vector{detail::map_binary<T>(
-            g, x, "clamp", [=](T gv, T v) { return (has_lo && v < l) || (has_hi && v > h) ? T(0) : gv; })};
+        return std::vector{detail::map_binary<T>(g, x, "clamp", kernels::fn::ClampGrad<T>{has_lo, has_hi, l, h})};
       });
     }
   }
@@ -52,21 +46,16 @@ template <class T>
 Tensor<T> min_max(const Tensor<T>& a, const Tensor<T>& b, bool take_max, const char* name) {
   check_defined(a, name, "a");
   check_defined(b, name, "b");
-  Tensor<T> out = map_binary<T>(a, b, name, [take_max](T x, T y) {
-    if (x != x || y != y) return x != x ? x : y;
-    return take_max ? (x > y ? x : y) : (x < y ? x : y);
-  });
+  Tensor<T> out = map_binary<T>(a, b, name, kernels::fn::MinMax{take_max});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a, b)) {
       const bool ga = a.requires_grad(), gb = b.requires_grad();
       autograd::record(out, name, {a, b}, [a = a.detach(), b = b.detach(), ga, gb, take_max, name](const Tensor<T>& g) {
         // Share of g that goes to a: 1 where a wins, 1/2 at a tie, 0 where b wins.
-        const Tensor<T> to_a = map_binary<T>(a, b, name, [take_max](T x, T y) {
-          return x == y ? T(0.5) : ((take_max ? x > y : x < y) || x != x) ? T(1) : T(0);
-        });
+        const Tensor<T> to_a = map_binary<T>(a, b, name, kernels::fn::MinMaxShare{take_max});
         Tensor<T> da, db;
-        if (ga) da = sum_to(map_binary<T>(g, to_a, name, [](T gv, T s) { return gv * s; }), a.shape());
-        if (gb) db = sum_to(map_binary<T>(g, to_a, name, [](T gv, T s) { return gv * (T(1) - s); }), b.shape());
+        if (ga) da = sum_to(map_binary<T>(g, to_a, name, kernels::fn::Mul{}), a.shape());
+        if (gb) db = sum_to(map_binary<T>(g, to_a, name, kernels::fn::MulOneMinus{}), b.shape());
         return std::vector{da, db};
       });
     }

@@ -23,42 +23,42 @@
 
 namespace tinylm {
 
-#define TINYLM_COMPARISON(name, expr)                                                 \
-  template <class T>                                                                  \
-  Tensor<bool> name(const Tensor<T>& a, const Tensor<T>& b) {                         \
-    detail::check_defined(a, #name, "a");                                             \
-    detail::check_defined(b, #name, "b");                                             \
-    return detail::map_binary<bool>(a, b, #name, [](T x, T y) { return expr; });      \
-  }                                                                                   \
-  template <class T, Scalar S>                                                        \
-  Tensor<bool> name(const Tensor<T>& a, S s) {                                        \
-    detail::check_defined(a, #name, "a");                                             \
-    return detail::map_unary<bool>(a, [y = static_cast<T>(s)](T x) { return expr; }); \
+#define TINYLM_COMPARISON(name, Functor)                                                   \
+  template <class T>                                                                       \
+  Tensor<bool> name(const Tensor<T>& a, const Tensor<T>& b) {                              \
+    detail::check_defined(a, #name, "a");                                                  \
+    detail::check_defined(b, #name, "b");                                                  \
+    return detail::map_binary<bool>(a, b, #name, kernels::fn::Functor{});                  \
+  }                                                                                        \
+  template <class T, Scalar S>                                                             \
+  Tensor<bool> name(const Tensor<T>& a, S s) {                                             \
+    detail::check_defined(a, #name, "a");                                                  \
+    return detail::map_unary<bool>(a, kernels::fn::Functor##Scalar<T>{static_cast<T>(s)}); \
   }
 
-TINYLM_COMPARISON(eq, x == y)
-TINYLM_COMPARISON(ne, x != y)
-TINYLM_COMPARISON(lt, x < y)
-TINYLM_COMPARISON(le, x <= y)
-TINYLM_COMPARISON(gt, x > y)
-TINYLM_COMPARISON(ge, x >= y)
+TINYLM_COMPARISON(eq, Eq)
+TINYLM_COMPARISON(ne, Ne)
+TINYLM_COMPARISON(lt, Lt)
+TINYLM_COMPARISON(le, Le)
+TINYLM_COMPARISON(gt, Gt)
+TINYLM_COMPARISON(ge, Ge)
 #undef TINYLM_COMPARISON
 
 inline Tensor<bool> logical_not(const Tensor<bool>& m) {
   detail::check_defined(m, "logical_not", "mask");
-  return detail::map_unary<bool>(m, [](bool v) { return !v; });
+  return detail::map_unary<bool>(m, kernels::fn::LogicalNot{});
 }
 
 inline Tensor<bool> logical_and(const Tensor<bool>& a, const Tensor<bool>& b) {
   detail::check_defined(a, "logical_and", "a");
   detail::check_defined(b, "logical_and", "b");
-  return detail::map_binary<bool>(a, b, "logical_and", [](bool x, bool y) { return x && y; });
+  return detail::map_binary<bool>(a, b, "logical_and", kernels::fn::LogicalAnd{});
 }
 
 inline Tensor<bool> logical_or(const Tensor<bool>& a, const Tensor<bool>& b) {
   detail::check_defined(a, "logical_or", "a");
   detail::check_defined(b, "logical_or", "b");
-  return detail::map_binary<bool>(a, b, "logical_or", [](bool x, bool y) { return x || y; });
+  return detail::map_binary<bool>(a, b, "logical_or", kernels::fn::LogicalOr{});
 }
 
 namespace detail {
@@ -73,7 +73,7 @@ Tensor<T> select_kernel(const Tensor<bool>& cond, const Tensor<T>& a, const Tens
   const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
   const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
   kernels::ternary_strided(a.device(), out.data(), cond.data(), sc.data(), a.data(), sa.data(), b.data(), sb.data(),
-                           shape.data(), shape.size(), [](bool c, T x, T y) { return c ? x : y; });
+                           shape.data(), shape.size(), kernels::fn::Select{});
   return out;
 }
 
@@ -88,7 +88,7 @@ Tensor<T> where(const Tensor<bool>& cond, const Tensor<T>& a, const Tensor<T>& b
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(a, b)) {
       autograd::record(out, "where", {a, b}, [cond, sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
-        const Tensor<T> zero = Tensor<T>::zeros({});
+        const Tensor<T> zero = Tensor<T>::zeros({}, g.device());
         return std::vector{sum_to(detail::select_kernel(cond, g, zero, "where"), sa),
                            sum_to(detail::select_kernel(cond, zero, g, "where"), sb)};
       });
@@ -101,14 +101,14 @@ Tensor<T> where(const Tensor<bool>& cond, const Tensor<T>& a, const Tensor<T>& b
 template <class T, Scalar S>
 Tensor<T> where(const Tensor<bool>& cond, const Tensor<T>& a, S value) {
   detail::check_defined(a, "where", "a");
-  return where(cond, a, Tensor<T>::full({}, static_cast<T>(value)));
+  return where(cond, a, Tensor<T>::full({}, static_cast<T>(value), a.device()));
 }
 
 /// cond ? value : b, where `value` is a number.
 template <class T, Scalar S>
 Tensor<T> where(const Tensor<bool>& cond, S value, const Tensor<T>& b) {
   detail::check_defined(b, "where", "b");
-  return where(cond, Tensor<T>::full({}, static_cast<T>(value)), b);
+  return where(cond, Tensor<T>::full({}, static_cast<T>(value), b.device()), b);
 }
 
 /// x with `value` wherever mask is true; mask broadcasts to x's shape.
@@ -120,11 +120,11 @@ Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<bool>& mask, S value) {
   TINYLM_CHECK(shape == x.shape(), "masked_fill: mask of shape ", mask.shape(), " does not broadcast to x's shape ",
                x.shape());
   const T v = static_cast<T>(value);
-  Tensor<T> out = detail::map_binary<T>(x, mask, "masked_fill", [v](T a, bool m) { return m ? v : a; });
+  Tensor<T> out = detail::map_binary<T>(x, mask, "masked_fill", kernels::fn::MaskedFill<T>{v});
   if constexpr (FloatElement<T>) {
     if (autograd::needs_grad(x)) {
       autograd::record(out, "masked_fill", {x}, [mask](const Tensor<T>& g) {
-        return std::vector{detail::map_binary<T>(g, mask, "masked_fill", [](T a, bool m) { return m ? T(0) : a; })};
+        return std::vector{detail::map_binary<T>(g, mask, "masked_fill", kernels::fn::MaskedZero{})};
       });
     }
   }

@@ -62,7 +62,7 @@ Tensor<T> to(const Tensor<T>& x, Device device) {
 template <class U, class T>
 Tensor<U> cast(const Tensor<T>& x) {
   detail::check_defined(x, "cast", "x");
-  return detail::map_unary<U>(x, [](T v) { return static_cast<U>(v); });
+  return detail::map_unary<U>(x, kernels::fn::Cast<U>{});
 }
 
 namespace detail {

@@ -24,22 +24,32 @@ __global__ void copy_strided_kernel(T* dst, const T* src, detail::StridedPair s,
   }
 }
 
-template <class T, class F>
-__global__ void map_kernel(T* out, const T* in, int64_t n, F f) {
+template <class To, class Ti, class F>
+__global__ void map_kernel(To* out, const Ti* in, int64_t n, F f) {
   TINYLM_CUDA_FOR(i, n) out[i] = f(in[i]);
 }
 
-template <class T, class F>
-__global__ void map2_kernel(T* out, const T* a, const T* b, int64_t n, F f) {
+template <class To, class Ta, class Tb, class F>
+__global__ void map2_kernel(To* out, const Ta* a, const Tb* b, int64_t n, F f) {
   TINYLM_CUDA_FOR(i, n) out[i] = f(a[i], b[i]);
 }
 
-template <class T, class F>
-__global__ void binary_strided_kernel(T* out, const T* a, const T* b, detail::StridedPair s, int64_t n, F f) {
+template <class To, class Ta, class Tb, class F>
+__global__ void binary_strided_kernel(To* out, const Ta* a, const Tb* b, detail::StridedPair s, int64_t n, F f) {
   TINYLM_CUDA_FOR(i, n) {
     int64_t oa, ob;
     s.offsets(i, oa, ob);
     out[i] = f(a[oa], b[ob]);
+  }
+}
+
+template <class To, class Tc, class Ta, class Tb, class F>
+__global__ void ternary_strided_kernel(To* out, const Tc* c, const Ta* a, const Tb* b, detail::StridedTriple s,
+                                       int64_t n, F f) {
+  TINYLM_CUDA_FOR(i, n) {
+    int64_t oc, oa, ob;
+    s.offsets(i, oc, oa, ob);
+    out[i] = f(c[oc], a[oa], b[ob]);
   }
 }
 
@@ -80,23 +90,32 @@ void copy_strided(int device, T* dst, const int64_t* dst_strides, const T* src, 
   TINYLM_CUDA_CHECK_LAUNCH();
 }
 
-template <class T, class F>
-void map(int device, T* out, const T* in, int64_t n, F f) {
-  if (n > 0) TINYLM_LAUNCH((map_kernel<T, F>), detail::blocks_for(n), out, in, n, f);
+template <class To, class Ti, class F>
+void map(int device, To* out, const Ti* in, int64_t n, F f) {
+  if (n > 0) TINYLM_LAUNCH((map_kernel<To, Ti, F>), detail::blocks_for(n), out, in, n, f);
 }
 
-template <class T, class F>
-void map2(int device, T* out, const T* a, const T* b, int64_t n, F f) {
-  if (n > 0) TINYLM_LAUNCH((map2_kernel<T, F>), detail::blocks_for(n), out, a, b, n, f);
+template <class To, class Ta, class Tb, class F>
+void map2(int device, To* out, const Ta* a, const Tb* b, int64_t n, F f) {
+  if (n > 0) TINYLM_LAUNCH((map2_kernel<To, Ta, Tb, F>), detail::blocks_for(n), out, a, b, n, f);
 }
 
-template <class T, class F>
-void binary_strided(int device, T* out, const T* a, const int64_t* a_strides, const T* b, const int64_t* b_strides,
+template <class To, class Ta, class Tb, class F>
+void binary_strided(int device, To* out, const Ta* a, const int64_t* a_strides, const Tb* b, const int64_t* b_strides,
                     const int64_t* shape, int ndim, F f) {
   const int64_t n = numel(shape, ndim);
   if (n > 0)
-    TINYLM_LAUNCH((binary_strided_kernel<T, F>), detail::blocks_for(n), out, a, b,
+    TINYLM_LAUNCH((binary_strided_kernel<To, Ta, Tb, F>), detail::blocks_for(n), out, a, b,
                   detail::strided_pair(shape, a_strides, b_strides, ndim), n, f);
+}
+
+template <class To, class Tc, class Ta, class Tb, class F>
+void ternary_strided(int device, To* out, const Tc* c, const int64_t* c_strides, const Ta* a, const int64_t* a_strides,
+                     const Tb* b, const int64_t* b_strides, const int64_t* shape, int ndim, F f) {
+  const int64_t n = numel(shape, ndim);
+  if (n > 0)
+    TINYLM_LAUNCH((ternary_strided_kernel<To, Tc, Ta, Tb, F>), detail::blocks_for(n), out, c, a, b,
+                  detail::strided_triple(shape, c_strides, a_strides, b_strides, ndim), n, f);
 }
 
 template <class T>
@@ -121,23 +140,31 @@ TINYLM_INSTANTIATE(uint8_t)
 TINYLM_INSTANTIATE(bool)
 #undef TINYLM_INSTANTIATE
 
-// The maps of kernels/functors.hpp's lists (F names T), for float and double.
-#define TINYLM_INSTANTIATE_UNARY(F) template void map<T, F>(int, T*, const T*, int64_t, F);
-#define TINYLM_INSTANTIATE_BINARY(F)                                                                                   \
-  template void map2<T, F>(int, T*, const T*, const T*, int64_t, F);                                                   \
-  template void binary_strided<T, F>(int, T*, const T*, const int64_t*, const T*, const int64_t*, const int64_t*, int, \
-                                     F);
+// The maps of kernels/functors.hpp's lists (T: float, then double; the FIXED lists once).
+#define TINYLM_INSTANTIATE_UNARY(To, Ti, F) template void map<To, Ti, F>(int, To*, const Ti*, int64_t, F);
+#define TINYLM_INSTANTIATE_BINARY(To, Ta, Tb, F)                                                              \
+  template void map2<To, Ta, Tb, F>(int, To*, const Ta*, const Tb*, int64_t, F);                              \
+  template void binary_strided<To, Ta, Tb, F>(int, To*, const Ta*, const int64_t*, const Tb*, const int64_t*, \
+                                              const int64_t*, int, F);
+#define TINYLM_INSTANTIATE_TERNARY(To, Tc, Ta, Tb, F)                                                              \
+  template void ternary_strided<To, Tc, Ta, Tb, F>(int, To*, const Tc*, const int64_t*, const Ta*, const int64_t*, \
+                                                   const Tb*, const int64_t*, const int64_t*, int, F);
 #define T float
 TINYLM_CUDA_UNARY_FUNCTORS(TINYLM_INSTANTIATE_UNARY)
 TINYLM_CUDA_BINARY_FUNCTORS(TINYLM_INSTANTIATE_BINARY)
+TINYLM_CUDA_TERNARY_FUNCTORS(TINYLM_INSTANTIATE_TERNARY)
 template void add_strided<T>(int, T*, const int64_t*, const T*, const int64_t*, const int64_t*, int);
 #undef T
 #define T double
 TINYLM_CUDA_UNARY_FUNCTORS(TINYLM_INSTANTIATE_UNARY)
 TINYLM_CUDA_BINARY_FUNCTORS(TINYLM_INSTANTIATE_BINARY)
+TINYLM_CUDA_TERNARY_FUNCTORS(TINYLM_INSTANTIATE_TERNARY)
 template void add_strided<T>(int, T*, const int64_t*, const T*, const int64_t*, const int64_t*, int);
 #undef T
+TINYLM_CUDA_FIXED_UNARY_FUNCTORS(TINYLM_INSTANTIATE_UNARY)
+TINYLM_CUDA_FIXED_BINARY_FUNCTORS(TINYLM_INSTANTIATE_BINARY)
 #undef TINYLM_INSTANTIATE_UNARY
 #undef TINYLM_INSTANTIATE_BINARY
+#undef TINYLM_INSTANTIATE_TERNARY
 
 }  // namespace tinylm::kernels::cuda

@@ -22,17 +22,22 @@ void copy_strided(int device, T* dst, const int64_t* dst_strides, const T* src, 
                   const int64_t* shape, int ndim);
 
 /// out[i] = f(in[i]) for i < n.
-template <class T, class F>
-void map(int device, T* out, const T* in, int64_t n, F f);
+template <class To, class Ti, class F>
+void map(int device, To* out, const Ti* in, int64_t n, F f);
 
 /// out[i] = f(a[i], b[i]) for i < n.
-template <class T, class F>
-void map2(int device, T* out, const T* a, const T* b, int64_t n, F f);
+template <class To, class Ta, class Tb, class F>
+void map2(int device, To* out, const Ta* a, const Tb* b, int64_t n, F f);
 
 /// out (contiguous, `shape`) = f(a, b), a and b read through strides (0 broadcasts).
-template <class T, class F>
-void binary_strided(int device, T* out, const T* a, const int64_t* a_strides, const T* b, const int64_t* b_strides,
+template <class To, class Ta, class Tb, class F>
+void binary_strided(int device, To* out, const Ta* a, const int64_t* a_strides, const Tb* b, const int64_t* b_strides,
                     const int64_t* shape, int ndim, F f);
+
+/// out (contiguous, `shape`) = f(c, a, b), all three read through strides.
+template <class To, class Tc, class Ta, class Tb, class F>
+void ternary_strided(int device, To* out, const Tc* c, const int64_t* c_strides, const Ta* a, const int64_t* a_strides,
+                     const Tb* b, const int64_t* b_strides, const int64_t* shape, int ndim, F f);
 
 /// dst (strided) += src (strided), both of `shape`; dst must not overlap itself.
 template <class T>

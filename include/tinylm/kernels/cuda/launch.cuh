@@ -48,6 +48,34 @@ struct StridedPair {
   }
 };
 
+/// A shape and three stride sets passed to a kernel by value.
+struct StridedTriple {
+  int ndim;
+  int64_t shape[Shape::kMaxDims];
+  int64_t a[Shape::kMaxDims];
+  int64_t b[Shape::kMaxDims];
+  int64_t c[Shape::kMaxDims];
+
+  __device__ void offsets(int64_t i, int64_t& oa, int64_t& ob, int64_t& oc) const {
+    oa = ob = oc = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+      const int64_t idx = i % shape[d];
+      i /= shape[d];
+      oa += idx * a[d];
+      ob += idx * b[d];
+      oc += idx * c[d];
+    }
+  }
+};
+
+inline StridedTriple strided_triple(const int64_t* shape, const int64_t* a, const int64_t* b, const int64_t* c,
+                                    int ndim) {
+  StridedTriple s{};
+  s.ndim = ndim;
+  for (int d = 0; d < ndim; ++d) s.shape[d] = shape[d], s.a[d] = a[d], s.b[d] = b[d], s.c[d] = c[d];
+  return s;
+}
+
 inline StridedPair strided_pair(const int64_t* shape, const int64_t* a, const int64_t* b, int ndim) {
   StridedPair s{};
   s.ndim = ndim;
