@@ -316,8 +316,10 @@ void use() {
 #endif
 #elif defined(TINYLM_USE_tinylm_kernels_functors_hpp)
   namespace fn = tinylm::kernels::fn;
-  std::printf("%g %g %d\n", fn::GradTimes<fn::TanhGrad>{}(2.0, 0.5), double(fn::MulScalar<float>{3.f}(2.f)),
-              int(fn::CudaBinary<float, fn::Add>::value && !fn::CudaBinary<int, fn::Add>::value));
+  std::printf(
+      "%g %g %d\n", fn::GradTimes<fn::TanhGrad>{}(2.0, 0.5), double(fn::MulScalar<float>{3.f}(2.f)),
+      int(fn::CudaBinary<float, float, float, fn::Add>::value && !fn::CudaBinary<int, int, int, fn::Add>::value &&
+          fn::CudaBinary<bool, bool, bool, fn::LogicalAnd>::value));
 #elif defined(TINYLM_USE_tinylm_kernels_formulas_hpp)
   namespace f = tinylm::kernels::formula;
   const float g = f::gelu_tanh(1.f) + f::gelu_tanh_grad(1.f) + f::gelu_erf(1.f) + f::gelu_erf_grad(1.f);
