@@ -18,8 +18,9 @@
 #      char-small at batch 64 (6 layers, 6 heads, 384 wide, block 256) and the GPT-2 124M shape
 #      at batch 8 (12, 12, 768, block 1024, vocabulary 50257), each with its model-FLOPs
 #      utilisation against PEAK_TFLOPS (default 67: an H200's fp32 peak; everything runs in fp32);
-#   4. a short gpt_train --device cuda run on the built-in corpus (train, evaluate, checkpoint,
-#      sample) and its --resume.
+#   4. gpt_train --device cuda on the built-in corpus (train, evaluate, checkpoint, sample): two
+#      runs of the same seed must write byte-identical checkpoints, and a run stopped halfway and
+#      resumed the same bytes as one that was not.
 # Logs go to OUT (default cuda-check/); OUT/summary.txt is what the run printed last.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -119,16 +120,29 @@ PY
 bench "char-small, batch 64" --n-layer 6 --n-head 6 --n-embd 384 --block-size 256 --batch-size 64 --vocab-size 65
 bench "GPT-2 124M, batch 8" --n-layer 12 --n-head 12 --n-embd 768 --block-size 1024 --batch-size 8 --vocab-size 50257
 
-# 4. gpt_train on the GPU: a short run, then its resume.
-run="$out/gpt_train"
-rm -rf "$run"
-timeout 120 "$build/examples/gpt_train" --device cuda --steps 60 --stop-at 30 --eval-every 30 --sample-tokens 100 \
-  --out "$run" >"$out/gpt_train.log" 2>&1
+# 4. gpt_train on the GPU: the same 60 steps straight through twice (determinism: byte-identical
+#    checkpoints) and stopped at 30 then resumed (bit-exact resume: the same bytes again).
+train() {  # out-dir, extra flags...
+  local dir="$1"
+  shift
+  rm -rf "$dir"
+  timeout 120 "$build/examples/gpt_train" --device cuda --steps 60 --eval-every 30 --sample-tokens 100 --out "$dir" \
+    "$@" >>"$out/gpt_train.log" 2>&1
+}
+: >"$out/gpt_train.log"
+train "$out/run_a"
 a=$?
-timeout 120 "$build/examples/gpt_train" --device cuda --steps 60 --eval-every 30 --sample-tokens 100 \
-  --resume "$run/model.safetensors" --out "$run" >>"$out/gpt_train.log" 2>&1
+train "$out/run_b"
 b=$?
-note "gpt_train --device cuda: rc $a then $b on --resume; $(grep -E 'final validation loss' "$out/gpt_train.log" | tail -n 1)"
+train "$out/run_c" --stop-at 30
+c=$?
+timeout 120 "$build/examples/gpt_train" --device cuda --steps 60 --eval-every 30 --sample-tokens 100 \
+  --resume "$out/run_c/model.safetensors" --out "$out/run_c" >>"$out/gpt_train.log" 2>&1
+d=$?
+same() { cmp -s "$1/model.safetensors" "$2/model.safetensors" && echo identical || echo DIFFERENT; }
+note "gpt_train --device cuda: rc $a, $b, $c, $d (resume); two runs: $(same "$out/run_a" "$out/run_b"); \
+stopped and resumed vs straight: $(same "$out/run_a" "$out/run_c"); \
+$(grep -E 'final validation loss' "$out/gpt_train.log" | tail -n 1)"
 echo
 echo "=== summary ($summary) ==="
 cat "$summary"
