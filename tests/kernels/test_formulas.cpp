@@ -68,6 +68,21 @@ TEST_CASE("formula: softmax's shift is the max, or 0 for an all -inf row") {
   CHECK(f::softmax_shift(-INFINITY * 1.0f) == 0.0f);
 }
 
+TEST_CASE("formula: argmax_strided takes the first max, and a NaN wins") {
+  const double x[] = {1, 9, 3, 9, 2, 0};
+  double best = 0;
+  CHECK(f::argmax_strided(x, 6, 1, best) == 1);  // the first of two 9s
+  CHECK(best == 9);
+  CHECK(f::argmax_strided(x, 3, 2, best) == 1);  // x[0], x[2], x[4] = 1, 3, 2
+  CHECK(best == 3);
+  const float y[] = {2, NAN, 7, NAN};
+  float fb = 0;
+  CHECK(f::argmax_strided(y, 4, 1, fb) == 1);  // the first NaN, not a later larger number
+  CHECK(std::isnan(fb));
+  CHECK(f::argmax_strided(y, 1, 1, fb) == 0);
+  CHECK(fb == 2);
+}
+
 TEST_CASE("formula: one AdamW step from zero moments moves each parameter by about lr against its gradient") {
   // Step 1, m = v = 0: m = (1 - b1) g, v = (1 - b2) g^2, so
   // m / (1 - b1) = g and sqrt(v / (1 - b2)) = |g|: the update is lr * sign(g)

@@ -170,6 +170,23 @@ TINYLM_HD T softmax_shift(T row_max) {
   return row_max == -INFINITY ? T(0) : row_max;
 }
 
+/// The max of n values `stride` apart and the first index attaining it (in
+/// `best` and the result); a NaN wins, as in PyTorch: a NaN anywhere makes
+/// the max NaN.
+template <class T>
+TINYLM_HD int64_t argmax_strided(const T* src, int64_t n, int64_t stride, T& best) {
+  best = src[0];
+  int64_t best_j = 0;
+  for (int64_t j = 1; j < n; ++j) {
+    const T v = src[j * stride];
+    if (v > best || (v != v && best == best)) {
+      best = v;
+      best_j = j;
+    }
+  }
+  return best_j;
+}
+
 /// One AdamW / Adam step's constants, computed once per tensor on the host
 /// (in double, as PyTorch does) and applied per element:
 ///   g' = g + wd p                       (Adam only: coupled L2)

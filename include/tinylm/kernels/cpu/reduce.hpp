@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tinylm/kernels/cpu/parallel.hpp"
+#include "tinylm/kernels/formulas.hpp"
 
 namespace tinylm::kernels::cpu {
 
@@ -115,18 +116,8 @@ template <class T, class I>
 void max_axis(T* out, I* arg, const T* in, int64_t outer, int64_t n, int64_t inner) {
   parallel_for(outer * inner, n, [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
-      const int64_t o = k / inner, i = k % inner;
-      const T* src = in + o * n * inner + i;
-      T best = src[0];
-      int64_t best_j = 0;
-      for (int64_t j = 1; j < n; ++j) {
-        const T v = src[j * inner];
-        // NaN wins, as in PyTorch: a NaN anywhere makes the max NaN.
-        if (v > best || (v != v && best == best)) {
-          best = v;
-          best_j = j;
-        }
-      }
+      T best;
+      const int64_t best_j = formula::argmax_strided(in + (k / inner) * n * inner + k % inner, n, inner, best);
       out[k] = best;
       if (arg) arg[k] = static_cast<I>(best_j);
     }

@@ -5,6 +5,7 @@
 
 #include "tinylm/kernels/cuda/launch.cuh"
 #include "tinylm/kernels/cuda/reduce.hpp"
+#include "tinylm/kernels/formulas.hpp"
 
 namespace tinylm::kernels::cuda {
 
@@ -36,16 +37,8 @@ __global__ void sum_columns_kernel(T* out, const T* in, int64_t outer, int64_t n
 template <class T, class I>
 __global__ void max_axis_kernel(T* out, I* arg, const T* in, int64_t outer, int64_t n, int64_t inner) {
   TINYLM_CUDA_FOR(k, outer * inner) {
-    const T* src = in + (k / inner) * n * inner + k % inner;
-    T best = src[0];
-    int64_t best_j = 0;
-    for (int64_t j = 1; j < n; ++j) {
-      const T v = src[j * inner];
-      if (v > best || (v != v && best == best)) {
-        best = v;
-        best_j = j;
-      }
-    }
+    T best;
+    const int64_t best_j = formula::argmax_strided(in + (k / inner) * n * inner + k % inner, n, inner, best);
     out[k] = best;
     if (arg) arg[k] = static_cast<I>(best_j);
   }
