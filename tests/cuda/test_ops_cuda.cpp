@@ -139,3 +139,28 @@ TINYLM_CUDA_TEST("cuda: an elementwise function with no CUDA kernel is refused b
   // Comparisons of integer tensors run on the CPU only, for now.
   CHECK_THROWS_WITH_AS(tinylm::gt(x, 0), doctest::Contains("no implementation for device cuda:0"), tinylm::Error);
 }
+
+TINYLM_CUDA_TEST("cuda: gather, index_select, scatter, tril and the LSTM cell with gradients equal the CPU's") {
+  using L = std::vector<Tensor<double>>;
+  const auto x = random<double>({3, 5, 4}, 50), src = random<double>({3, 2, 4}, 51);
+  const auto gates = random<double>({6, 4 * 7}, 52), c0 = random<double>({6, 7}, 53);
+  tinylm::Generator g(54);
+  auto idx = Tensor<int64_t>::empty({3, 2, 4});
+  for (int64_t i = 0; i < idx.numel(); ++i) idx.data()[i] = static_cast<int64_t>(g.next_u64() % 5);  // repeats
+  const auto rows = Tensor<int64_t>::from_vector({4, 0, 4, 2});
+  auto on = [](const Tensor<int64_t>& t, const Tensor<double>& like) { return t.to(like.device()); };
+  same_on_both<double>("gather", [&](const L& in) { return tinylm::gather(in[0], 1, on(idx, in[0])); }, {x});
+  same_on_both<double>("index_select", [&](const L& in) { return tinylm::index_select(in[0], 1, on(rows, in[0])); },
+                       {x});
+  same_on_both<double>("scatter_add", [&](const L& in) { return tinylm::scatter_add(in[0], 1, on(idx, in[0]), in[1]); },
+                       {x, src});
+  same_on_both<double>("scatter (the last write wins)",
+                       [&](const L& in) { return tinylm::scatter(in[0], 1, on(idx, in[0]), in[1]); }, {x, src});
+  same_on_both<double>("tril", [](const L& in) { return tinylm::tril(in[0], -1); }, {x});
+  same_on_both<double>("lstm_cell",
+                       [](const L& in) {
+                         const auto out = tinylm::lstm_cell(in[0], in[1]);
+                         return tinylm::add(out.h, tinylm::mul(out.c, 0.5));
+                       },
+                       {gates, c0});
+}

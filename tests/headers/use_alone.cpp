@@ -304,6 +304,11 @@ void use() {
   std::printf("%d\n", &tinylm::kernels::cuda::sum_axis<float> != nullptr &&
                           &tinylm::kernels::cuda::find_invalid_index<int32_t>);
 #endif
+#elif defined(TINYLM_USE_tinylm_kernels_cuda_index_hpp)
+#ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
+  std::printf("%d\n",
+              &tinylm::kernels::cuda::gather_forward<float, int64_t> != nullptr && &tinylm::kernels::cuda::causal_mask);
+#endif
 #elif defined(TINYLM_USE_tinylm_kernels_cuda_lm_hpp)
 #ifdef TINYLM_CUDA  // the declarations link against the kernel library (no device needed)
   std::printf("%d\n", &tinylm::kernels::cuda::embedding_backward<float, int64_t> != nullptr &&

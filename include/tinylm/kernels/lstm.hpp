@@ -5,11 +5,17 @@
 
 #include "tinylm/kernels/cpu/lstm.hpp"
 #include "tinylm/kernels/dispatch.hpp"
+#ifdef TINYLM_CUDA
+#include "tinylm/kernels/cuda/nn.hpp"
+#endif
 
 namespace tinylm::kernels {
 
 template <class T>
 void lstm_cell_forward(Device device, T* h, T* c, T* act, const T* gates, const T* c_prev, int64_t B, int64_t H) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda()) return cuda::lstm_cell_forward(device.index(), h, c, act, gates, c_prev, B, H);
+#endif
   require_cpu(device, "lstm_cell_forward");
   cpu::lstm_cell_forward(h, c, act, gates, c_prev, B, H);
 }
@@ -18,6 +24,9 @@ void lstm_cell_forward(Device device, T* h, T* c, T* act, const T* gates, const 
 template <class T>
 void lstm_cell_backward(Device device, T* dgates, T* dc_prev, const T* dh, const T* dc, const T* act, const T* c_prev,
                         const T* c, int64_t B, int64_t H) {
+#ifdef TINYLM_CUDA
+  if (device.is_cuda()) return cuda::lstm_cell_backward(device.index(), dgates, dc_prev, dh, dc, act, c_prev, c, B, H);
+#endif
   require_cpu(device, "lstm_cell_backward");
   cpu::lstm_cell_backward(dgates, dc_prev, dh, dc, act, c_prev, c, B, H);
 }

@@ -20,6 +20,7 @@ template <class T, IndexElement I>
 Tensor<T> gather(const Tensor<T>& x, int64_t dim, const Tensor<I>& index) {
   detail::check_defined(x, "gather", "x");
   detail::check_defined(index, "gather", "index");
+  detail::check_same_device(x, index, "gather");
   const int d = normalize_dim(dim, x.dim(), "gather");
   bool ok = index.dim() == x.dim();
   for (int i = 0; ok && i < x.dim(); ++i) ok = i == d || index.shape()[i] == x.shape()[i];
@@ -53,6 +54,7 @@ template <class T, IndexElement I>
 Tensor<T> index_select(const Tensor<T>& x, int64_t dim, const Tensor<I>& index) {
   detail::check_defined(x, "index_select", "x");
   detail::check_defined(index, "index_select", "index");
+  detail::check_same_device(x, index, "index_select");
   const int d = normalize_dim(dim, x.dim(), "index_select");
   TINYLM_CHECK(index.dim() == 1, "index_select: index is ", index.shape(), ": expected a 1-D list of indices");
   const Tensor<T> xc = detail::contiguous_data(x);

@@ -33,6 +33,8 @@ Tensor<T> scatter_op(const Tensor<T>& x, int64_t dim, const Tensor<I>& index, co
   check_defined(x, name, "x");
   check_defined(index, name, "index");
   check_defined(src, name, "src");
+  check_same_device(x, index, name);
+  check_same_device(x, src, name);
   const int d = normalize_dim(dim, x.dim(), name);
   TINYLM_CHECK(index.shape() == src.shape(), name, ": index is ", index.shape(), ", src is ", src.shape(),
                ": index and src must have the same shape");
@@ -59,7 +61,7 @@ Tensor<T> scatter_op(const Tensor<T>& x, int64_t dim, const Tensor<I>& index, co
         if (gx) {
           dx = kernels::dense_copy(g);
           if (!add) {  // what scatter overwrote did not reach the output
-            const Tensor<T> zeros = Tensor<T>::zeros(ic.shape());
+            const Tensor<T> zeros = Tensor<T>::zeros(ic.shape(), g.device());
             kernels::scatter(g.device(), dx.data(), zeros.data(), ic.data(), outer, n, m, inner, false);
           }
         }

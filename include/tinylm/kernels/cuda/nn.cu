@@ -159,6 +159,39 @@ __global__ void layernorm_dwdb_kernel(T* dw, T* db, const T* dy, const T* x, con
   }
 }
 
+template <class T>
+__global__ void lstm_forward_kernel(T* h, T* c, T* act, const T* gates, const T* c_prev, int64_t B, int64_t H) {
+  TINYLM_CUDA_FOR(e, B * H) {
+    const int64_t b = e / H, j = e % H;
+    const T* a = gates + b * 4 * H;
+    T* s = act + b * 4 * H;
+    const T i = f::sigmoid(a[j]), fg = f::sigmoid(a[H + j]), g = f::tanh(a[2 * H + j]), o = f::sigmoid(a[3 * H + j]);
+    const T cj = fg * c_prev[e] + i * g;
+    s[j] = i, s[H + j] = fg, s[2 * H + j] = g, s[3 * H + j] = o;
+    c[e] = cj;
+    h[e] = o * f::tanh(cj);
+  }
+}
+
+template <class T>
+__global__ void lstm_backward_kernel(T* dgates, T* dc_prev, const T* dh, const T* dc, const T* act, const T* c_prev,
+                                     const T* c, int64_t B, int64_t H) {
+  TINYLM_CUDA_FOR(e, B * H) {
+    const int64_t b = e / H, j = e % H;
+    const T* s = act + b * 4 * H;
+    T* d = dgates + b * 4 * H;
+    const T i = s[j], fg = s[H + j], g = s[2 * H + j], o = s[3 * H + j];
+    const T tc = f::tanh(c[e]);
+    const T dhj = dh ? dh[e] : T(0);
+    const T dcj = (dc ? dc[e] : T(0)) + dhj * o * (T(1) - tc * tc);
+    d[j] = dcj * g * i * (T(1) - i);
+    d[H + j] = dcj * c_prev[e] * fg * (T(1) - fg);
+    d[2 * H + j] = dcj * i * (T(1) - g * g);
+    d[3 * H + j] = dhj * tc * o * (T(1) - o);
+    dc_prev[e] = dcj * fg;
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -218,6 +251,18 @@ void layernorm_backward(int device, T* dx, T* dw, T* db, const T* dy, const T* x
   if (dw || db) TINYLM_LAUNCH(layernorm_dwdb_kernel<T>, detail::blocks_for(C), dw, db, dy, x, mean, rstd, N, C);
 }
 
+template <class T>
+void lstm_cell_forward(int device, T* h, T* c, T* act, const T* gates, const T* c_prev, int64_t B, int64_t H) {
+  if (B * H > 0) TINYLM_LAUNCH(lstm_forward_kernel<T>, detail::blocks_for(B * H), h, c, act, gates, c_prev, B, H);
+}
+
+template <class T>
+void lstm_cell_backward(int device, T* dgates, T* dc_prev, const T* dh, const T* dc, const T* act, const T* c_prev,
+                        const T* c, int64_t B, int64_t H) {
+  if (B * H > 0)
+    TINYLM_LAUNCH(lstm_backward_kernel<T>, detail::blocks_for(B * H), dgates, dc_prev, dh, dc, act, c_prev, c, B, H);
+}
+
 #define TINYLM_INSTANTIATE(T)                                                                                     \
   template void gelu_tanh_forward<T>(int, T*, const T*, int64_t);                                                 \
   template void gelu_tanh_backward<T>(int, T*, const T*, const T*, int64_t);                                      \
@@ -230,7 +275,9 @@ void layernorm_backward(int device, T* dx, T* dw, T* db, const T* dy, const T* x
   template void softmax_backward<T>(int, T*, const T*, const T*, int64_t, int64_t, int64_t, bool);                \
   template void layernorm_forward<T>(int, T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, T);         \
   template void layernorm_backward<T>(int, T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t, \
-                                      int64_t);
+                                      int64_t);                                                                   \
+  template void lstm_cell_forward<T>(int, T*, T*, T*, const T*, const T*, int64_t, int64_t);                      \
+  template void lstm_cell_backward<T>(int, T*, T*, const T*, const T*, const T*, const T*, const T*, int64_t, int64_t);
 TINYLM_INSTANTIATE(float)
 TINYLM_INSTANTIATE(double)
 #undef TINYLM_INSTANTIATE

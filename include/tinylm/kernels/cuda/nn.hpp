@@ -1,7 +1,7 @@
 #pragma once
 // The CUDA kernels of the per-element and per-row layers a GPT step runs:
-// GELU, dropout's mask, AdamW's update, softmax and LayerNorm, forward and
-// backward. Declarations for g++; nn.cu has the kernels, which run
+// GELU, dropout's mask, AdamW's update, softmax, LayerNorm and the LSTM
+// cell, forward and backward. Declarations for g++; nn.cu has the kernels, which run
 // kernels/formulas.hpp's arithmetic, the CPU's own. float and double.
 // Pointers are device pointers; work goes to the device's stream.
 // Reductions are fixed trees in shared memory and per-column loops, never
@@ -41,5 +41,13 @@ void layernorm_forward(int device, T* out, T* mean, T* rstd, const T* x, const T
 template <class T>
 void layernorm_backward(int device, T* dx, T* dw, T* db, const T* dy, const T* x, const T* mean, const T* rstd,
                         const T* w, int64_t N, int64_t C);
+
+/// One LSTM step after the matrix products (kernels/cpu/lstm.hpp's formulas).
+template <class T>
+void lstm_cell_forward(int device, T* h, T* c, T* act, const T* gates, const T* c_prev, int64_t B, int64_t H);
+/// Overwrites dgates and dc_prev; dh and dc may be null (zero).
+template <class T>
+void lstm_cell_backward(int device, T* dgates, T* dc_prev, const T* dh, const T* dc, const T* act, const T* c_prev,
+                        const T* c, int64_t B, int64_t H);
 
 }  // namespace tinylm::kernels::cuda
