@@ -55,7 +55,8 @@ void embedding_case(int64_t V, int64_t N, int64_t C) {
   tinylm::Generator g(8);
   auto idx = Tensor<I>::empty({N});
   for (int64_t i = 0; i < N; ++i) idx.data()[i] = static_cast<I>(g.next_u64() % static_cast<uint64_t>(V));
-  const auto wd = w.to(gpu), idxd = idx.to(gpu), doutd = dout.to(gpu);
+  const auto wd = w.to(gpu), doutd = dout.to(gpu);
+  const auto idxd = idx.to(gpu);
   auto out = Tensor<T>::empty({N, C}), outd = Tensor<T>::empty({N, C}, gpu);
   k::embedding_forward(cpu, out.data(), w.data(), idx.data(), N, C);
   k::embedding_forward(gpu, outd.data(), wd.data(), idxd.data(), N, C);
@@ -77,7 +78,8 @@ void cross_entropy_case(int64_t N, int64_t V, double smoothing) {
   tinylm::Generator g(11);
   auto t = Tensor<I>::empty({N});
   for (int64_t i = 0; i < N; ++i) t.data()[i] = static_cast<I>(i % 5 == 3 ? -100 : int64_t(g.next_u64() % V));
-  const auto xd = x.to(gpu), td = t.to(gpu);
+  const auto xd = x.to(gpu);
+  const auto td = t.to(gpu);
   const T eps = static_cast<T>(smoothing);
   auto loss = Tensor<T>::empty({N}), lse = Tensor<T>::empty({N});
   auto lossd = Tensor<T>::empty({N}, gpu), lsed = Tensor<T>::empty({N}, gpu);
