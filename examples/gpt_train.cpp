@@ -38,7 +38,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::string data, val_data, init, resume, save, out = "out", optimizer = "adamw", prompt, tokenizer = "char";
-  std::string device = "cpu";
+  std::string device = "cpu", precision = "fp32";
   int64_t vocab_size = 0, n_layer = 4, n_head = 4, n_embd = 128, block_size = 128;
   int64_t batch_size = 16, grad_accum = 1, steps = 1200, warmup = 100, seed = 1337, threads = 0;
   int64_t eval_every = 200, eval_iters = 20, sample_tokens = 400, top_k = 0, synthetic_chars = 1000000;
@@ -83,6 +83,9 @@ void define_flags(examples::Flags& f, Options& o) {
   f.add("device", &o.device,
         "where to train, evaluate and sample: cpu, cuda or cuda:N (a build with -DTINYLM_CUDA=ON and an NVIDIA "
         "GPU); checkpoints are the same files on either");
+  f.add("precision", &o.precision,
+        "what the float32 matrix products may compute in: fp32, or on a GPU tf32 or bf16 (inputs rounded, sums in "
+        "fp32); weights, optimizer state and the loss stay fp32");
   f.add("eval-every", &o.eval_every, "steps between validation evaluations");
   f.add("eval-iters", &o.eval_iters, "batches per validation evaluation");
   f.add("sample-tokens", &o.sample_tokens, "tokens to sample after training (0: no sample)");
@@ -130,6 +133,14 @@ void validate(const Options& o) {
   } catch (const tinylm::Error&) {
     need(false, "--device must be cpu, cuda or cuda:N, got '" + o.device + "'");
   }
+  tinylm::MatmulPrecision precision = tinylm::MatmulPrecision::fp32;
+  try {
+    precision = tinylm::parse_matmul_precision(o.precision);
+  } catch (const tinylm::Error&) {
+    need(false, "--precision must be fp32, tf32 or bf16, got '" + o.precision + "'");
+  }
+  need(precision == tinylm::MatmulPrecision::fp32 || o.device != "cpu",
+       "--precision " + o.precision + " needs --device cuda: the CPU kernels compute in fp32");
   need(o.threads >= 0 && o.threads <= 4096, "--threads must be in [0, 4096], got " + std::to_string(o.threads));
   // Sizes that a model or a batch is built from: in range, and their products too.
   auto at_most = [&](const char* flag, int64_t v, int64_t cap) {
@@ -466,6 +477,7 @@ int run(int argc, char** argv) {
   if (!flags.parse(argc, argv)) return 0;
   validate(o);
   if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
+  tinylm::set_matmul_precision(tinylm::parse_matmul_precision(o.precision));
   tinylm::dist::SingleProcess single;
   tinylm::dist::Communicator& world = g_world ? *g_world : single;
   const int rank = world.rank(), ranks = world.size();

@@ -14,6 +14,7 @@
 #include "tinylm/core/dtype.hpp"
 #include "tinylm/core/error.hpp"
 #include "tinylm/core/mapped_file.hpp"
+#include "tinylm/core/precision.hpp"
 #include "tinylm/core/print.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/core/shape.hpp"

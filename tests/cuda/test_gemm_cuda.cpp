@@ -2,9 +2,13 @@
 // every transpose combination, alpha and beta, a bias, odd and empty
 // shapes, and batches with even and uneven offsets. Tolerance: 1e-5
 // relative to the largest |C| in float (different summation orders), 1e-13
-// in double.
+// in double. With the matmul precision at tf32 or bf16 the float products
+// round their inputs (10- and 7-bit mantissas): 2e-3 and 2e-2 of the
+// largest |C| at these sizes (K <= 128, inputs in [-1, 1]).
 
 #include <cmath>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda_test.hpp"
@@ -27,10 +31,11 @@ double max_rel_diff(const std::vector<T>& a, const std::vector<T>& b) {
   return worst / scale;
 }
 
-/// Runs one GEMM (batch products when batch > 0) on both devices and compares.
+/// Runs one GEMM (batch products when batch > 0) on both devices, checks
+/// they agree within tol and returns the difference.
 template <class T>
-void compare(int64_t M, int64_t N, int64_t K, bool ta, bool tb, T alpha, T beta, bool bias, int64_t batch, bool even,
-             double tol) {
+double compare(int64_t M, int64_t N, int64_t K, bool ta, bool tb, T alpha, T beta, bool bias, int64_t batch, bool even,
+               double tol) {
   CAPTURE(M);
   CAPTURE(N);
   CAPTURE(K);
@@ -70,7 +75,9 @@ void compare(int64_t M, int64_t N, int64_t K, bool ta, bool tb, T alpha, T beta,
     k::gemm_batched(Device::cpu(), cpu);
     k::gemm_batched(Device::cuda(), gpu);
   }
-  CHECK(max_rel_diff(cd.to_vector(), c_cpu.to_vector()) <= tol);
+  const double diff = max_rel_diff(cd.to_vector(), c_cpu.to_vector());
+  CHECK(diff <= tol);
+  return diff;
 }
 
 }  // namespace
@@ -93,4 +100,23 @@ TINYLM_CUDA_TEST("cuda: gemm_batched equals the CPU kernel, offsets even or not"
     compare<float>(16, 64, 16, true, false, 0.125f, 1.f, true, 5, even, 1e-5);
     compare<double>(7, 9, 11, true, true, 1.0, 0.0, true, 4, even, 1e-13);
   }
+}
+
+TINYLM_CUDA_TEST("cuda: tf32 and bf16 matmul precision round the products, and double ignores it") {
+  const std::pair<tinylm::MatmulPrecision, double> cases[] = {{tinylm::MatmulPrecision::tf32, 2e-3},
+                                                              {tinylm::MatmulPrecision::bf16, 2e-2}};
+  for (const auto& c : cases) {
+    const tinylm::MatmulPrecision precision = c.first;
+    const double tol = c.second;
+    const std::string name = tinylm::matmul_precision_name(precision);
+    CAPTURE(name);
+    tinylm::MatmulPrecisionGuard guard(precision);
+    // On tensor cores the rounding shows: not the fp32 result's bits.
+    CHECK(compare<float>(64, 96, 128, false, false, 1.f, 0.f, false, 0, true, tol) > 1e-6);
+    compare<float>(37, 45, 29, true, false, 0.5f, 1.f, true, 0, true, tol);
+    compare<float>(16, 64, 16, true, false, 0.125f, 1.f, true, 5, true, tol);
+    compare<float>(33, 17, 40, false, true, 1.f, 0.f, false, 6, false, tol);
+    compare<double>(13, 1, 70, false, true, -2.0, 0.25, true, 0, true, 1e-13);
+  }
+  CHECK(tinylm::matmul_precision() == tinylm::MatmulPrecision::fp32);  // the guards restored it
 }

@@ -73,6 +73,10 @@ void use() {
 #elif defined(TINYLM_USE_tinylm_core_device_hpp)
   (void)tinylm::Device::parse("cpu").str();
   tinylm::check_device_supported(tinylm::Device::cpu(), "use");
+#elif defined(TINYLM_USE_tinylm_core_precision_hpp)
+  tinylm::MatmulPrecisionGuard guard(tinylm::parse_matmul_precision("bf16"));
+  std::printf("%s %d\n", tinylm::matmul_precision_name(tinylm::matmul_precision()),
+              tinylm::matmul_precision_supported(tinylm::Device::cpu(), tinylm::MatmulPrecision::tf32));
 #elif defined(TINYLM_USE_tinylm_core_dtype_hpp)
   (void)tinylm::dtype_name<float>();
 #elif defined(TINYLM_USE_tinylm_core_error_hpp)
