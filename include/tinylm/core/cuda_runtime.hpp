@@ -116,20 +116,44 @@ class DeviceGuard {
   int previous_ = 0;
 };
 
+namespace detail {
+
+/// Device `index`'s entry of a table of T, one per device, made by
+/// make(index) on first use and kept for the life of the process (never
+/// destroyed, like the driver's own state). `what` names the caller in the
+/// error for an index past the machine's devices.
+template <class T, class Make>
+T& per_device(int index, const char* what, Make make) {
+  static std::mutex mutex;
+  static auto* all = new std::vector<T*>();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (all->empty()) all->assign(static_cast<std::size_t>(device_count()), nullptr);
+  TINYLM_CHECK(index >= 0 && index < static_cast<int>(all->size()), what, ": no CUDA device ", index);
+  T*& entry = (*all)[static_cast<std::size_t>(index)];
+  if (!entry) {
+    DeviceGuard guard(index);
+    entry = make(index);
+  }
+  return *entry;
+}
+
+struct StreamEntry {
+  cudaStream_t stream = nullptr;
+};
+
+}  // namespace detail
+
 /// The stream all of device `index`'s work goes to (created on first use,
 /// kept for the life of the process).
 inline cudaStream_t stream(int index) {
-  static std::mutex mutex;
-  static std::vector<cudaStream_t>* streams = new std::vector<cudaStream_t>();  // never destroyed, like the driver's
-  std::lock_guard<std::mutex> lock(mutex);
-  if (streams->empty()) streams->assign(static_cast<std::size_t>(device_count()), nullptr);
-  TINYLM_CHECK(index >= 0 && index < static_cast<int>(streams->size()), "cuda::stream: no CUDA device ", index);
-  cudaStream_t& s = (*streams)[static_cast<std::size_t>(index)];
-  if (!s) {
-    DeviceGuard guard(index);
-    TINYLM_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-  }
-  return s;
+  return detail::per_device<detail::StreamEntry>(
+             index, "cuda::stream",
+             [](int) {
+               auto* e = new detail::StreamEntry();
+               TINYLM_CUDA_CHECK(cudaStreamCreateWithFlags(&e->stream, cudaStreamNonBlocking));
+               return e;
+             })
+      .stream;
 }
 
 /// Waits until device `index` has finished everything issued to its stream.
@@ -149,15 +173,8 @@ struct Staging {
 };
 
 inline Staging& staging(int index) {
-  static std::mutex mutex;
-  static auto* all = new std::vector<Staging*>();  // never destroyed, like the streams
-  std::lock_guard<std::mutex> lock(mutex);
-  if (all->empty()) all->assign(static_cast<std::size_t>(device_count()), nullptr);
-  TINYLM_CHECK(index >= 0 && index < static_cast<int>(all->size()), "cuda::copy: no CUDA device ", index);
-  Staging*& st = (*all)[static_cast<std::size_t>(index)];
-  if (!st) {
-    st = new Staging();
-    DeviceGuard guard(index);
+  return per_device<Staging>(index, "cuda::copy", [](int) {
+    auto* st = new Staging();
     void* p = nullptr;
     if (cudaHostAlloc(&p, 2 * Staging::kChunk, cudaHostAllocPortable) == cudaSuccess) {
       st->data = static_cast<char*>(p);
@@ -166,8 +183,14 @@ inline Staging& staging(int index) {
     } else {
       (void)cudaGetLastError();  // no pinned memory to be had: transfers go direct
     }
-  }
-  return *st;
+    return st;
+  });
+}
+
+/// The bytes of chunk k of a `bytes`-long transfer staged kChunk at a time.
+inline std::size_t staged_chunk(std::size_t bytes, std::size_t k) {
+  const std::size_t off = k * Staging::kChunk;
+  return bytes - off < Staging::kChunk ? bytes - off : Staging::kChunk;
 }
 
 /// Host to device `index` through the staging halves; returns once the
@@ -177,7 +200,7 @@ inline bool staged_to_device(char* dst, const char* src, std::size_t bytes, int 
   if (!st.data) return false;
   std::lock_guard<std::mutex> lock(st.mutex);
   for (std::size_t off = 0, k = 0; off < bytes; off += Staging::kChunk, ++k) {
-    const std::size_t n = bytes - off < Staging::kChunk ? bytes - off : Staging::kChunk;
+    const std::size_t n = staged_chunk(bytes, k);
     char* half = st.data + (k % 2) * Staging::kChunk;
     TINYLM_CUDA_CHECK(cudaEventSynchronize(st.done[k % 2]));  // the half's previous DMA has read it
     std::memcpy(half, src + off, n);
@@ -194,17 +217,13 @@ inline bool staged_to_host(char* dst, const char* src, std::size_t bytes, int in
   if (!st.data) return false;
   std::lock_guard<std::mutex> lock(st.mutex);
   auto drain = [&](std::size_t k) {  // chunk k is (being) copied into half k % 2: wait, then copy it out
-    const std::size_t off = k * Staging::kChunk;
-    const std::size_t n = bytes - off < Staging::kChunk ? bytes - off : Staging::kChunk;
     TINYLM_CUDA_CHECK(cudaEventSynchronize(st.done[k % 2]));
-    std::memcpy(dst + off, st.data + (k % 2) * Staging::kChunk, n);
+    std::memcpy(dst + k * Staging::kChunk, st.data + (k % 2) * Staging::kChunk, staged_chunk(bytes, k));
   };
   const std::size_t chunks = (bytes + Staging::kChunk - 1) / Staging::kChunk;
   for (std::size_t k = 0; k < chunks; ++k) {
-    const std::size_t off = k * Staging::kChunk;
-    const std::size_t n = bytes - off < Staging::kChunk ? bytes - off : Staging::kChunk;
-    TINYLM_CUDA_CHECK(
-        cudaMemcpyAsync(st.data + (k % 2) * Staging::kChunk, src + off, n, cudaMemcpyDeviceToHost, stream(index)));
+    TINYLM_CUDA_CHECK(cudaMemcpyAsync(st.data + (k % 2) * Staging::kChunk, src + k * Staging::kChunk,
+                                      staged_chunk(bytes, k), cudaMemcpyDeviceToHost, stream(index)));
     TINYLM_CUDA_CHECK(cudaEventRecord(st.done[k % 2], stream(index)));
     if (k > 0) drain(k - 1);  // half (k - 1) % 2, while chunk k moves into the other
   }

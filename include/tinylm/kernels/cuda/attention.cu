@@ -374,7 +374,7 @@ void attention_backward(int device, HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLa
   if (BH == 0) return;
   const Params<T> p = params(shape, scale, mask);
   DeviceGuard guard(device);
-  if (dadditive) TINYLM_CUDA_CHECK(cudaMemsetAsync(dadditive, 0, sizeof(T) * BH * shape.Tq * shape.Tk, stream(device)));
+  if (dadditive) detail::zero(device, dadditive, BH * shape.Tq * shape.Tk);
   detail::DeviceBuffer<T> delta(device, BH * shape.Tq);
   if (shape.Tq > 0) {
     TINYLM_LAUNCH(delta_kernel<T>, detail::blocks_for(BH * shape.Tq), delta.get(), heads(dout), heads(out), BH,

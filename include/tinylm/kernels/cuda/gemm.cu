@@ -8,9 +8,6 @@
 
 #include <cublas_v2.h>
 
-#include <mutex>
-#include <vector>
-
 #include "tinylm/kernels/cuda/gemm.hpp"
 #include "tinylm/kernels/cuda/launch.cuh"
 
@@ -29,20 +26,23 @@ namespace {
     if (tinylm_cublas_status_ != CUBLAS_STATUS_SUCCESS) cublas_fail(tinylm_cublas_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
+struct HandleEntry {
+  cublasHandle_t handle = nullptr;
+};
+
 /// The cuBLAS handle of a device, bound to the device's stream.
 cublasHandle_t handle(int device) {
-  static std::mutex mutex;
-  static std::vector<cublasHandle_t>* handles = new std::vector<cublasHandle_t>();  // kept for the process's life
-  std::lock_guard<std::mutex> lock(mutex);
-  if (handles->size() <= static_cast<std::size_t>(device)) handles->resize(static_cast<std::size_t>(device) + 1);
-  cublasHandle_t& h = (*handles)[static_cast<std::size_t>(device)];
-  if (!h) {
-    DeviceGuard guard(device);
-    TINYLM_CUBLAS_CHECK(cublasCreate(&h));
-    TINYLM_CUBLAS_CHECK(cublasSetStream(h, stream(device)));
-    TINYLM_CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));  // no TF32 unless asked for
-  }
-  return h;
+  return tinylm::cuda::detail::per_device<HandleEntry>(
+             device, "cuda::gemm",
+             [](int index) {
+               auto* e = new HandleEntry();
+               TINYLM_CUBLAS_CHECK(cublasCreate(&e->handle));
+               TINYLM_CUBLAS_CHECK(cublasSetStream(e->handle, stream(index)));
+               // No TF32 but by the compute type a call asks for.
+               TINYLM_CUBLAS_CHECK(cublasSetMathMode(e->handle, CUBLAS_DEFAULT_MATH));
+               return e;
+             })
+      .handle;
 }
 
 cublasOperation_t op(bool transposed) { return transposed ? CUBLAS_OP_T : CUBLAS_OP_N; }
@@ -52,24 +52,40 @@ int checked_int(int64_t v, const char* what) {
   return static_cast<int>(v);
 }
 
-cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                         const float* alpha, const float* a, int lda, const float* b, int ldb, const float* beta,
-                         float* c, int ldc) {
-  return cublasSgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+/// The cuBLAS compute type of a float GEMM in `p`: fp32 products, or
+/// tensor-core products of inputs rounded to TF32 or bf16, each summed in fp32.
+cublasComputeType_t compute_type(MatmulPrecision p) {
+  switch (p) {
+    case MatmulPrecision::fp32: return CUBLAS_COMPUTE_32F;
+    case MatmulPrecision::tf32: return CUBLAS_COMPUTE_32F_FAST_TF32;
+    case MatmulPrecision::bf16: return CUBLAS_COMPUTE_32F_FAST_16BF;
+  }
+  return CUBLAS_COMPUTE_32F;
 }
-cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                         const double* alpha, const double* a, int lda, const double* b, int ldb, const double* beta,
-                         double* c, int ldc) {
+
+cublasStatus_t gemm_call(cublasHandle_t h, MatmulPrecision p, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                         int k, const float* alpha, const float* a, int lda, const float* b, int ldb, const float* beta,
+                         float* c, int ldc) {
+  if (p == MatmulPrecision::fp32) return cublasSgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  return cublasGemmEx(h, ta, tb, m, n, k, alpha, a, CUDA_R_32F, lda, b, CUDA_R_32F, ldb, beta, c, CUDA_R_32F, ldc,
+                      compute_type(p), CUBLAS_GEMM_DEFAULT);
+}
+cublasStatus_t gemm_call(cublasHandle_t h, MatmulPrecision, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                         int k, const double* alpha, const double* a, int lda, const double* b, int ldb,
+                         const double* beta, double* c, int ldc) {
   return cublasDgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
-cublasStatus_t strided_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                            const float* alpha, const float* a, int lda, long long sa, const float* b, int ldb,
-                            long long sb, const float* beta, float* c, int ldc, long long sc, int batch) {
-  return cublasSgemmStridedBatched(h, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch);
+cublasStatus_t strided_call(cublasHandle_t h, MatmulPrecision p, cublasOperation_t ta, cublasOperation_t tb, int m,
+                            int n, int k, const float* alpha, const float* a, int lda, long long sa, const float* b,
+                            int ldb, long long sb, const float* beta, float* c, int ldc, long long sc, int batch) {
+  if (p == MatmulPrecision::fp32)
+    return cublasSgemmStridedBatched(h, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch);
+  return cublasGemmStridedBatchedEx(h, ta, tb, m, n, k, alpha, a, CUDA_R_32F, lda, sa, b, CUDA_R_32F, ldb, sb, beta, c,
+                                    CUDA_R_32F, ldc, sc, batch, compute_type(p), CUBLAS_GEMM_DEFAULT);
 }
-cublasStatus_t strided_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                            const double* alpha, const double* a, int lda, long long sa, const double* b, int ldb,
-                            long long sb, const double* beta, double* c, int ldc, long long sc, int batch) {
+cublasStatus_t strided_call(cublasHandle_t h, MatmulPrecision, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                            int k, const double* alpha, const double* a, int lda, long long sa, const double* b,
+                            int ldb, long long sb, const double* beta, double* c, int ldc, long long sc, int batch) {
   return cublasDgemmStridedBatched(h, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch);
 }
 
@@ -102,15 +118,15 @@ __global__ void scale_kernel(T* c, T beta, int64_t M, int64_t N, int64_t ldc) {
 }
 
 template <class T>
-void one_gemm(int device, const GemmArgs<T>& g) {
+void one_gemm(int device, const GemmArgs<T>& g, MatmulPrecision precision) {
   if (g.M == 0 || g.N == 0) return;
   if (g.K == 0) {
     scale_kernel<<<detail::blocks_for(g.M * g.N), detail::kThreads, 0, stream(device)>>>(g.c, g.beta, g.M, g.N, g.ldc);
     TINYLM_CUDA_CHECK_LAUNCH();
     return;
   }
-  TINYLM_CUBLAS_CHECK(gemm_call(handle(device), op(g.b.transposed), op(g.a.transposed), checked_int(g.N, "N"),
-                                checked_int(g.M, "M"), checked_int(g.K, "K"), &g.alpha, g.b.data,
+  TINYLM_CUBLAS_CHECK(gemm_call(handle(device), precision, op(g.b.transposed), op(g.a.transposed),
+                                checked_int(g.N, "N"), checked_int(g.M, "M"), checked_int(g.K, "K"), &g.alpha, g.b.data,
                                 checked_int(g.b.ld, "ldb"), g.a.data, checked_int(g.a.ld, "lda"), &g.beta, g.c,
                                 checked_int(g.ldc, "ldc")));
 }
@@ -118,14 +134,14 @@ void one_gemm(int device, const GemmArgs<T>& g) {
 }  // namespace
 
 template <class T>
-void gemm(int device, const GemmArgs<T>& args) {
+void gemm(int device, const GemmArgs<T>& args, MatmulPrecision precision) {
   DeviceGuard guard(device);
-  one_gemm(device, args);
+  one_gemm(device, args, precision);
   add_bias(device, args, 1, 0);
 }
 
 template <class T>
-void gemm_batched(int device, const GemmBatchArgs<T>& args) {
+void gemm_batched(int device, const GemmBatchArgs<T>& args, MatmulPrecision precision) {
   DeviceGuard guard(device);
   const GemmArgs<T>& g = args.gemm;
   if (args.batch == 0 || g.M == 0 || g.N == 0) return;
@@ -137,8 +153,8 @@ void gemm_batched(int device, const GemmBatchArgs<T>& args) {
   for (int64_t i = 0; even && i < args.batch; ++i)
     even = args.a_offsets[i] == args.a_offsets[0] + i * sa && args.b_offsets[i] == args.b_offsets[0] + i * sb;
   if (even) {
-    TINYLM_CUBLAS_CHECK(strided_call(handle(device), op(g.b.transposed), op(g.a.transposed), checked_int(g.N, "N"),
-                                     checked_int(g.M, "M"), checked_int(g.K, "K"), &g.alpha,
+    TINYLM_CUBLAS_CHECK(strided_call(handle(device), precision, op(g.b.transposed), op(g.a.transposed),
+                                     checked_int(g.N, "N"), checked_int(g.M, "M"), checked_int(g.K, "K"), &g.alpha,
                                      g.b.data + args.b_offsets[0], checked_int(g.b.ld, "ldb"), sb,
                                      g.a.data + args.a_offsets[0], checked_int(g.a.ld, "lda"), sa, &g.beta, g.c,
                                      checked_int(g.ldc, "ldc"), args.c_stride, checked_int(args.batch, "batch")));
@@ -148,15 +164,15 @@ void gemm_batched(int device, const GemmBatchArgs<T>& args) {
       one.a.data = g.a.data + args.a_offsets[i];
       one.b.data = g.b.data + args.b_offsets[i];
       one.c = g.c + i * args.c_stride;
-      one_gemm(device, one);
+      one_gemm(device, one, precision);
     }
   }
   add_bias(device, g, args.batch, args.c_stride);
 }
 
-template void gemm<float>(int, const GemmArgs<float>&);
-template void gemm<double>(int, const GemmArgs<double>&);
-template void gemm_batched<float>(int, const GemmBatchArgs<float>&);
-template void gemm_batched<double>(int, const GemmBatchArgs<double>&);
+template void gemm<float>(int, const GemmArgs<float>&, MatmulPrecision);
+template void gemm<double>(int, const GemmArgs<double>&, MatmulPrecision);
+template void gemm_batched<float>(int, const GemmBatchArgs<float>&, MatmulPrecision);
+template void gemm_batched<double>(int, const GemmBatchArgs<double>&, MatmulPrecision);
 
 }  // namespace tinylm::kernels::cuda

@@ -76,10 +76,7 @@ template <class T, class I>
 void gather_backward(int device, T* dx, const T* dout, const I* index, int64_t outer, int64_t n, int64_t m,
                      int64_t inner) {
   if (outer * n * inner == 0) return;
-  {
-    DeviceGuard guard(device);
-    TINYLM_CUDA_CHECK(cudaMemsetAsync(dx, 0, sizeof(T) * outer * n * inner, stream(device)));
-  }
+  detail::zero(device, dx, outer * n * inner);
   if (m > 0)
     TINYLM_LAUNCH((scatter_kernel<T, I>), detail::blocks_for(outer * inner), dx, dout, index, outer, n, m, inner, true);
 }
@@ -103,10 +100,7 @@ template <class T, class I>
 void index_select_backward(int device, T* dx, const T* dout, const I* index, int64_t outer, int64_t n, int64_t m,
                            int64_t inner) {
   if (outer * n * inner == 0) return;
-  {
-    DeviceGuard guard(device);
-    TINYLM_CUDA_CHECK(cudaMemsetAsync(dx, 0, sizeof(T) * outer * n * inner, stream(device)));
-  }
+  detail::zero(device, dx, outer * n * inner);
   if (m > 0)
     TINYLM_LAUNCH((index_select_backward_kernel<T, I>), detail::blocks_for(outer * inner), dx, dout, index, outer, n, m,
                   inner);
@@ -128,15 +122,8 @@ void causal_mask(int device, bool* m, int64_t Tq, int64_t Tk) {
   template void scatter<T, I>(int, T*, const T*, const I*, int64_t, int64_t, int64_t, int64_t, bool);        \
   template void index_select_forward<T, I>(int, T*, const T*, const I*, int64_t, int64_t, int64_t, int64_t); \
   template void index_select_backward<T, I>(int, T*, const T*, const I*, int64_t, int64_t, int64_t, int64_t);
-#define TINYLM_INSTANTIATE_INDEX(T) \
-  TINYLM_INSTANTIATE(T, int64_t)    \
-  TINYLM_INSTANTIATE(T, int32_t)    \
-  TINYLM_INSTANTIATE(T, int16_t)    \
-  TINYLM_INSTANTIATE(T, uint16_t)   \
-  TINYLM_INSTANTIATE(T, uint8_t)
-TINYLM_INSTANTIATE_INDEX(float)
-TINYLM_INSTANTIATE_INDEX(double)
-#undef TINYLM_INSTANTIATE_INDEX
+TINYLM_CUDA_INDEX_TYPES(TINYLM_INSTANTIATE, float)
+TINYLM_CUDA_INDEX_TYPES(TINYLM_INSTANTIATE, double)
 #undef TINYLM_INSTANTIATE
 
 template void tril<float>(int, float*, const float*, int64_t, int64_t, int64_t, int64_t);

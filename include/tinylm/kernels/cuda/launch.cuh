@@ -164,4 +164,17 @@ inline unsigned row_blocks(int64_t rows) {
   return static_cast<unsigned>(rows < 65535 * 16 ? (rows < 1 ? 1 : rows) : 65535 * 16);
 }
 
+/// Sets n elements at p on `device` to zero bits, in the device's stream.
+template <class T>
+void zero(int device, T* p, int64_t n) {
+  if (n <= 0) return;
+  DeviceGuard guard(device);
+  TINYLM_CUDA_CHECK(cudaMemsetAsync(p, 0, sizeof(T) * static_cast<std::size_t>(n), stream(device)));
+}
+
+/// X(T, I) for every index type I that index tensors come in (the types
+/// the CPU kernels take): the one list each .cu instantiates its index
+/// kernels over.
+#define TINYLM_CUDA_INDEX_TYPES(X, T) X(T, int64_t) X(T, int32_t) X(T, int16_t) X(T, uint16_t) X(T, uint8_t)
+
 }  // namespace tinylm::kernels::cuda::detail

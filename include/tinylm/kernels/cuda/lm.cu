@@ -156,15 +156,8 @@ void cross_entropy_backward(int device, T* dx, const T* x, const T* lse, const I
   template std::pair<T, int64_t> cross_entropy_forward<T, I>(int, T*, T*, const T*, const I*, int64_t, int64_t, \
                                                              int64_t, T);                                       \
   template void cross_entropy_backward<T, I>(int, T*, const T*, const T*, const I*, int64_t, int64_t, int64_t, T, T);
-#define TINYLM_INSTANTIATE_INDEX(T) \
-  TINYLM_INSTANTIATE(T, int64_t)    \
-  TINYLM_INSTANTIATE(T, int32_t)    \
-  TINYLM_INSTANTIATE(T, int16_t)    \
-  TINYLM_INSTANTIATE(T, uint16_t)   \
-  TINYLM_INSTANTIATE(T, uint8_t)
-TINYLM_INSTANTIATE_INDEX(float)
-TINYLM_INSTANTIATE_INDEX(double)
-#undef TINYLM_INSTANTIATE_INDEX
+TINYLM_CUDA_INDEX_TYPES(TINYLM_INSTANTIATE, float)
+TINYLM_CUDA_INDEX_TYPES(TINYLM_INSTANTIATE, double)
 #undef TINYLM_INSTANTIATE
 
 }  // namespace tinylm::kernels::cuda

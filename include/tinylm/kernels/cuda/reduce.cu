@@ -177,12 +177,9 @@ TINYLM_INSTANTIATE(float)
 TINYLM_INSTANTIATE(double)
 #undef TINYLM_INSTANTIATE
 
-#define TINYLM_INSTANTIATE(I) template int64_t find_invalid_index<I>(int, const I*, int64_t, int64_t, bool, int64_t);
-TINYLM_INSTANTIATE(int64_t)
-TINYLM_INSTANTIATE(int32_t)
-TINYLM_INSTANTIATE(int16_t)
-TINYLM_INSTANTIATE(uint16_t)
-TINYLM_INSTANTIATE(uint8_t)
+#define TINYLM_INSTANTIATE(unused, I) \
+  template int64_t find_invalid_index<I>(int, const I*, int64_t, int64_t, bool, int64_t);
+TINYLM_CUDA_INDEX_TYPES(TINYLM_INSTANTIATE, void)
 #undef TINYLM_INSTANTIATE
 
 }  // namespace tinylm::kernels::cuda
