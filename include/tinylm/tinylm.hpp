@@ -10,6 +10,7 @@
 
 #include "tinylm/core/allocator.hpp"
 #include "tinylm/core/atomic_file.hpp"
+#include "tinylm/core/bf16.hpp"
 #include "tinylm/core/device.hpp"
 #include "tinylm/core/dtype.hpp"
 #include "tinylm/core/error.hpp"
@@ -21,6 +22,7 @@
 #include "tinylm/core/storage.hpp"
 #include "tinylm/core/tensor.hpp"
 
+#include "tinylm/kernels/cpu/features.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 
 #include "tinylm/autograd/anomaly.hpp"

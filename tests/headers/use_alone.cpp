@@ -77,6 +77,17 @@ void use() {
   tinylm::MatmulPrecisionGuard guard(tinylm::parse_matmul_precision("bf16"));
   std::printf("%s %d\n", tinylm::matmul_precision_name(tinylm::matmul_precision()),
               tinylm::matmul_precision_supported(tinylm::Device::cpu(), tinylm::MatmulPrecision::tf32));
+#elif defined(TINYLM_USE_tinylm_core_bf16_hpp)
+  const float x[2] = {1.5f, -3.0f};
+  tinylm::bf16 b[2];
+  float back[2];
+  tinylm::to_bf16(x, b, 2);
+  tinylm::to_float(b, back, 2);
+  std::printf("%g %d\n", back[0] + tinylm::bf16::from_float(2.0f).to_float(), b[1] == tinylm::bf16::from_bits(0xc040));
+#elif defined(TINYLM_USE_tinylm_kernels_cpu_features_hpp)
+  tinylm::CpuFeatureMaskGuard guard(~0u);
+  std::printf("%s %s\n", tinylm::detected_cpu_features().str().c_str(),
+              tinylm::cpu_features().has(tinylm::CpuFeature::avx512_bf16) ? "bf16" : "-");
 #elif defined(TINYLM_USE_tinylm_core_dtype_hpp)
   (void)tinylm::dtype_name<float>();
 #elif defined(TINYLM_USE_tinylm_core_error_hpp)

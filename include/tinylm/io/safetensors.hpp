@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tinylm/core/atomic_file.hpp"
+#include "tinylm/core/bf16.hpp"
 #include "tinylm/core/checked.hpp"
 #include "tinylm/core/tensor.hpp"
 #include "tinylm/io/json.hpp"
@@ -188,8 +189,7 @@ class SafetensorsFile {
       for (int64_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, src + i * 2, 2);
-        t.data()[i] = static_cast<T>(e.dtype == "F16" ? detail::half_to_float(h)
-                                                      : std::bit_cast<float>(static_cast<uint32_t>(h) << 16));
+        t.data()[i] = static_cast<T>(e.dtype == "F16" ? detail::half_to_float(h) : bf16::from_bits(h).to_float());
       }
     } else {
       throw Error(tinylm::detail::str_cat("safetensors: '", path_, "': tensor '", name, "' has dtype ", e.dtype,
