@@ -6,6 +6,7 @@
 //   gpt_step --n-layer 6 --n-head 6 --n-embd 384 --block-size 256 --batch-size 8 --threads 2
 //   gpt_step ... --device cuda      on a GPU (a build with -DTINYLM_CUDA=ON); each step's time
 //                                   ends when the device has finished it
+//   gpt_step ... --precision bf16   matrix products in bf16 (core/precision.hpp)
 //
 // Prints one line: `tokens_per_s <median> peak_rss_mib <MiB>`.
 
@@ -23,7 +24,7 @@
 int main(int argc, char** argv) {
   int64_t n_layer = 6, n_head = 6, n_embd = 384, block = 256, batch = 8, vocab = 65, steps = 10, warmup = 3,
           threads = 2;
-  std::string mode = "train", device_name = "cpu";
+  std::string mode = "train", device_name = "cpu", precision = "fp32";
   examples::Flags f("gpt_step", "Times GPT training steps or KV-cache generation.");
   f.add("n-layer", &n_layer, "blocks");
   f.add("n-head", &n_head, "heads");
@@ -36,11 +37,16 @@ int main(int argc, char** argv) {
   f.add("threads", &threads, "CPU threads");
   f.add("mode", &mode, "train or generate");
   f.add("device", &device_name, "cpu, cuda or cuda:N");
+  f.add("precision", &precision, "what float32 matrix products may compute in: fp32, tf32 or bf16");
   try {
     if (!f.parse(argc, argv)) return 0;
     tinylm::set_num_threads(static_cast<int>(threads));
     const tinylm::Device device = tinylm::Device::parse(device_name);
     tinylm::cuda::check_device(device, "--device");
+    const tinylm::MatmulPrecision p = tinylm::parse_matmul_precision(precision);
+    TINYLM_CHECK(tinylm::matmul_precision_supported(device, p), "--precision ", precision, " does not run on ", device,
+                 " here (CPU features: ", tinylm::cpu_features().str(), ")");
+    tinylm::set_matmul_precision(p);
     auto finish = [&] {  // waits for the device's queued work, so that a step's time is all of it
 #ifdef TINYLM_CUDA
       if (device.is_cuda()) tinylm::cuda::synchronize(device.index());

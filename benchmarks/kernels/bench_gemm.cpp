@@ -1,6 +1,7 @@
 // GEMM throughput at the shapes a small GPT runs, and at 2048^3 for the
-// machine's peak; tinylm (Eigen's kernel) next to OpenBLAS's sgemm in the
-// same run. Counter: FLOP/s (2*M*N*K per product), printed with an SI prefix.
+// machine's peak; tinylm (Eigen's kernel, and the bf16-product kernel on a
+// CPU with AVX-512 BF16) next to OpenBLAS's sgemm in the same run. Counter: FLOP/s (2*M*N*K per product), printed with
+// an SI prefix.
 //
 //   build/release/benchmarks/bench_gemm --benchmark_filter=2048
 //
@@ -32,8 +33,9 @@ void set_flops(benchmark::State& state, int64_t M, int64_t N, int64_t K) {
       benchmark::Counter(2.0 * M * N * K, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
-// Args: M, N, K, threads, transpose flag (0: A B, 1: A B^T as in x @ W^T, 2: A^T B as in dW)
-void BM_matmul_fwd(benchmark::State& state) {
+// Args: M, N, K, threads, transpose flag (0: A B, 1: A B^T as in x @ W^T, 2: A^T B as in dW).
+// bf16: the products in bf16 (kernels/cpu/gemm_bf16.hpp; needs AVX-512 BF16).
+void run_matmul(benchmark::State& state, bool bf16) {
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   const int threads = int(state.range(3));
   const int mode = int(state.range(4));
@@ -47,10 +49,21 @@ void BM_matmul_fwd(benchmark::State& state) {
                                        .a = {.data = op.a.data(), .ld = ta ? M : K, .transposed = ta},
                                        .b = {.data = op.b.data(), .ld = tb ? K : N, .transposed = tb},
                                        .c = op.c.data(),
-                                       .ldc = N});
+                                       .ldc = N},
+                                      bf16);
     benchmark::DoNotOptimize(op.c.data());
   }
   set_flops(state, M, N, K);
+}
+
+void BM_matmul_fwd(benchmark::State& state) { run_matmul(state, false); }
+
+void BM_matmul_bf16(benchmark::State& state) {
+  if (!tinylm::cpu_features().has(tinylm::CpuFeature::avx512_bf16)) {
+    state.SkipWithError("this CPU has no AVX-512 BF16");
+    return;
+  }
+  run_matmul(state, true);
 }
 
 #ifdef TINYLM_BENCH_OPENBLAS
@@ -92,6 +105,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_matmul_fwd)->Apply(shapes);
+BENCHMARK(BM_matmul_bf16)->Apply(shapes);
 #ifdef TINYLM_BENCH_OPENBLAS
 BENCHMARK(BM_openblas_sgemm)->Apply(shapes);
 #endif

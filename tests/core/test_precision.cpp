@@ -1,5 +1,5 @@
-// The matmul precision setting: its names, the guard, where it applies,
-// and that the CPU GEMM computes in float32 whatever it allows.
+// The matmul precision setting: its names, the guard, where it applies:
+// bf16 products on a CPU with AVX-512 BF16, float32 where there is none.
 
 #include <doctest/doctest.h>
 
@@ -31,16 +31,23 @@ TEST_CASE("matmul precision: fp32 by default, a guard sets it for its scope and 
   CHECK(tinylm::matmul_precision() == MatmulPrecision::fp32);
 }
 
-TEST_CASE("matmul precision: the CPU computes float32 products whatever the setting allows") {
+TEST_CASE("matmul precision: the CPU has bf16 products where it has AVX-512 BF16, and no TF32") {
+  const bool has_bf16 = tinylm::cpu_features().has(tinylm::CpuFeature::avx512_bf16);
   CHECK(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::fp32));
-  CHECK_FALSE(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::bf16));
+  CHECK(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::bf16) == has_bf16);
   CHECK_FALSE(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::tf32));
   CHECK(tinylm::matmul_precision_supported(tinylm::Device::cuda(), MatmulPrecision::bf16) == tinylm::cuda_compiled());
-  // 1 + 2^-12 is not a bf16 or tf32 value: rounding the inputs would change the product.
+  // 1 + 2^-12 is not a bf16 or tf32 value: rounding the inputs changes every product. 8 rows: not decoding's path.
   const float x = 1.0f + 0x1p-12f;
-  const auto a = tinylm::Tensor<float>::full({1, 1}, x), b = tinylm::Tensor<float>::full({1, 1}, x);
-  const float fp32 = tinylm::matmul(a, b).item();
+  const auto a = tinylm::Tensor<float>::full({8, 8}, x), b = tinylm::Tensor<float>::full({8, 8}, x);
+  const float fp32 = tinylm::matmul(a, b).to_vector()[0];
+  CHECK(fp32 == 8 * (x * x));
+  {
+    tinylm::MatmulPrecisionGuard guard(MatmulPrecision::tf32);  // no TF32 on a CPU: float32
+    CHECK(tinylm::matmul(a, b).to_vector()[0] == fp32);
+  }
   tinylm::MatmulPrecisionGuard guard(MatmulPrecision::bf16);
-  CHECK(tinylm::matmul(a, b).item() == fp32);
-  CHECK(fp32 == x * x);
+  CHECK(tinylm::matmul(a, b).to_vector()[0] == (has_bf16 ? 8.0f : fp32));  // bf16(x) = 1
+  tinylm::CpuFeatureMaskGuard mask(0);
+  CHECK(tinylm::matmul(a, b).to_vector()[0] == fp32);
 }

@@ -144,6 +144,14 @@ void use() {
   k::map2(c.data(), a.data(), b.data(), 8, [](float x, float y) { return x + y; });
   k::add_strided(c.data(), unit, a.data(), unit, shape, 1);
 #endif
+#elif defined(TINYLM_USE_tinylm_kernels_cpu_gemm_bf16_hpp)
+  std::vector<float> a(16 * 8, 1), b(16 * 32, 1), c(8 * 32, 0);
+#ifdef TINYLM_HAS_BF16_GEMM
+  if (tinylm::cpu_features().has(tinylm::CpuFeature::avx512_bf16))
+    tinylm::kernels::cpu::detail::gemm_bf16_serial(c.data(), a.data(), b.data(), 8, 32, 16, false, false, 16, 32, 32,
+                                                   1.0f);
+#endif
+  std::printf("%g\n", c[0]);
 #elif defined(TINYLM_USE_tinylm_kernels_gemm_hpp) || defined(TINYLM_USE_tinylm_kernels_cpu_gemm_hpp)
   std::vector<float> a(6, 1), b(6, 1), c(4);
   const tinylm::kernels::GemmArgs<float> g{

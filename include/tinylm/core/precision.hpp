@@ -6,12 +6,15 @@
 //   tf32  products of inputs rounded to TensorFloat-32 (10-bit mantissa),
 //         on tensor cores: the CUDA backend's cuBLAS GEMMs
 //   bf16  products of inputs rounded to bfloat16 (7-bit mantissa), fp32
-//         accumulation: the CUDA backend's cuBLAS GEMMs
+//         accumulation: the CUDA backend's cuBLAS GEMMs, and the CPU's
+//         GEMMs on a CPU with AVX-512 BF16 (kernels/cpu/gemm_bf16.hpp)
 //
 // A setting is a permission, as PyTorch's set_float32_matmul_precision is:
-// a backend without the faster format computes in float32. The CPU kernels
-// have none yet and always compute in float32; a program that must not run
-// slower than it asked checks matmul_precision_supported() first.
+// a backend without the faster format computes in float32 (a CPU has no
+// TF32; a CPU without AVX-512 BF16, or with it masked off, no bf16), and
+// so does a product of a few rows (decoding), where rounding the operands
+// would cost more than it saves. A program that must not run slower than
+// it asked checks matmul_precision_supported() first.
 
 #include <atomic>
 #include <string>
@@ -19,6 +22,7 @@
 
 #include "tinylm/core/device.hpp"
 #include "tinylm/core/error.hpp"
+#include "tinylm/kernels/cpu/features.hpp"
 
 namespace tinylm {
 
@@ -55,7 +59,9 @@ inline MatmulPrecision matmul_precision() { return detail::matmul_precision_sett
 
 /// True when products on `device` run in `p` (not float32 in its place).
 inline bool matmul_precision_supported(Device device, MatmulPrecision p) {
-  return p == MatmulPrecision::fp32 || (device.is_cuda() && cuda_compiled());
+  if (p == MatmulPrecision::fp32) return true;
+  if (device.is_cuda()) return cuda_compiled();
+  return p == MatmulPrecision::bf16 && cpu_features().has(CpuFeature::avx512_bf16);
 }
 
 /// Sets the matmul precision for a scope and restores the previous one after it.

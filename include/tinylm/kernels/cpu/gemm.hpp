@@ -18,10 +18,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "tinylm/kernels/cpu/gemm_bf16.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 #include "tinylm/kernels/types.hpp"
 
@@ -152,11 +154,30 @@ void gemm_prepare(T* c, int64_t rows, int64_t j0, int64_t j1, int64_t ldc, T bet
   }
 }
 
+/// Rows [0, M) x columns [0, N) of C += alpha op(A) op(B) on one thread:
+/// Eigen's kernel, or with bf16_products (float only, on a CPU with
+/// AVX-512 BF16) gemm_bf16.hpp's.
+template <class T>
+void gemm_serial_any(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
+                     int64_t lda, int64_t ldb, int64_t ldc, T alpha, bool bf16_products) {
+#ifdef TINYLM_HAS_BF16_GEMM
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_products) return gemm_bf16_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+  }
+#endif
+  (void)bf16_products;
+  gemm_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+}
+
 }  // namespace detail
 
-/// One GEMM on row-major buffers (see the file comment and GemmArgs).
+/// One GEMM on row-major buffers (see the file comment and GemmArgs). With
+/// bf16_products (the caller has checked the CPU has AVX-512 BF16) a float
+/// GEMM rounds its operands to bf16 and sums in float32; a product of at
+/// most 4 rows (decoding) stays float32, where packing would cost more
+/// than the product.
 template <class T>
-void gemm(const GemmArgs<T>& g) {
+void gemm(const GemmArgs<T>& g, bool bf16_products = false) {
   const int64_t M = g.M, N = g.N, K = g.K;
   if (M == 0 || N == 0) return;
   if (M <= 4 && K > 0) {
@@ -176,10 +197,12 @@ void gemm(const GemmArgs<T>& g) {
     if (K == 0) return;
     if (split_rows) {
       const T* a0 = trans_a ? g.a.data + i0 : g.a.data + i0 * lda;
-      detail::gemm_serial(g.c + i0 * ldc, a0, g.b.data, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc, g.alpha);
+      detail::gemm_serial_any(g.c + i0 * ldc, a0, g.b.data, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc, g.alpha,
+                              bf16_products);
     } else {
       const T* b0p = trans_b ? g.b.data + i0 * ldb : g.b.data + i0;
-      detail::gemm_serial(g.c + i0, g.a.data, b0p, M, i1 - i0, K, trans_a, trans_b, lda, ldb, ldc, g.alpha);
+      detail::gemm_serial_any(g.c + i0, g.a.data, b0p, M, i1 - i0, K, trans_a, trans_b, lda, ldb, ldc, g.alpha,
+                              bf16_products);
     }
   });
 }
@@ -188,14 +211,14 @@ void gemm(const GemmArgs<T>& g) {
 /// products run in parallel over the batch; large ones one after another,
 /// each split over threads.
 template <class T>
-void gemm_batched(const GemmBatchArgs<T>& args) {
+void gemm_batched(const GemmBatchArgs<T>& args, bool bf16_products = false) {
   const GemmArgs<T>& g = args.gemm;
   auto product = [&](int64_t i) {
     GemmArgs<T> one = g;
     one.a.data = g.a.data + args.a_offsets[i];
     one.b.data = g.b.data + args.b_offsets[i];
     one.c = g.c + i * args.c_stride;
-    gemm(one);
+    gemm(one, bf16_products);
   };
   const int64_t flops = g.M * g.N * g.K;
   if (args.batch < num_threads() * 2 && flops >= (int64_t{1} << 20)) {

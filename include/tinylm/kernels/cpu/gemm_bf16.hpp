@@ -1,0 +1,200 @@
+#pragma once
+// A float32 GEMM whose products run in bfloat16 on AVX-512 BF16: the
+// operands are rounded to bf16 (to nearest, ties to even) as they are
+// packed, and vdpbf16ps multiplies pairs of them and adds both products to
+// float32 sums. Used when the matmul precision is bf16
+// (core/precision.hpp) and the CPU has AVX-512 BF16 (kernels/cpu/features.hpp);
+// the code is compiled for that instruction set whatever the compiler's
+// -march, and runs only when the CPU says it may.
+//
+// The blocking is the classic one (Goto's): a kKC-deep slice of op(B),
+// kNC columns wide, is packed once into panels of kNR columns, each k pair
+// of a column one 32-bit word (the even k in the low half, as vdpbf16ps
+// reads it); a kMC-row block of op(A) is packed into panels of kMR rows,
+// each row's k pair one word too. The micro-kernel keeps a kMR x kNR block
+// of C in 16 registers, and per k pair loads two vectors of B and
+// broadcasts one word of A per row. C += alpha * (the block's sums); an odd
+// K or a short panel is padded with zeros. Packing rounds 16 values at a
+// time with bf16::from_float's integer rule (not vcvtne2ps2bf16, which
+// flushes subnormals), so the packed words equal the scalar rounding's.
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "tinylm/core/bf16.hpp"
+#include "tinylm/kernels/cpu/features.hpp"
+
+namespace tinylm::kernels::cpu::detail {
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TINYLM_HAS_BF16_GEMM 1
+#define TINYLM_TARGET_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+inline constexpr int64_t kBf16MR = 8, kBf16NR = 32;
+inline constexpr int64_t kBf16KC = 512, kBf16MC = 96, kBf16NC = 512;  // kKC in elements (256 pairs)
+
+/// Two bf16 in one word: x (even k) low, y (odd k) high.
+inline uint32_t bf16_pair(float x, float y) {
+  return static_cast<uint32_t>(bf16::from_float(x).bits) | (static_cast<uint32_t>(bf16::from_float(y).bits) << 16);
+}
+
+/// Each float lane of v rounded to bf16 (bf16::from_float's rounding, NaNs
+/// quieted), left in the lane's high 16 bits; the low 16 are garbage.
+TINYLM_TARGET_AVX512_BF16 inline __m512i round_bf16_high(__m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
+  const __mmask16 nan =
+      _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_or_epi32(rounded, nan, u, _mm512_set1_epi32(0x00400000));
+}
+
+/// 16 words of k pairs from 32 consecutive floats x[0..32): word q = (x[2q], x[2q + 1]).
+TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_run(const float* x) {
+  const __m512i lo = round_bf16_high(_mm512_loadu_ps(x)), hi = round_bf16_high(_mm512_loadu_ps(x + 16));
+  const __m512i odd_words = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29, 27,
+                                             25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  return _mm512_permutex2var_epi16(lo, odd_words, hi);  // word j: float j's high half
+}
+
+/// 16 words of k pairs from two rows: word j = (x[j], y[j]).
+TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_rows(const float* x, const float* y) {
+  const __m512i lo = _mm512_srli_epi32(round_bf16_high(_mm512_loadu_ps(x)), 16);
+  return _mm512_mask_mov_epi16(lo, 0xaaaaaaaau, round_bf16_high(_mm512_loadu_ps(y)));
+}
+
+/// out[q * stride] = the pair (x[2q], x[2q + 1]) for q < pairs, with x[kc] = 0
+/// past the end (kc = 2 * pairs or 2 * pairs - 1 values are read).
+TINYLM_TARGET_AVX512_BF16 inline void pack_run(uint32_t* out, int64_t stride, const float* x, int64_t kc) {
+  const int64_t pairs = (kc + 1) / 2;
+  int64_t q = 0;
+  alignas(64) uint32_t words[16];
+  for (; 2 * q + 32 <= kc; q += 16) {
+    _mm512_store_si512(words, pairs_from_run(x + 2 * q));
+    for (int64_t i = 0; i < 16; ++i) out[(q + i) * stride] = words[i];
+  }
+  for (; q < pairs; ++q) out[q * stride] = bf16_pair(x[2 * q], 2 * q + 1 < kc ? x[2 * q + 1] : 0.0f);
+}
+
+/// Packs rows [0, mr) x k [k0, k0 + kc) of op(A) into one panel of kBf16MR
+/// rows: out[p * kBf16MR + r] = the pair (A[r, k0 + 2p], A[r, k0 + 2p + 1]).
+TINYLM_TARGET_AVX512_BF16 inline void pack_a_bf16(uint32_t* out, const float* a, int64_t lda, bool trans_a, int64_t mr,
+                                                  int64_t k0, int64_t kc) {
+  const int64_t pairs = (kc + 1) / 2;
+  if (!trans_a) {  // each row's k run is contiguous
+    for (int64_t r = 0; r < kBf16MR; ++r) {
+      if (r < mr) pack_run(out + r, kBf16MR, a + r * lda + k0, kc);
+      else
+        for (int64_t p = 0; p < pairs; ++p) out[p * kBf16MR + r] = 0;
+    }
+    return;
+  }
+  for (int64_t p = 0; p < pairs; ++p) {  // A stored [K, M]: a k pair is two rows of 8 contiguous values
+    const int64_t k = k0 + 2 * p;
+    const bool second = 2 * p + 1 < kc;
+    for (int64_t r = 0; r < kBf16MR; ++r) {
+      const float x = r < mr ? a[k * lda + r] : 0.0f;
+      const float y = r < mr && second ? a[(k + 1) * lda + r] : 0.0f;
+      out[p * kBf16MR + r] = bf16_pair(x, y);
+    }
+  }
+}
+
+/// Packs k [k0, k0 + kc) x columns [0, nr) of op(B) into one panel of
+/// kBf16NR columns: out[p * kBf16NR + j] = the pair (B[k0 + 2p, j], B[k0 + 2p + 1, j]).
+TINYLM_TARGET_AVX512_BF16 inline void pack_b_bf16(uint32_t* out, const float* b, int64_t ldb, bool trans_b, int64_t nr,
+                                                  int64_t k0, int64_t kc) {
+  const int64_t pairs = (kc + 1) / 2;
+  if (trans_b) {  // B stored [N, K]: each column's k run is contiguous
+    for (int64_t j = 0; j < kBf16NR; ++j) {
+      if (j < nr) pack_run(out + j, kBf16NR, b + j * ldb + k0, kc);
+      else
+        for (int64_t p = 0; p < pairs; ++p) out[p * kBf16NR + j] = 0;
+    }
+    return;
+  }
+  for (int64_t p = 0; p < pairs; ++p) {
+    const int64_t k = k0 + 2 * p;
+    const bool second = 2 * p + 1 < kc;
+    uint32_t* o = out + p * kBf16NR;
+    if (nr == kBf16NR && second) {  // two rows of 32 contiguous values
+      const float* b0 = b + k * ldb;
+      _mm512_storeu_si512(o, pairs_from_rows(b0, b0 + ldb));
+      _mm512_storeu_si512(o + 16, pairs_from_rows(b0 + 16, b0 + ldb + 16));
+      continue;
+    }
+    for (int64_t j = 0; j < kBf16NR; ++j) {
+      const float x = j < nr ? b[k * ldb + j] : 0.0f;
+      const float y = j < nr && second ? b[(k + 1) * ldb + j] : 0.0f;
+      o[j] = bf16_pair(x, y);
+    }
+  }
+}
+
+/// C[0:mr, 0:nr] += alpha * (packed A panel) (packed B panel) over `pairs` k pairs.
+TINYLM_TARGET_AVX512_BF16 inline void micro_kernel_bf16(const uint32_t* ap, const uint32_t* bp, int64_t pairs, float* c,
+                                                        int64_t ldc, int64_t mr, int64_t nr, float alpha) {
+  __m512 acc[kBf16MR][2];
+  for (int64_t r = 0; r < kBf16MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < pairs; ++p) {
+    const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + p * kBf16NR);
+    const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + p * kBf16NR + 16);
+    const uint32_t* a = ap + p * kBf16MR;
+#pragma GCC unroll 8
+    for (int64_t r = 0; r < kBf16MR; ++r) {
+      const __m512bh ar = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[r]));
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xffff : (1u << nr) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  for (int64_t r = 0; r < mr; ++r) {
+    float* cr = c + r * ldc;
+    _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc[r][0], _mm512_maskz_loadu_ps(m0, cr)));
+    _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc[r][1], _mm512_maskz_loadu_ps(m1, cr + 16)));
+  }
+}
+
+/// C (row-major, M x N, ld ldc) += alpha op(A) op(B), products in bf16, one thread.
+TINYLM_TARGET_AVX512_BF16 inline void gemm_bf16_serial(float* c, const float* a, const float* b, int64_t M, int64_t N,
+                                                       int64_t K, bool trans_a, bool trans_b, int64_t lda, int64_t ldb,
+                                                       int64_t ldc, float alpha) {
+  thread_local std::vector<uint32_t> packed_a, packed_b;
+  const int64_t max_pairs = (std::min(K, kBf16KC) + 1) / 2;
+  packed_a.resize(static_cast<std::size_t>(((std::min(M, kBf16MC) + kBf16MR - 1) / kBf16MR) * kBf16MR * max_pairs));
+  packed_b.resize(static_cast<std::size_t>(((std::min(N, kBf16NC) + kBf16NR - 1) / kBf16NR) * kBf16NR * max_pairs));
+  for (int64_t k0 = 0; k0 < K; k0 += kBf16KC) {
+    const int64_t kc = std::min(kBf16KC, K - k0), pairs = (kc + 1) / 2;
+    for (int64_t j0 = 0; j0 < N; j0 += kBf16NC) {
+      const int64_t nc = std::min(kBf16NC, N - j0);
+      for (int64_t jp = 0; jp < nc; jp += kBf16NR) {
+        const float* bj = trans_b ? b + (j0 + jp) * ldb : b + j0 + jp;
+        pack_b_bf16(packed_b.data() + (jp / kBf16NR) * kBf16NR * pairs, bj, ldb, trans_b, std::min(kBf16NR, nc - jp),
+                    k0, kc);
+      }
+      for (int64_t i0 = 0; i0 < M; i0 += kBf16MC) {
+        const int64_t mc = std::min(kBf16MC, M - i0);
+        for (int64_t ip = 0; ip < mc; ip += kBf16MR) {
+          const float* ai = trans_a ? a + i0 + ip : a + (i0 + ip) * lda;
+          pack_a_bf16(packed_a.data() + (ip / kBf16MR) * kBf16MR * pairs, ai, lda, trans_a, std::min(kBf16MR, mc - ip),
+                      k0, kc);
+        }
+        for (int64_t jp = 0; jp < nc; jp += kBf16NR)
+          for (int64_t ip = 0; ip < mc; ip += kBf16MR)
+            micro_kernel_bf16(packed_a.data() + (ip / kBf16MR) * kBf16MR * pairs,
+                              packed_b.data() + (jp / kBf16NR) * kBf16NR * pairs, pairs, c + (i0 + ip) * ldc + j0 + jp,
+                              ldc, std::min(kBf16MR, mc - ip), std::min(kBf16NR, nc - jp), alpha);
+      }
+    }
+  }
+}
+
+#undef TINYLM_TARGET_AVX512_BF16
+#endif
+
+}  // namespace tinylm::kernels::cpu::detail

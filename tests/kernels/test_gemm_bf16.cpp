@@ -1,0 +1,219 @@
+// The bf16-product GEMM (kernels/cpu/gemm_bf16.hpp) against a reference
+// that rounds A and B to bf16 the same way and sums the exact products in
+// double: the kernel's only error is then its float32 accumulation. Shapes
+// cover tails of every block (rows not a multiple of 8, columns not of 32,
+// odd K), several K, N and M blocks, every transpose, padding, alpha, beta
+// and a bias. Tolerance: 1e-5 of sum_k |a||b| at each element (K <= 1100
+// float32 additions). Without AVX-512 BF16 the tests say so and check only
+// the fallback.
+
+#include <bit>
+#include <cmath>
+#include <iterator>
+#include <tuple>
+#include <vector>
+
+#include "helpers.hpp"
+
+namespace kn = tinylm::kernels;
+using tinylm::bf16;
+using tinylm::CpuFeature;
+using tinylm::MatmulPrecision;
+
+namespace {
+
+struct Case {
+  int64_t M, N, K;
+  bool ta, tb;
+  int64_t pad;
+  float alpha, beta;
+  bool bias;
+};
+
+struct Operands {
+  std::vector<float> a, b, c, bias;
+  int64_t lda, ldb, ldc;
+};
+
+Operands make(const Case& t, uint64_t seed) {
+  tinylm::Generator g(seed);
+  Operands o;
+  o.lda = (t.ta ? t.M : t.K) + t.pad, o.ldb = (t.tb ? t.K : t.N) + t.pad, o.ldc = t.N + t.pad;
+  o.a.resize((t.ta ? t.K : t.M) * o.lda);
+  o.b.resize((t.tb ? t.N : t.K) * o.ldb);
+  o.c.resize(t.M * o.ldc);
+  o.bias.resize(t.N);
+  for (auto* v : {&o.a, &o.b, &o.c, &o.bias})
+    for (float& x : *v) x = static_cast<float>(g.uniform() * 2 - 1);
+  return o;
+}
+
+/// C after the GEMM through the device-neutral entry point, under the current precision and CPU features.
+std::vector<float> run(const Case& t, const Operands& o) {
+  std::vector<float> c = o.c;
+  kn::GemmArgs<float> g;
+  g.M = t.M, g.N = t.N, g.K = t.K;
+  g.a = {o.a.data(), o.lda, t.ta};
+  g.b = {o.b.data(), o.ldb, t.tb};
+  g.c = c.data();
+  g.ldc = o.ldc;
+  g.alpha = t.alpha, g.beta = t.beta;
+  g.bias = t.bias ? o.bias.data() : nullptr;
+  kn::gemm(tinylm::Device::cpu(), g);
+  return c;
+}
+
+float round_bf16(float x) { return bf16::from_float(x).to_float(); }
+
+/// Checks the bf16 GEMM against the rounded-operand reference; returns the
+/// largest difference from the float32 GEMM (relative to sum |a||b|).
+double check_bf16(const Case& t) {
+  CAPTURE(t.M);
+  CAPTURE(t.N);
+  CAPTURE(t.K);
+  CAPTURE(t.ta);
+  CAPTURE(t.tb);
+  const Operands o = make(t, static_cast<uint64_t>(t.M * 7919 + t.N * 31 + t.K));
+  const std::vector<float> fp32 = run(t, o);
+  std::vector<float> got;
+  {
+    tinylm::MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+    got = run(t, o);
+  }
+  double worst = 0, from_fp32 = 0;
+  for (int64_t i = 0; i < t.M; ++i)
+    for (int64_t j = 0; j < t.N; ++j) {
+      double sum = 0, size = 1e-30;
+      for (int64_t p = 0; p < t.K; ++p) {
+        const float a = t.ta ? o.a[p * o.lda + i] : o.a[i * o.lda + p];
+        const float b = t.tb ? o.b[j * o.ldb + p] : o.b[p * o.ldb + j];
+        sum += double(round_bf16(a)) * double(round_bf16(b));
+        size += std::fabs(double(a) * double(b));
+      }
+      const double c0 = o.c[i * o.ldc + j];
+      const double want = t.alpha * sum + t.beta * c0 + (t.bias ? o.bias[j] : 0.0);
+      const double scale = std::fabs(t.alpha) * size + std::fabs(t.beta * c0) + 1;
+      worst = std::max(worst, std::fabs(got[i * o.ldc + j] - want) / scale);
+      from_fp32 = std::max(from_fp32, std::fabs(double(got[i * o.ldc + j]) - fp32[i * o.ldc + j]) / scale);
+    }
+  CHECK(worst <= 1e-5);
+  // Padding between rows is left alone.
+  for (int64_t i = 0; i < t.M; ++i)
+    for (int64_t j = t.N; j < o.ldc; ++j) CHECK(got[i * o.ldc + j] == o.c[i * o.ldc + j]);
+  return from_fp32;
+}
+
+bool have_bf16() {
+  if (tinylm::cpu_features().has(CpuFeature::avx512_bf16)) return true;
+  MESSAGE("this CPU has no AVX-512 BF16 (", tinylm::cpu_features().str(), "): bf16 products are not checked here");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("bf16 gemm: equals bf16-rounded operands summed in float32, at every transpose and tail") {
+  if (!have_bf16()) return;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (auto [M, N, K] : {std::tuple{5, 7, 3},
+                             {8, 32, 2},
+                             {9, 33, 1},
+                             {37, 45, 29},
+                             {64, 96, 128},
+                             {100, 70, 513},
+                             {13, 600, 64},
+                             {200, 40, 1100}}) {
+        const double moved = check_bf16({M, N, K, ta, tb, 0, 1.0f, 0.0f, false});
+        check_bf16({M, N, K, ta, tb, 3, 0.5f, 1.0f, true});
+        // Rounding the operands shows: 1e-3 of sum |a||b| is far past float32's own error.
+        if (K >= 29) CHECK(moved > 1e-4);
+      }
+}
+
+TEST_CASE("bf16 gemm: beta 0 ignores C's old values, and a batched GEMM takes the same path") {
+  if (!have_bf16()) return;
+  Case t{24, 40, 48, false, true, 0, 2.0f, 0.0f, true};
+  Operands o = make(t, 3);
+  const double nan = std::nan("");
+  for (float& x : o.c) x = static_cast<float>(nan);
+  tinylm::MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+  const std::vector<float> one = run(t, o);
+  for (float x : one) CHECK(std::isfinite(x));
+  // Two products of one shape in one batched call equal two calls.
+  std::vector<float> a2(o.a), b2(o.b);
+  a2.insert(a2.end(), o.a.begin(), o.a.end());
+  b2.insert(b2.end(), o.b.rbegin(), o.b.rend());
+  std::vector<float> c2(2 * o.c.size(), 0.0f);
+  const int64_t offs_a[] = {0, static_cast<int64_t>(o.a.size())}, offs_b[] = {0, static_cast<int64_t>(o.b.size())};
+  kn::GemmBatchArgs<float> bg;
+  bg.gemm.M = t.M, bg.gemm.N = t.N, bg.gemm.K = t.K;
+  bg.gemm.a = {a2.data(), o.lda, t.ta};
+  bg.gemm.b = {b2.data(), o.ldb, t.tb};
+  bg.gemm.c = c2.data();
+  bg.gemm.ldc = o.ldc;
+  bg.gemm.alpha = t.alpha;
+  bg.gemm.bias = o.bias.data();
+  bg.batch = 2, bg.a_offsets = offs_a, bg.b_offsets = offs_b, bg.c_stride = static_cast<int64_t>(o.c.size());
+  kn::gemm_batched(tinylm::Device::cpu(), bg);
+  for (std::size_t i = 0; i < one.size(); ++i) CHECK(c2[i] == one[i]);
+  Operands second = o;
+  second.b.assign(o.b.rbegin(), o.b.rend());
+  const std::vector<float> two = run(t, second);
+  for (std::size_t i = 0; i < two.size(); ++i) CHECK(c2[one.size() + i] == two[i]);
+}
+
+TEST_CASE("bf16 gemm: with AVX-512 BF16 masked off, or a few rows, the products stay float32") {
+  for (auto [M, N, K] : {std::tuple{37, 45, 29}, {4, 64, 300}}) {
+    const Case t{M, N, K, false, false, 1, 1.0f, 0.5f, true};
+    const Operands o = make(t, 11);
+    const std::vector<float> fp32 = run(t, o);
+    tinylm::MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+    if (M > 4) {
+      tinylm::CpuFeatureMaskGuard mask(~static_cast<uint32_t>(CpuFeature::avx512_bf16));
+      CHECK_FALSE(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::bf16));
+      CHECK(run(t, o) == fp32);
+    } else {
+      CHECK(run(t, o) == fp32);  // decoding's matrix-vector products read B as it is
+    }
+  }
+}
+
+TEST_CASE("bf16 gemm: packing rounds every value as bf16::from_float does (ties, NaN, infinity, overflow)") {
+  if (!have_bf16()) return;
+  namespace d = tinylm::kernels::cpu::detail;
+  const float specials[] = {1.0f + 0x1p-8f,
+                            1.0f + 3 * 0x1p-8f,
+                            -(1.0f + 0x1p-8f + 0x1p-20f),
+                            std::nanf(""),
+                            std::bit_cast<float>(0xff800001u),
+                            INFINITY,
+                            -INFINITY,
+                            3.4e38f,
+                            0x1p-133f,
+                            -0.0f};
+  const int64_t rows = 80, cols = 80;  // room for every read below
+  std::vector<float> x(rows * cols);
+  tinylm::Generator g(5);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = i % 7 == 0 ? specials[(i / 7) % std::size(specials)] : static_cast<float>(g.uniform() * 8 - 4);
+  auto at = [&](int64_t r, int64_t c) { return r < rows && c < cols ? x[r * cols + c] : 0.0f; };
+  // x as op(A) (kBf16MR rows from row 3, k from 5) both ways stored, and as op(B).
+  for (bool trans : {false, true}) {
+    CAPTURE(trans);
+    const int64_t kc = trans ? 33 : 65, pairs = (kc + 1) / 2;
+    // Stored [rows, cols] read as A (rows are rows) or, transposed, as A^T (rows are k).
+    std::vector<uint32_t> a(pairs * d::kBf16MR), b(pairs * d::kBf16NR);
+    d::pack_a_bf16(a.data(), trans ? x.data() + 3 : x.data() + 3 * cols, cols, trans, 5, 0, kc);
+    d::pack_b_bf16(b.data(), trans ? x.data() + 2 * cols : x.data() + 2, cols, trans, 20, 1, kc);
+    for (int64_t p = 0; p < pairs; ++p) {
+      for (int64_t r = 0; r < d::kBf16MR; ++r) {
+        auto A = [&](int64_t k) { return r >= 5 || k >= kc ? 0.0f : trans ? at(k, 3 + r) : at(3 + r, k); };
+        CHECK(a[p * d::kBf16MR + r] == d::bf16_pair(A(2 * p), A(2 * p + 1)));
+      }
+      for (int64_t j = 0; j < d::kBf16NR; ++j) {
+        auto B = [&](int64_t k) { return j >= 20 || k >= kc ? 0.0f : trans ? at(2 + j, 1 + k) : at(1 + k, 2 + j); };
+        CHECK(b[p * d::kBf16NR + j] == d::bf16_pair(B(2 * p), B(2 * p + 1)));
+      }
+    }
+  }
+}
