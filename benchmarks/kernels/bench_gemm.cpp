@@ -1,7 +1,9 @@
 // GEMM throughput at the shapes a small GPT runs, and at 2048^3 for the
-// machine's peak; tinylm (Eigen's kernel, and the bf16-product kernel on a
-// CPU with AVX-512 BF16) next to OpenBLAS's sgemm in the same run. Counter: FLOP/s (2*M*N*K per product), printed with
-// an SI prefix.
+// machine's peak; tinylm (the kernel it takes: its own AVX-512 kernel on a
+// CPU with AVX-512, else Eigen's; Eigen's kernel alone, with AVX-512 masked
+// off; the bf16-product kernel on a CPU with AVX-512 BF16) next to
+// OpenBLAS's sgemm in the same run. Counter: FLOP/s (2*M*N*K per product),
+// printed with an SI prefix.
 //
 //   build/release/benchmarks/bench_gemm --benchmark_filter=2048
 //
@@ -58,6 +60,11 @@ void run_matmul(benchmark::State& state, bool bf16) {
 
 void BM_matmul_fwd(benchmark::State& state) { run_matmul(state, false); }
 
+void BM_matmul_eigen(benchmark::State& state) {
+  tinylm::CpuFeatureMaskGuard eigen_only(~static_cast<uint32_t>(tinylm::CpuFeature::avx512f));
+  run_matmul(state, false);
+}
+
 void BM_matmul_bf16(benchmark::State& state) {
   if (!tinylm::cpu_features().has(tinylm::CpuFeature::avx512_bf16)) {
     state.SkipWithError("this CPU has no AVX-512 BF16");
@@ -93,6 +100,8 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({384, 1536, 2048, threads, 2});   // dW = x^T dy
     b->Args({2048, 384, 1536, threads, 1});   // dx = dy W^T
     b->Args({256, 256, 64, threads, 1});      // attention scores q k^T
+    b->Args({64, 256, 64, threads, 1});       // one query block's scores (kernels/cpu/attention.hpp)
+    b->Args({64, 64, 256, threads, 0});       // one query block's P V
     b->Args({1, 1536, 384, threads, 0});      // decoding one token: MLP up
     b->Args({1, 384, 1536, threads, 0});      // decoding one token: MLP down
     b->Args({2048, 2048, 2048, threads, 0});  // peak
@@ -105,6 +114,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_matmul_fwd)->Apply(shapes);
+BENCHMARK(BM_matmul_eigen)->Apply(shapes);
 BENCHMARK(BM_matmul_bf16)->Apply(shapes);
 #ifdef TINYLM_BENCH_OPENBLAS
 BENCHMARK(BM_openblas_sgemm)->Apply(shapes);

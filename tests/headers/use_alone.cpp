@@ -152,6 +152,14 @@ void use() {
                                                    1.0f);
 #endif
   std::printf("%g\n", c[0]);
+#elif defined(TINYLM_USE_tinylm_kernels_cpu_gemm_avx512_hpp)
+  std::vector<float> a(13 * 16, 1), b(16 * 40, 1), c(13 * 40, 0);
+#ifdef TINYLM_HAS_AVX512_GEMM
+  if (__builtin_cpu_supports("avx512f"))
+    tinylm::kernels::cpu::detail::gemm_avx512_serial(c.data(), a.data(), b.data(), 13, 40, 16, false, false, 16, 40, 40,
+                                                     1.0f);
+#endif
+  std::printf("%g\n", c[0]);
 #elif defined(TINYLM_USE_tinylm_kernels_gemm_hpp) || defined(TINYLM_USE_tinylm_kernels_cpu_gemm_hpp)
   std::vector<float> a(6, 1), b(6, 1), c(4);
   const tinylm::kernels::GemmArgs<float> g{

@@ -1,5 +1,5 @@
 #pragma once
-// GEMM on row-major buffers, computed by Eigen's blocked GEMM kernel.
+// GEMM on row-major buffers.
 //
 //   C[M, N] = alpha * op(A)[M, K] @ op(B)[K, N] + beta * C (+ bias[N] on every row)
 //
@@ -7,14 +7,19 @@
 // copied. Leading dimensions are row strides in elements, as in BLAS for
 // row-major data.
 //
-// We call Eigen's general_matrix_matrix_product directly (as Eigen's own
-// BLAS does) instead of going through Map expressions: it is the same
-// packing and micro-kernel, but it skips the expression-template layer,
-// which cut this header's compile cost by two thirds. It computes a
-// column-major result, so we ask it for C^T = op(B)^T op(A)^T, which is the
-// row-major C. Threads split the larger of M and N into contiguous blocks;
-// each thread also prepares its own block of C (zeroes, beta * C, or the
-// bias), so no pass over C runs on one thread while the other waits.
+// Which kernel computes a product of more than 4 rows is decided per call:
+// for float on a CPU with AVX-512, the project's own (gemm_avx512.hpp), or
+// with bf16 products asked for and AVX-512 BF16 there, gemm_bf16.hpp's;
+// otherwise (double, or a CPU without AVX-512) Eigen's blocked GEMM. We call
+// Eigen's general_matrix_matrix_product directly (as Eigen's own BLAS does)
+// instead of going through Map expressions: it is the same packing and
+// micro-kernel, but it skips the expression-template layer, which cut this
+// header's compile cost by two thirds. It computes a column-major result, so
+// we ask it for C^T = op(B)^T op(A)^T, which is the row-major C. Up to 4
+// rows (decoding) are matrix-vector products (gemm_few_rows). Threads split
+// the larger of M and N into contiguous blocks; each thread also prepares
+// its own block of C (zeroes, beta * C, or the bias), so no pass over C runs
+// on one thread while the other waits.
 
 #include <algorithm>
 #include <cstdint>
@@ -23,6 +28,8 @@
 
 #include <Eigen/Core>
 
+#include "tinylm/kernels/cpu/features.hpp"
+#include "tinylm/kernels/cpu/gemm_avx512.hpp"
 #include "tinylm/kernels/cpu/gemm_bf16.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 #include "tinylm/kernels/types.hpp"
@@ -154,18 +161,39 @@ void gemm_prepare(T* c, int64_t rows, int64_t j0, int64_t j1, int64_t ldc, T bet
   }
 }
 
-/// Rows [0, M) x columns [0, N) of C += alpha op(A) op(B) on one thread:
-/// Eigen's kernel, or with bf16_products (float only, on a CPU with
-/// AVX-512 BF16) gemm_bf16.hpp's.
+/// The kernel that computes a GEMM of more than 4 rows.
+enum class GemmKernel { eigen, avx512, bf16 };
+
 template <class T>
-void gemm_serial_any(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b,
-                     int64_t lda, int64_t ldb, int64_t ldc, T alpha, bool bf16_products) {
-#ifdef TINYLM_HAS_BF16_GEMM
+GemmKernel gemm_kernel(bool bf16_products) {
   if constexpr (std::is_same_v<T, float>) {
-    if (bf16_products) return gemm_bf16_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
-  }
+#ifdef TINYLM_HAS_BF16_GEMM
+    if (bf16_products) return GemmKernel::bf16;
 #endif
+#ifdef TINYLM_HAS_AVX512_GEMM
+    if (cpu_features().has(CpuFeature::avx512f)) return GemmKernel::avx512;
+#endif
+  }
   (void)bf16_products;
+  return GemmKernel::eigen;
+}
+
+/// Rows [0, M) x columns [0, N) of C += alpha op(A) op(B) on one thread, by
+/// `kernel`; with overwrite (the AVX-512 kernel only), C = alpha op(A) op(B)
+/// + bias (bias null or C's columns' own), C's old values not read.
+template <class T>
+void gemm_serial_any(GemmKernel kernel, T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a,
+                     bool trans_b, int64_t lda, int64_t ldb, int64_t ldc, T alpha, bool overwrite, const T* bias) {
+  if constexpr (std::is_same_v<T, float>) {
+#ifdef TINYLM_HAS_BF16_GEMM
+    if (kernel == GemmKernel::bf16) return gemm_bf16_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+#endif
+#ifdef TINYLM_HAS_AVX512_GEMM
+    if (kernel == GemmKernel::avx512)
+      return gemm_avx512_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, overwrite, bias);
+#endif
+  }
+  (void)kernel, (void)overwrite, (void)bias;
   gemm_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
 }
 
@@ -186,23 +214,26 @@ void gemm(const GemmArgs<T>& g, bool bf16_products = false) {
   }
   const bool trans_a = g.a.transposed, trans_b = g.b.transposed;
   const int64_t lda = g.a.ld, ldb = g.b.ld, ldc = g.ldc;
+  const detail::GemmKernel kernel = detail::gemm_kernel<T>(bf16_products);
+  // The AVX-512 kernel writes C for beta = 0 itself, with the bias: no pass of its own over C.
+  const bool overwrite = kernel == detail::GemmKernel::avx512 && g.beta == T(0) && K > 0;
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
   // Blocks of at least 32 rows/columns keep the micro-kernel busy.
   const int64_t block_cost = 32 * (split_rows ? N : M) * std::max<int64_t>(K, 1) / 8;
   parallel_for((extent + 31) / 32, block_cost, [&](int64_t b0, int64_t b1) {
     const int64_t i0 = b0 * 32, i1 = std::min(extent, b1 * 32);
-    if (split_rows) detail::gemm_prepare(g.c + i0 * ldc, i1 - i0, int64_t{0}, N, ldc, g.beta, g.bias);
-    else detail::gemm_prepare(g.c, M, i0, i1, ldc, g.beta, g.bias);
+    if (!overwrite && split_rows) detail::gemm_prepare(g.c + i0 * ldc, i1 - i0, int64_t{0}, N, ldc, g.beta, g.bias);
+    if (!overwrite && !split_rows) detail::gemm_prepare(g.c, M, i0, i1, ldc, g.beta, g.bias);
     if (K == 0) return;
     if (split_rows) {
       const T* a0 = trans_a ? g.a.data + i0 : g.a.data + i0 * lda;
-      detail::gemm_serial_any(g.c + i0 * ldc, a0, g.b.data, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc, g.alpha,
-                              bf16_products);
+      detail::gemm_serial_any(kernel, g.c + i0 * ldc, a0, g.b.data, i1 - i0, N, K, trans_a, trans_b, lda, ldb, ldc,
+                              g.alpha, overwrite, g.bias);
     } else {
       const T* b0p = trans_b ? g.b.data + i0 * ldb : g.b.data + i0;
-      detail::gemm_serial_any(g.c + i0, g.a.data, b0p, M, i1 - i0, K, trans_a, trans_b, lda, ldb, ldc, g.alpha,
-                              bf16_products);
+      detail::gemm_serial_any(kernel, g.c + i0, g.a.data, b0p, M, i1 - i0, K, trans_a, trans_b, lda, ldb, ldc, g.alpha,
+                              overwrite, g.bias ? g.bias + i0 : nullptr);
     }
   });
 }

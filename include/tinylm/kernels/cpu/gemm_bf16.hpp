@@ -7,14 +7,15 @@
 // the code is compiled for that instruction set whatever the compiler's
 // -march, and runs only when the CPU says it may.
 //
-// The blocking is the classic one (Goto's): a kKC-deep slice of op(B),
-// kNC columns wide, is packed once into panels of kNR columns, each k pair
-// of a column one 32-bit word (the even k in the low half, as vdpbf16ps
-// reads it); a kMC-row block of op(A) is packed into panels of kMR rows,
-// each row's k pair one word too. The micro-kernel keeps a kMR x kNR block
-// of C in 16 registers, and per k pair loads two vectors of B and
-// broadcasts one word of A per row. C += alpha * (the block's sums); an odd
-// K or a short panel is padded with zeros. Packing rounds 16 values at a
+// The blocking is Goto's, ordered as gemm_avx512.hpp's: a kKC-deep slice
+// of op(B), kNC columns wide, is packed once into panels of kNR columns,
+// each k pair of a column one 32-bit word (the even k in the low half, as
+// vdpbf16ps reads it), and stays in L2; each strip of kMR rows of op(A) is
+// packed, each row's k pair one word too, and stays in L1 while it runs
+// against every panel of the slice. The micro-kernel keeps a kMR x kNR
+// block of C in 24 registers, prefetched when it starts, and per k pair
+// loads two vectors of B and broadcasts one word of A per row. C += alpha *
+// (the block's sums); an odd K or a short panel is padded with zeros. Packing rounds 16 values at a
 // time with bf16::from_float's integer rule (not vcvtne2ps2bf16, which
 // flushes subnormals), so the packed words equal the scalar rounding's.
 
@@ -33,8 +34,8 @@ namespace tinylm::kernels::cpu::detail {
 #define TINYLM_HAS_BF16_GEMM 1
 #define TINYLM_TARGET_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
-inline constexpr int64_t kBf16MR = 8, kBf16NR = 32;
-inline constexpr int64_t kBf16KC = 512, kBf16MC = 96, kBf16NC = 512;  // kKC in elements (256 pairs)
+inline constexpr int64_t kBf16MR = 12, kBf16NR = 32;
+inline constexpr int64_t kBf16KC = 768, kBf16NC = 512;  // kKC in elements (384 pairs)
 
 /// Two bf16 in one word: x (even k) low, y (odd k) high.
 inline uint32_t bf16_pair(float x, float y) {
@@ -60,10 +61,11 @@ TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_run(const float* x) {
   return _mm512_permutex2var_epi16(lo, odd_words, hi);  // word j: float j's high half
 }
 
-/// 16 words of k pairs from two rows: word j = (x[j], y[j]).
-TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_rows(const float* x, const float* y) {
-  const __m512i lo = _mm512_srli_epi32(round_bf16_high(_mm512_loadu_ps(x)), 16);
-  return _mm512_mask_mov_epi16(lo, 0xaaaaaaaau, round_bf16_high(_mm512_loadu_ps(y)));
+/// 16 words of k pairs from two rows: word j = (x[j], y[j]); only the
+/// lanes of `lanes` are read (the others are zero).
+TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_rows(const float* x, const float* y, __mmask16 lanes = 0xffff) {
+  const __m512i lo = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(lanes, x)), 16);
+  return _mm512_mask_mov_epi16(lo, 0xaaaaaaaau, round_bf16_high(_mm512_maskz_loadu_ps(lanes, y)));
 }
 
 /// out[q * stride] = the pair (x[2q], x[2q + 1]) for q < pairs, with x[kc] = 0
@@ -92,14 +94,14 @@ TINYLM_TARGET_AVX512_BF16 inline void pack_a_bf16(uint32_t* out, const float* a,
     }
     return;
   }
-  for (int64_t p = 0; p < pairs; ++p) {  // A stored [K, M]: a k pair is two rows of 8 contiguous values
-    const int64_t k = k0 + 2 * p;
-    const bool second = 2 * p + 1 < kc;
-    for (int64_t r = 0; r < kBf16MR; ++r) {
-      const float x = r < mr ? a[k * lda + r] : 0.0f;
-      const float y = r < mr && second ? a[(k + 1) * lda + r] : 0.0f;
-      out[p * kBf16MR + r] = bf16_pair(x, y);
-    }
+  // A stored [K, M]: a k pair is two rows of mr contiguous values.
+  const __mmask16 lanes = static_cast<__mmask16>((1u << mr) - 1);
+  static_assert(kBf16MR <= 16);
+  for (int64_t p = 0; p < pairs; ++p) {
+    const float* x = a + (k0 + 2 * p) * lda;
+    const __m512i words = 2 * p + 1 < kc ? pairs_from_rows(x, x + lda, lanes)  // else an odd K's last k, alone
+                                         : _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(lanes, x)), 16);
+    _mm512_mask_storeu_epi32(out + p * kBf16MR, static_cast<__mmask16>((1u << kBf16MR) - 1), words);
   }
 }
 
@@ -137,13 +139,18 @@ TINYLM_TARGET_AVX512_BF16 inline void pack_b_bf16(uint32_t* out, const float* b,
 /// C[0:mr, 0:nr] += alpha * (packed A panel) (packed B panel) over `pairs` k pairs.
 TINYLM_TARGET_AVX512_BF16 inline void micro_kernel_bf16(const uint32_t* ap, const uint32_t* bp, int64_t pairs, float* c,
                                                         int64_t ldc, int64_t mr, int64_t nr, float alpha) {
+  for (int64_t r = 0; r < mr; ++r) {  // the first and last line of each row of C's block
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + nr - 1), _MM_HINT_T0);
+  }
   __m512 acc[kBf16MR][2];
+#pragma GCC unroll 16
   for (int64_t r = 0; r < kBf16MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int64_t p = 0; p < pairs; ++p) {
     const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + p * kBf16NR);
     const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + p * kBf16NR + 16);
     const uint32_t* a = ap + p * kBf16MR;
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int64_t r = 0; r < kBf16MR; ++r) {
       const __m512bh ar = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[r]));
       acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
@@ -166,29 +173,22 @@ TINYLM_TARGET_AVX512_BF16 inline void gemm_bf16_serial(float* c, const float* a,
                                                        int64_t ldc, float alpha) {
   thread_local std::vector<uint32_t> packed_a, packed_b;
   const int64_t max_pairs = (std::min(K, kBf16KC) + 1) / 2;
-  packed_a.resize(static_cast<std::size_t>(((std::min(M, kBf16MC) + kBf16MR - 1) / kBf16MR) * kBf16MR * max_pairs));
+  packed_a.resize(static_cast<std::size_t>(kBf16MR * max_pairs));
   packed_b.resize(static_cast<std::size_t>(((std::min(N, kBf16NC) + kBf16NR - 1) / kBf16NR) * kBf16NR * max_pairs));
-  for (int64_t k0 = 0; k0 < K; k0 += kBf16KC) {
-    const int64_t kc = std::min(kBf16KC, K - k0), pairs = (kc + 1) / 2;
-    for (int64_t j0 = 0; j0 < N; j0 += kBf16NC) {
-      const int64_t nc = std::min(kBf16NC, N - j0);
+  for (int64_t j0 = 0; j0 < N; j0 += kBf16NC) {
+    const int64_t nc = std::min(kBf16NC, N - j0);
+    for (int64_t k0 = 0; k0 < K; k0 += kBf16KC) {
+      const int64_t kc = std::min(kBf16KC, K - k0), pairs = (kc + 1) / 2;
       for (int64_t jp = 0; jp < nc; jp += kBf16NR) {
         const float* bj = trans_b ? b + (j0 + jp) * ldb : b + j0 + jp;
-        pack_b_bf16(packed_b.data() + (jp / kBf16NR) * kBf16NR * pairs, bj, ldb, trans_b, std::min(kBf16NR, nc - jp),
-                    k0, kc);
+        pack_b_bf16(packed_b.data() + jp * pairs, bj, ldb, trans_b, std::min(kBf16NR, nc - jp), k0, kc);
       }
-      for (int64_t i0 = 0; i0 < M; i0 += kBf16MC) {
-        const int64_t mc = std::min(kBf16MC, M - i0);
-        for (int64_t ip = 0; ip < mc; ip += kBf16MR) {
-          const float* ai = trans_a ? a + i0 + ip : a + (i0 + ip) * lda;
-          pack_a_bf16(packed_a.data() + (ip / kBf16MR) * kBf16MR * pairs, ai, lda, trans_a, std::min(kBf16MR, mc - ip),
-                      k0, kc);
-        }
+      for (int64_t i = 0; i < M; i += kBf16MR) {
+        const int64_t mr = std::min(kBf16MR, M - i);
+        pack_a_bf16(packed_a.data(), trans_a ? a + i : a + i * lda, lda, trans_a, mr, k0, kc);
         for (int64_t jp = 0; jp < nc; jp += kBf16NR)
-          for (int64_t ip = 0; ip < mc; ip += kBf16MR)
-            micro_kernel_bf16(packed_a.data() + (ip / kBf16MR) * kBf16MR * pairs,
-                              packed_b.data() + (jp / kBf16NR) * kBf16NR * pairs, pairs, c + (i0 + ip) * ldc + j0 + jp,
-                              ldc, std::min(kBf16MR, mc - ip), std::min(kBf16NR, nc - jp), alpha);
+          micro_kernel_bf16(packed_a.data(), packed_b.data() + jp * pairs, pairs, c + i * ldc + j0 + jp, ldc, mr,
+                            std::min(kBf16NR, nc - jp), alpha);
       }
     }
   }

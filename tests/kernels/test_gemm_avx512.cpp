@@ -1,0 +1,169 @@
+// The AVX-512 float32 GEMM (kernels/cpu/gemm_avx512.hpp) against sums of
+// the exact products in double. Shapes cover every tail: rows not a
+// multiple of the 12-row strip (each of the 4-, 8- and 12-row tail
+// kernels), columns not of the 32-wide panel (and not of the 16-wide
+// transposed blocks), K not a multiple of 16 or of the 384-deep slice,
+// several K and N slices, every transpose, padding, alpha, and beta 0
+// (the kernel writes C and the bias itself) or 1 (it adds to C, the bias
+// added first). Tolerance: 1e-6 of sum_k |a||b| at each element, a few
+// float32 roundings; a wrong index or a lost tail is off by whole
+// products. With AVX-512 masked off the same products go to Eigen's
+// kernel, which must agree within the same tolerance. Without AVX-512 the
+// tests say so.
+
+#include <cmath>
+#include <tuple>
+#include <vector>
+
+#include "helpers.hpp"
+
+namespace gemm_avx512_test {
+
+namespace kn = tinylm::kernels;
+namespace cd = tinylm::kernels::cpu::detail;
+using tinylm::CpuFeature;
+
+struct Shape {
+  int64_t M, N, K;
+  bool ta, tb;
+  int64_t pad;
+  float alpha, beta;
+  bool bias;
+};
+
+struct Buffers {
+  std::vector<float> a, b, c, bias;
+  int64_t lda, ldb, ldc;
+};
+
+Buffers fill(const Shape& t, uint64_t seed) {
+  tinylm::Generator g(seed);
+  Buffers o;
+  o.lda = (t.ta ? t.M : t.K) + t.pad, o.ldb = (t.tb ? t.K : t.N) + t.pad, o.ldc = t.N + t.pad;
+  o.a.resize((t.ta ? t.K : t.M) * o.lda);
+  o.b.resize((t.tb ? t.N : t.K) * o.ldb);
+  o.c.resize(t.M * o.ldc);
+  o.bias.resize(t.N);
+  for (auto* v : {&o.a, &o.b, &o.c, &o.bias})
+    for (float& x : *v) x = static_cast<float>(g.uniform() * 2 - 1);
+  return o;
+}
+
+std::vector<float> product(const Shape& t, const Buffers& o) {
+  std::vector<float> c = o.c;
+  kn::GemmArgs<float> g;
+  g.M = t.M, g.N = t.N, g.K = t.K;
+  g.a = {o.a.data(), o.lda, t.ta};
+  g.b = {o.b.data(), o.ldb, t.tb};
+  g.c = c.data();
+  g.ldc = o.ldc;
+  g.alpha = t.alpha, g.beta = t.beta;
+  g.bias = t.bias ? o.bias.data() : nullptr;
+  kn::gemm(tinylm::Device::cpu(), g);
+  return c;
+}
+
+/// The largest error of got against double sums, relative to sum |a||b|;
+/// also checks that the padding between C's rows is untouched.
+double worst_error(const Shape& t, const Buffers& o, const std::vector<float>& got) {
+  double worst = 0;
+  for (int64_t i = 0; i < t.M; ++i) {
+    for (int64_t j = 0; j < t.N; ++j) {
+      double sum = 0, size = 1e-30;
+      for (int64_t p = 0; p < t.K; ++p) {
+        const double a = t.ta ? o.a[p * o.lda + i] : o.a[i * o.lda + p];
+        const double b = t.tb ? o.b[j * o.ldb + p] : o.b[p * o.ldb + j];
+        sum += a * b;
+        size += std::fabs(a * b);
+      }
+      const double c0 = o.c[i * o.ldc + j];
+      const double want = t.alpha * sum + t.beta * c0 + (t.bias ? o.bias[j] : 0.0);
+      const double scale = std::fabs(t.alpha) * size + std::fabs(t.beta * c0) + 1;
+      worst = std::max(worst, std::fabs(got[i * o.ldc + j] - want) / scale);
+    }
+    for (int64_t j = t.N; j < o.ldc; ++j) CHECK(got[i * o.ldc + j] == o.c[i * o.ldc + j]);
+  }
+  return worst;
+}
+
+bool have_avx512() {
+  if (tinylm::cpu_features().has(CpuFeature::avx512f)) return true;
+  MESSAGE("this CPU has no AVX-512 (", tinylm::cpu_features().str(), "): the AVX-512 GEMM is not checked here");
+  return false;
+}
+
+}  // namespace gemm_avx512_test
+
+TEST_CASE("avx512 gemm: equals double sums at every transpose and tail, and Eigen's kernel with AVX-512 masked off") {
+  using namespace gemm_avx512_test;
+  if (!have_avx512()) return;
+  CHECK(cd::gemm_kernel<float>(false) == cd::GemmKernel::avx512);
+  CHECK(cd::gemm_kernel<double>(false) == cd::GemmKernel::eigen);
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (auto [M, N, K] : {std::tuple{5, 7, 3},
+                             {12, 32, 16},
+                             {13, 33, 1},
+                             {37, 45, 29},
+                             {64, 96, 128},
+                             {11, 50, 40},
+                             {21, 600, 64},
+                             {100, 70, 800},
+                             {31, 48, 17}}) {
+        for (const Shape t : {Shape{M, N, K, ta, tb, 0, 1.0f, 0.0f, false}, Shape{M, N, K, ta, tb, 1, 1.5f, 0.0f, true},
+                              Shape{M, N, K, ta, tb, 3, 0.5f, 1.0f, true}}) {
+          CAPTURE(t.M);  // (not the bindings: Clang 14 cannot capture them in CAPTURE's lambda)
+          CAPTURE(t.N);
+          CAPTURE(t.K);
+          CAPTURE(t.ta);
+          CAPTURE(t.tb);
+          CAPTURE(t.pad);
+          const Buffers o = fill(t, static_cast<uint64_t>(t.M * 7919 + t.N * 31 + t.K));
+          CHECK(worst_error(t, o, product(t, o)) <= 1e-6);
+          tinylm::CpuFeatureMaskGuard mask(~static_cast<uint32_t>(CpuFeature::avx512f));
+          CHECK(cd::gemm_kernel<float>(false) == cd::GemmKernel::eigen);
+          CHECK(worst_error(t, o, product(t, o)) <= 1e-6);
+        }
+      }
+}
+
+TEST_CASE("avx512 gemm: beta 0 ignores C's old values (NaN stays out)") {
+  using namespace gemm_avx512_test;
+  if (!have_avx512()) return;
+  const Shape t{29, 40, 48, false, true, 0, 2.0f, 0.0f, true};
+  Buffers o = fill(t, 3);
+  for (float& x : o.c) x = std::nanf("");
+  const std::vector<float> got = product(t, o);
+  for (float x : got) CHECK(std::isfinite(x));
+  for (float& x : o.c) x = 0.0f;  // the reference's beta * C
+  CHECK(worst_error(t, o, got) <= 1e-6);
+}
+
+TEST_CASE(
+    "avx512 gemm: the 16 x 16 register transpose and B's packing move every value where the scalar rule puts it") {
+  using namespace gemm_avx512_test;
+  if (!have_avx512()) return;
+  const int64_t rows = 70, cols = 90;
+  std::vector<float> x(rows * cols);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
+  std::vector<float> t(16 * 20, -1.0f);
+  cd::transpose16(x.data() + 3 * cols + 5, cols, t.data(), 20);
+  for (int64_t p = 0; p < 16; ++p) {
+    for (int64_t j = 0; j < 16; ++j) CHECK(t[p * 20 + j] == x[(3 + j) * cols + 5 + p]);
+    for (int64_t j = 16; j < 20; ++j) CHECK(t[p * 20 + j] == -1.0f);  // nothing written past the block
+  }
+  // x as op(B): B stored [K, N] (rows are k) or transposed [N, K] (rows are columns).
+  for (bool trans : {false, true})
+    for (int64_t nr : {int64_t{32}, int64_t{20}, int64_t{7}}) {
+      CAPTURE(trans);
+      CAPTURE(nr);
+      const int64_t k0 = 2, kc = 37;  // two full 16-deep blocks and a tail
+      std::vector<float> packed(kc * cd::kF32NR, -1.0f);
+      cd::pack_b_f32(packed.data(), trans ? x.data() + 4 * cols : x.data() + 4, cols, trans, nr, k0, kc);
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t j = 0; j < cd::kF32NR; ++j) {
+          const float want = j >= nr ? 0.0f : trans ? x[(4 + j) * cols + k0 + p] : x[(k0 + p) * cols + 4 + j];
+          CHECK(packed[p * cd::kF32NR + j] == want);
+        }
+    }
+}
