@@ -15,76 +15,15 @@
 #include <tuple>
 #include <vector>
 
+#include "gemm_operands.hpp"
 #include "helpers.hpp"
 
 namespace gemm_avx512_test {
 
-namespace kn = tinylm::kernels;
 namespace cd = tinylm::kernels::cpu::detail;
 using tinylm::CpuFeature;
 
-struct Shape {
-  int64_t M, N, K;
-  bool ta, tb;
-  int64_t pad;
-  float alpha, beta;
-  bool bias;
-};
-
-struct Buffers {
-  std::vector<float> a, b, c, bias;
-  int64_t lda, ldb, ldc;
-};
-
-Buffers fill(const Shape& t, uint64_t seed) {
-  tinylm::Generator g(seed);
-  Buffers o;
-  o.lda = (t.ta ? t.M : t.K) + t.pad, o.ldb = (t.tb ? t.K : t.N) + t.pad, o.ldc = t.N + t.pad;
-  o.a.resize((t.ta ? t.K : t.M) * o.lda);
-  o.b.resize((t.tb ? t.N : t.K) * o.ldb);
-  o.c.resize(t.M * o.ldc);
-  o.bias.resize(t.N);
-  for (auto* v : {&o.a, &o.b, &o.c, &o.bias})
-    for (float& x : *v) x = static_cast<float>(g.uniform() * 2 - 1);
-  return o;
-}
-
-std::vector<float> product(const Shape& t, const Buffers& o) {
-  std::vector<float> c = o.c;
-  kn::GemmArgs<float> g;
-  g.M = t.M, g.N = t.N, g.K = t.K;
-  g.a = {o.a.data(), o.lda, t.ta};
-  g.b = {o.b.data(), o.ldb, t.tb};
-  g.c = c.data();
-  g.ldc = o.ldc;
-  g.alpha = t.alpha, g.beta = t.beta;
-  g.bias = t.bias ? o.bias.data() : nullptr;
-  kn::gemm(tinylm::Device::cpu(), g);
-  return c;
-}
-
-/// The largest error of got against double sums, relative to sum |a||b|;
-/// also checks that the padding between C's rows is untouched.
-double worst_error(const Shape& t, const Buffers& o, const std::vector<float>& got) {
-  double worst = 0;
-  for (int64_t i = 0; i < t.M; ++i) {
-    for (int64_t j = 0; j < t.N; ++j) {
-      double sum = 0, size = 1e-30;
-      for (int64_t p = 0; p < t.K; ++p) {
-        const double a = t.ta ? o.a[p * o.lda + i] : o.a[i * o.lda + p];
-        const double b = t.tb ? o.b[j * o.ldb + p] : o.b[p * o.ldb + j];
-        sum += a * b;
-        size += std::fabs(a * b);
-      }
-      const double c0 = o.c[i * o.ldc + j];
-      const double want = t.alpha * sum + t.beta * c0 + (t.bias ? o.bias[j] : 0.0);
-      const double scale = std::fabs(t.alpha) * size + std::fabs(t.beta * c0) + 1;
-      worst = std::max(worst, std::fabs(got[i * o.ldc + j] - want) / scale);
-    }
-    for (int64_t j = t.N; j < o.ldc; ++j) CHECK(got[i * o.ldc + j] == o.c[i * o.ldc + j]);
-  }
-  return worst;
-}
+using gemm_operands::Case, gemm_operands::Operands, gemm_operands::make, gemm_operands::run, gemm_operands::worst_error;
 
 bool have_avx512() {
   if (tinylm::cpu_features().has(CpuFeature::avx512f)) return true;
@@ -110,19 +49,19 @@ TEST_CASE("avx512 gemm: equals double sums at every transpose and tail, and Eige
                              {21, 600, 64},
                              {100, 70, 800},
                              {31, 48, 17}}) {
-        for (const Shape t : {Shape{M, N, K, ta, tb, 0, 1.0f, 0.0f, false}, Shape{M, N, K, ta, tb, 1, 1.5f, 0.0f, true},
-                              Shape{M, N, K, ta, tb, 3, 0.5f, 1.0f, true}}) {
+        for (const Case t : {Case{M, N, K, ta, tb, 0, 1.0f, 0.0f, false}, Case{M, N, K, ta, tb, 1, 1.5f, 0.0f, true},
+                             Case{M, N, K, ta, tb, 3, 0.5f, 1.0f, true}}) {
           CAPTURE(t.M);  // (not the bindings: Clang 14 cannot capture them in CAPTURE's lambda)
           CAPTURE(t.N);
           CAPTURE(t.K);
           CAPTURE(t.ta);
           CAPTURE(t.tb);
           CAPTURE(t.pad);
-          const Buffers o = fill(t, static_cast<uint64_t>(t.M * 7919 + t.N * 31 + t.K));
-          CHECK(worst_error(t, o, product(t, o)) <= 1e-6);
+          const Operands o = make(t, static_cast<uint64_t>(t.M * 7919 + t.N * 31 + t.K));
+          CHECK(worst_error(t, o, run(t, o)) <= 1e-6);
           tinylm::CpuFeatureMaskGuard mask(~static_cast<uint32_t>(CpuFeature::avx512f));
           CHECK(cd::gemm_kernel<float>(false) == cd::GemmKernel::eigen);
-          CHECK(worst_error(t, o, product(t, o)) <= 1e-6);
+          CHECK(worst_error(t, o, run(t, o)) <= 1e-6);
         }
       }
 }
@@ -130,10 +69,10 @@ TEST_CASE("avx512 gemm: equals double sums at every transpose and tail, and Eige
 TEST_CASE("avx512 gemm: beta 0 ignores C's old values (NaN stays out)") {
   using namespace gemm_avx512_test;
   if (!have_avx512()) return;
-  const Shape t{29, 40, 48, false, true, 0, 2.0f, 0.0f, true};
-  Buffers o = fill(t, 3);
+  const Case t{29, 40, 48, false, true, 0, 2.0f, 0.0f, true};
+  Operands o = make(t, 3);
   for (float& x : o.c) x = std::nanf("");
-  const std::vector<float> got = product(t, o);
+  const std::vector<float> got = run(t, o);
   for (float x : got) CHECK(std::isfinite(x));
   for (float& x : o.c) x = 0.0f;  // the reference's beta * C
   CHECK(worst_error(t, o, got) <= 1e-6);

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "gemm_operands.hpp"
 #include "helpers.hpp"
 
 namespace kn = tinylm::kernels;
@@ -22,46 +23,7 @@ using tinylm::MatmulPrecision;
 
 namespace {
 
-struct Case {
-  int64_t M, N, K;
-  bool ta, tb;
-  int64_t pad;
-  float alpha, beta;
-  bool bias;
-};
-
-struct Operands {
-  std::vector<float> a, b, c, bias;
-  int64_t lda, ldb, ldc;
-};
-
-Operands make(const Case& t, uint64_t seed) {
-  tinylm::Generator g(seed);
-  Operands o;
-  o.lda = (t.ta ? t.M : t.K) + t.pad, o.ldb = (t.tb ? t.K : t.N) + t.pad, o.ldc = t.N + t.pad;
-  o.a.resize((t.ta ? t.K : t.M) * o.lda);
-  o.b.resize((t.tb ? t.N : t.K) * o.ldb);
-  o.c.resize(t.M * o.ldc);
-  o.bias.resize(t.N);
-  for (auto* v : {&o.a, &o.b, &o.c, &o.bias})
-    for (float& x : *v) x = static_cast<float>(g.uniform() * 2 - 1);
-  return o;
-}
-
-/// C after the GEMM through the device-neutral entry point, under the current precision and CPU features.
-std::vector<float> run(const Case& t, const Operands& o) {
-  std::vector<float> c = o.c;
-  kn::GemmArgs<float> g;
-  g.M = t.M, g.N = t.N, g.K = t.K;
-  g.a = {o.a.data(), o.lda, t.ta};
-  g.b = {o.b.data(), o.ldb, t.tb};
-  g.c = c.data();
-  g.ldc = o.ldc;
-  g.alpha = t.alpha, g.beta = t.beta;
-  g.bias = t.bias ? o.bias.data() : nullptr;
-  kn::gemm(tinylm::Device::cpu(), g);
-  return c;
-}
+using gemm_operands::Case, gemm_operands::Operands, gemm_operands::make, gemm_operands::run;
 
 float round_bf16(float x) { return bf16::from_float(x).to_float(); }
 
@@ -80,26 +42,13 @@ double check_bf16(const Case& t) {
     tinylm::MatmulPrecisionGuard guard(MatmulPrecision::bf16);
     got = run(t, o);
   }
-  double worst = 0, from_fp32 = 0;
+  CHECK(gemm_operands::worst_error(t, o, got, round_bf16) <= 1e-5);
+  double from_fp32 = 0;
   for (int64_t i = 0; i < t.M; ++i)
     for (int64_t j = 0; j < t.N; ++j) {
-      double sum = 0, size = 1e-30;
-      for (int64_t p = 0; p < t.K; ++p) {
-        const float a = t.ta ? o.a[p * o.lda + i] : o.a[i * o.lda + p];
-        const float b = t.tb ? o.b[j * o.ldb + p] : o.b[p * o.ldb + j];
-        sum += double(round_bf16(a)) * double(round_bf16(b));
-        size += std::fabs(double(a) * double(b));
-      }
-      const double c0 = o.c[i * o.ldc + j];
-      const double want = t.alpha * sum + t.beta * c0 + (t.bias ? o.bias[j] : 0.0);
-      const double scale = std::fabs(t.alpha) * size + std::fabs(t.beta * c0) + 1;
-      worst = std::max(worst, std::fabs(got[i * o.ldc + j] - want) / scale);
+      const double scale = gemm_operands::reference(t, o, i, j, round_bf16).scale;
       from_fp32 = std::max(from_fp32, std::fabs(double(got[i * o.ldc + j]) - fp32[i * o.ldc + j]) / scale);
     }
-  CHECK(worst <= 1e-5);
-  // Padding between rows is left alone.
-  for (int64_t i = 0; i < t.M; ++i)
-    for (int64_t j = t.N; j < o.ldc; ++j) CHECK(got[i * o.ldc + j] == o.c[i * o.ldc + j]);
   return from_fp32;
 }
 

@@ -179,14 +179,15 @@ GemmKernel gemm_kernel(bool bf16_products) {
 }
 
 /// Rows [0, M) x columns [0, N) of C += alpha op(A) op(B) on one thread, by
-/// `kernel`; with overwrite (the AVX-512 kernel only), C = alpha op(A) op(B)
-/// + bias (bias null or C's columns' own), C's old values not read.
+/// `kernel`; with overwrite (not Eigen's kernel), C = alpha op(A) op(B) + bias
+/// (bias null or C's columns' own), C's old values not read.
 template <class T>
 void gemm_serial_any(GemmKernel kernel, T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a,
                      bool trans_b, int64_t lda, int64_t ldb, int64_t ldc, T alpha, bool overwrite, const T* bias) {
   if constexpr (std::is_same_v<T, float>) {
 #ifdef TINYLM_HAS_BF16_GEMM
-    if (kernel == GemmKernel::bf16) return gemm_bf16_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha);
+    if (kernel == GemmKernel::bf16)
+      return gemm_bf16_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, overwrite, bias);
 #endif
 #ifdef TINYLM_HAS_AVX512_GEMM
     if (kernel == GemmKernel::avx512)
@@ -215,8 +216,8 @@ void gemm(const GemmArgs<T>& g, bool bf16_products = false) {
   const bool trans_a = g.a.transposed, trans_b = g.b.transposed;
   const int64_t lda = g.a.ld, ldb = g.b.ld, ldc = g.ldc;
   const detail::GemmKernel kernel = detail::gemm_kernel<T>(bf16_products);
-  // The AVX-512 kernel writes C for beta = 0 itself, with the bias: no pass of its own over C.
-  const bool overwrite = kernel == detail::GemmKernel::avx512 && g.beta == T(0) && K > 0;
+  // The project's own kernels write C for beta = 0 themselves, with the bias: no pass of its own over C.
+  const bool overwrite = kernel != detail::GemmKernel::eigen && g.beta == T(0) && K > 0;
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
   // Blocks of at least 32 rows/columns keep the micro-kernel busy.

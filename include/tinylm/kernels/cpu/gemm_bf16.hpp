@@ -14,9 +14,11 @@
 // packed, each row's k pair one word too, and stays in L1 while it runs
 // against every panel of the slice. The micro-kernel keeps a kMR x kNR
 // block of C in 24 registers, prefetched when it starts, and per k pair
-// loads two vectors of B and broadcasts one word of A per row. C += alpha *
-// (the block's sums); an odd K or a short panel is padded with zeros. Packing rounds 16 values at a
-// time with bf16::from_float's integer rule (not vcvtne2ps2bf16, which
+// loads two vectors of B and broadcasts one word of A per row. The block
+// is stored as the float32 kernel's (store_block): C += alpha * sums, or
+// for beta = 0 C = alpha * sums + bias on the first k slice, C not read.
+// An odd K or a short panel is padded with zeros. Packing rounds 16 values
+// at a time with bf16::from_float's integer rule (not vcvtne2ps2bf16, which
 // flushes subnormals), so the packed words equal the scalar rounding's.
 
 #include <immintrin.h>
@@ -27,6 +29,7 @@
 
 #include "tinylm/core/bf16.hpp"
 #include "tinylm/kernels/cpu/features.hpp"
+#include "tinylm/kernels/cpu/gemm_avx512.hpp"
 
 namespace tinylm::kernels::cpu::detail {
 
@@ -95,13 +98,13 @@ TINYLM_TARGET_AVX512_BF16 inline void pack_a_bf16(uint32_t* out, const float* a,
     return;
   }
   // A stored [K, M]: a k pair is two rows of mr contiguous values.
-  const __mmask16 lanes = static_cast<__mmask16>((1u << mr) - 1);
+  const __mmask16 lanes = lanes_low(mr);
   static_assert(kBf16MR <= 16);
   for (int64_t p = 0; p < pairs; ++p) {
     const float* x = a + (k0 + 2 * p) * lda;
     const __m512i words = 2 * p + 1 < kc ? pairs_from_rows(x, x + lda, lanes)  // else an odd K's last k, alone
                                          : _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(lanes, x)), 16);
-    _mm512_mask_storeu_epi32(out + p * kBf16MR, static_cast<__mmask16>((1u << kBf16MR) - 1), words);
+    _mm512_mask_storeu_epi32(out + p * kBf16MR, lanes_low(kBf16MR), words);
   }
 }
 
@@ -136,10 +139,12 @@ TINYLM_TARGET_AVX512_BF16 inline void pack_b_bf16(uint32_t* out, const float* b,
   }
 }
 
-/// C[0:mr, 0:nr] += alpha * (packed A panel) (packed B panel) over `pairs` k pairs.
+/// C[0:mr, 0:nr] (+)= alpha * (packed A panel) (packed B panel) over `pairs`
+/// k pairs, as `store` says (gemm_avx512.hpp's CStore).
 TINYLM_TARGET_AVX512_BF16 inline void micro_kernel_bf16(const uint32_t* ap, const uint32_t* bp, int64_t pairs, float* c,
-                                                        int64_t ldc, int64_t mr, int64_t nr, float alpha) {
-  for (int64_t r = 0; r < mr; ++r) {  // the first and last line of each row of C's block
+                                                        int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                                                        CStore store) {
+  for (int64_t r = 0; r < mr && !store.overwrite; ++r) {  // the first and last line of each row of C's block
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + nr - 1), _MM_HINT_T0);
   }
@@ -157,20 +162,16 @@ TINYLM_TARGET_AVX512_BF16 inline void micro_kernel_bf16(const uint32_t* ap, cons
       acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
     }
   }
-  const __m512 va = _mm512_set1_ps(alpha);
-  const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xffff : (1u << nr) - 1);
-  const __mmask16 m1 = static_cast<__mmask16>(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
-  for (int64_t r = 0; r < mr; ++r) {
-    float* cr = c + r * ldc;
-    _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc[r][0], _mm512_maskz_loadu_ps(m0, cr)));
-    _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc[r][1], _mm512_maskz_loadu_ps(m1, cr + 16)));
-  }
+  store_block(acc, c, ldc, mr, nr, alpha, store);
 }
 
-/// C (row-major, M x N, ld ldc) += alpha op(A) op(B), products in bf16, one thread.
+/// C (row-major, M x N, ld ldc) += alpha op(A) op(B), products in bf16, one
+/// thread; with overwrite (K > 0), C = alpha op(A) op(B) + bias[0:N] (bias
+/// may be null), C's old values not read.
 TINYLM_TARGET_AVX512_BF16 inline void gemm_bf16_serial(float* c, const float* a, const float* b, int64_t M, int64_t N,
                                                        int64_t K, bool trans_a, bool trans_b, int64_t lda, int64_t ldb,
-                                                       int64_t ldc, float alpha) {
+                                                       int64_t ldc, float alpha, bool overwrite = false,
+                                                       const float* bias = nullptr) {
   thread_local std::vector<uint32_t> packed_a, packed_b;
   const int64_t max_pairs = (std::min(K, kBf16KC) + 1) / 2;
   packed_a.resize(static_cast<std::size_t>(kBf16MR * max_pairs));
@@ -179,6 +180,7 @@ TINYLM_TARGET_AVX512_BF16 inline void gemm_bf16_serial(float* c, const float* a,
     const int64_t nc = std::min(kBf16NC, N - j0);
     for (int64_t k0 = 0; k0 < K; k0 += kBf16KC) {
       const int64_t kc = std::min(kBf16KC, K - k0), pairs = (kc + 1) / 2;
+      const CStore store{overwrite && k0 == 0, overwrite && k0 == 0 && bias ? bias + j0 : nullptr};
       for (int64_t jp = 0; jp < nc; jp += kBf16NR) {
         const float* bj = trans_b ? b + (j0 + jp) * ldb : b + j0 + jp;
         pack_b_bf16(packed_b.data() + jp * pairs, bj, ldb, trans_b, std::min(kBf16NR, nc - jp), k0, kc);
@@ -188,7 +190,8 @@ TINYLM_TARGET_AVX512_BF16 inline void gemm_bf16_serial(float* c, const float* a,
         pack_a_bf16(packed_a.data(), trans_a ? a + i : a + i * lda, lda, trans_a, mr, k0, kc);
         for (int64_t jp = 0; jp < nc; jp += kBf16NR)
           micro_kernel_bf16(packed_a.data(), packed_b.data() + jp * pairs, pairs, c + i * ldc + j0 + jp, ldc, mr,
-                            std::min(kBf16NR, nc - jp), alpha);
+                            std::min(kBf16NR, nc - jp), alpha,
+                            {store.overwrite, store.bias ? store.bias + jp : nullptr});
       }
     }
   }

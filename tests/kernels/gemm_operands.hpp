@@ -1,0 +1,98 @@
+#pragma once
+// Operands and the double-sum reference for the CPU GEMM kernels' tests
+// (test_gemm_avx512.cpp, test_gemm_bf16.cpp): a case is a shape, the
+// transposes, padding after each row, alpha, beta and whether a bias is
+// added; its operands are uniform in [-1, 1) from a seed, C included, so
+// that beta and the padding are seen.
+
+#include <cmath>
+#include <vector>
+
+#include "helpers.hpp"
+
+namespace gemm_operands {
+
+struct Case {
+  int64_t M, N, K;
+  bool ta, tb;
+  int64_t pad;
+  float alpha, beta;
+  bool bias;
+};
+
+struct Operands {
+  std::vector<float> a, b, c, bias;
+  int64_t lda, ldb, ldc;
+};
+
+inline Operands make(const Case& t, uint64_t seed) {
+  tinylm::Generator g(seed);
+  Operands o;
+  o.lda = (t.ta ? t.M : t.K) + t.pad, o.ldb = (t.tb ? t.K : t.N) + t.pad, o.ldc = t.N + t.pad;
+  o.a.resize((t.ta ? t.K : t.M) * o.lda);
+  o.b.resize((t.tb ? t.N : t.K) * o.ldb);
+  o.c.resize(t.M * o.ldc);
+  o.bias.resize(t.N);
+  for (auto* v : {&o.a, &o.b, &o.c, &o.bias})
+    for (float& x : *v) x = static_cast<float>(g.uniform() * 2 - 1);
+  return o;
+}
+
+/// C after the GEMM through the device-neutral entry point, under the
+/// current matmul precision and CPU feature mask.
+inline std::vector<float> run(const Case& t, const Operands& o) {
+  std::vector<float> c = o.c;
+  tinylm::kernels::GemmArgs<float> g;
+  g.M = t.M, g.N = t.N, g.K = t.K;
+  g.a = {o.a.data(), o.lda, t.ta};
+  g.b = {o.b.data(), o.ldb, t.tb};
+  g.c = c.data();
+  g.ldc = o.ldc;
+  g.alpha = t.alpha, g.beta = t.beta;
+  g.bias = t.bias ? o.bias.data() : nullptr;
+  tinylm::kernels::gemm(tinylm::Device::cpu(), g);
+  return c;
+}
+
+/// C[i, j] summed in double from op(A) and op(B) each passed through
+/// `round` (the identity, or the rounding a kernel applies to its
+/// operands), and the scale an error there is measured against:
+/// |alpha| sum_k |a b| + |beta c| + 1.
+struct Reference {
+  double value, scale;
+};
+
+template <class Round>
+Reference reference(const Case& t, const Operands& o, int64_t i, int64_t j, Round round) {
+  double sum = 0, size = 0;
+  for (int64_t p = 0; p < t.K; ++p) {
+    const float a = t.ta ? o.a[p * o.lda + i] : o.a[i * o.lda + p];
+    const float b = t.tb ? o.b[j * o.ldb + p] : o.b[p * o.ldb + j];
+    sum += double(round(a)) * double(round(b));
+    size += std::fabs(double(a) * double(b));
+  }
+  const double c0 = o.c[i * o.ldc + j];
+  return {t.alpha * sum + t.beta * c0 + (t.bias ? o.bias[j] : 0.0),
+          std::fabs(t.alpha) * size + std::fabs(t.beta * c0) + 1};
+}
+
+/// The largest error of `got` against the reference, relative to its
+/// scale; also checks that the padding after each row of C is untouched.
+template <class Round>
+double worst_error(const Case& t, const Operands& o, const std::vector<float>& got, Round round) {
+  double worst = 0;
+  for (int64_t i = 0; i < t.M; ++i) {
+    for (int64_t j = 0; j < t.N; ++j) {
+      const Reference r = reference(t, o, i, j, round);
+      worst = std::max(worst, std::fabs(got[i * o.ldc + j] - r.value) / r.scale);
+    }
+    for (int64_t j = t.N; j < o.ldc; ++j) CHECK(got[i * o.ldc + j] == o.c[i * o.ldc + j]);
+  }
+  return worst;
+}
+
+inline double worst_error(const Case& t, const Operands& o, const std::vector<float>& got) {
+  return worst_error(t, o, got, [](float x) { return x; });
+}
+
+}  // namespace gemm_operands
