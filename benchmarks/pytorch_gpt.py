@@ -13,12 +13,22 @@ variable, and PyTorch's OpenMP threads spin against OpenBLAS's without the
 second.) Attention runs through torch.nn.functional._scaled_dot_product_attention,
 1.13's fused path, unless --naive-attention is given.
 
-On a GPU: --device cuda (fp32, TF32 off, as tinylm's CUDA GEMM), and
---compile for torch.compile; each timed step ends with a device sync.
+On a GPU: --device cuda (fp32, TF32 off, as tinylm's CUDA GEMM); each
+timed step ends with a device sync.
+
+The current PyTorch from PyPI (benchmarks/pytorch_venv.sh makes a virtual
+environment with it) runs at its best with what 1.13 lacks: the public
+fused SDPA, fused AdamW (PyTorch >= 2.4 on the CPU), --compile for
+torch.compile (the model's forward; Inductor writes C++ for the CPU), and
+--precision bf16 for torch.autocast(dtype=torch.bfloat16) around the
+forward and the loss (the matrix products in bf16, as tinylm's --precision
+bf16). --mode hf-generate times Hugging Face transformers' generate() on a
+GPT2LMHeadModel of the same shape with random weights (KV cache, sampling).
 
 Prints one line: `tokens_per_s <median> peak_rss_mib <MiB>`.
 """
 import argparse
+import contextlib
 import math
 import resource
 import statistics
@@ -38,7 +48,8 @@ p.add_argument("--vocab-size", type=int, default=65)
 p.add_argument("--steps", type=int, default=10)
 p.add_argument("--warmup", type=int, default=3)
 p.add_argument("--threads", type=int, default=2)
-p.add_argument("--mode", choices=["train", "generate"], default="train")
+p.add_argument("--mode", choices=["train", "generate", "hf-generate"], default="train")
+p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
 p.add_argument("--naive-attention", action="store_true")
 p.add_argument("--device", default="cpu")
 p.add_argument("--compile", action="store_true")
@@ -63,6 +74,10 @@ else:
         return F._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)[0]
 
 torch.set_num_threads(args.threads)
+if args.precision == "bf16":
+    autocast = lambda: torch.autocast(dev.type, dtype=torch.bfloat16)
+else:
+    autocast = contextlib.nullcontext
 torch.manual_seed(0)
 C, NH = args.n_embd, args.n_head
 
@@ -119,21 +134,46 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
 
 
+if args.mode == "hf-generate":
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    cfg = GPT2Config(vocab_size=args.vocab_size, n_positions=args.block_size, n_embd=C, n_layer=args.n_layer,
+                     n_head=NH, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=None,
+                     eos_token_id=None)
+    hf = GPT2LMHeadModel(cfg).to(dev).eval()
+    tokens, times = args.block_size - 1, []
+    idx = torch.zeros(1, 1, dtype=torch.long, device=dev)
+    with torch.no_grad(), autocast():
+        for rep in range(args.warmup + args.steps):
+            t0 = time.perf_counter()
+            out = hf.generate(idx, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=True, top_k=0,
+                              use_cache=True, pad_token_id=0)
+            assert out.shape[1] == args.block_size
+            if rep >= args.warmup:
+                times.append(time.perf_counter() - t0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"tokens_per_s {tokens / statistics.median(times):.1f} peak_rss_mib {rss:.0f}")
+    raise SystemExit(0)
+
 model = GPT().to(dev)
 step_model = torch.compile(model) if args.compile else model
 times = []
 if args.mode == "train":
     decay = [prm for n, prm in model.named_parameters() if prm.dim() >= 2 and "wte" not in n and "wpe" not in n]
     other = [prm for n, prm in model.named_parameters() if not (prm.dim() >= 2 and "wte" not in n and "wpe" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
-                            lr=1e-3, betas=(0.9, 0.95), foreach=True)
+    groups = [{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}]
+    try:  # one fused kernel for every parameter (PyTorch >= 2.4 on the CPU), else the multi-tensor loop
+        opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.95), fused=True)
+    except (RuntimeError, TypeError):
+        opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.95), foreach=True)
     tokens = args.batch_size * args.block_size
     for step in range(args.warmup + args.steps):
         x = torch.randint(0, args.vocab_size, (args.batch_size, args.block_size), device=dev)
         y = torch.randint(0, args.vocab_size, (args.batch_size, args.block_size), device=dev)
         sync()
         t0 = time.perf_counter()
-        loss = step_model(x, y)
+        with autocast():
+            loss = step_model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -144,7 +184,7 @@ if args.mode == "train":
 else:
     model.eval()
     tokens = args.block_size - 1
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         for rep in range(args.warmup + args.steps):
             t0 = time.perf_counter()
             caches = [dict() for _ in range(args.n_layer)]
