@@ -1,6 +1,6 @@
 // GEMM throughput at the shapes a small GPT runs, and at 2048^3 for the
-// machine's peak; tinylm (the kernel it takes: its own AVX-512 kernel on a
-// CPU with AVX-512, else Eigen's; Eigen's kernel alone, with AVX-512 masked
+// machine's peak; tinylm (the kernel it takes: its own AVX-512 or AVX2
+// kernel, else Eigen's; Eigen's kernel alone, with AVX-512 and AVX2 masked
 // off; the bf16-product kernel on a CPU with AVX-512 BF16) next to
 // OpenBLAS's sgemm in the same run. Counter: FLOP/s (2*M*N*K per product),
 // printed with an SI prefix.
@@ -61,7 +61,8 @@ void run_matmul(benchmark::State& state, bool bf16) {
 void BM_matmul_fwd(benchmark::State& state) { run_matmul(state, false); }
 
 void BM_matmul_eigen(benchmark::State& state) {
-  tinylm::CpuFeatureMaskGuard eigen_only(~static_cast<uint32_t>(tinylm::CpuFeature::avx512f));
+  tinylm::CpuFeatureMaskGuard eigen_only(~static_cast<uint32_t>(tinylm::CpuFeature::avx512f) &
+                                         ~static_cast<uint32_t>(tinylm::CpuFeature::avx2));
   run_matmul(state, false);
 }
 

@@ -152,6 +152,14 @@ void use() {
                                                    1.0f);
 #endif
   std::printf("%g\n", c[0]);
+#elif defined(TINYLM_USE_tinylm_kernels_cpu_gemm_avx2_hpp)
+  std::vector<float> a(7 * 16, 1), b(16 * 20, 1), c(7 * 20, 0);
+#ifdef TINYLM_HAS_AVX2_GEMM
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    tinylm::kernels::cpu::detail::gemm_avx2_serial(c.data(), a.data(), b.data(), 7, 20, 16, false, false, 16, 20, 20,
+                                                   1.0f);
+#endif
+  std::printf("%g\n", c[0]);
 #elif defined(TINYLM_USE_tinylm_kernels_cpu_gemm_avx512_hpp)
   std::vector<float> a(13 * 16, 1), b(16 * 40, 1), c(13 * 40, 0);
 #ifdef TINYLM_HAS_AVX512_GEMM

@@ -9,8 +9,9 @@
 //
 // Which kernel computes a product of more than 4 rows is decided per call:
 // for float on a CPU with AVX-512, the project's own (gemm_avx512.hpp), or
-// with bf16 products asked for and AVX-512 BF16 there, gemm_bf16.hpp's;
-// otherwise (double, or a CPU without AVX-512) Eigen's blocked GEMM. We call
+// with bf16 products asked for and AVX-512 BF16 there, gemm_bf16.hpp's; for
+// float on a CPU with AVX2 and FMA but no AVX-512, gemm_avx2.hpp's;
+// otherwise (double, or an older CPU) Eigen's blocked GEMM. We call
 // Eigen's general_matrix_matrix_product directly (as Eigen's own BLAS does)
 // instead of going through Map expressions: it is the same packing and
 // micro-kernel, but it skips the expression-template layer, which cut this
@@ -29,6 +30,7 @@
 #include <Eigen/Core>
 
 #include "tinylm/kernels/cpu/features.hpp"
+#include "tinylm/kernels/cpu/gemm_avx2.hpp"
 #include "tinylm/kernels/cpu/gemm_avx512.hpp"
 #include "tinylm/kernels/cpu/gemm_bf16.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
@@ -162,7 +164,7 @@ void gemm_prepare(T* c, int64_t rows, int64_t j0, int64_t j1, int64_t ldc, T bet
 }
 
 /// The kernel that computes a GEMM of more than 4 rows.
-enum class GemmKernel { eigen, avx512, bf16 };
+enum class GemmKernel { eigen, avx2, avx512, bf16 };
 
 template <class T>
 GemmKernel gemm_kernel(bool bf16_products) {
@@ -172,6 +174,9 @@ GemmKernel gemm_kernel(bool bf16_products) {
 #endif
 #ifdef TINYLM_HAS_AVX512_GEMM
     if (cpu_features().has(CpuFeature::avx512f)) return GemmKernel::avx512;
+#endif
+#ifdef TINYLM_HAS_AVX2_GEMM
+    if (cpu_features().has(CpuFeature::avx2)) return GemmKernel::avx2;
 #endif
   }
   (void)bf16_products;
@@ -192,6 +197,10 @@ void gemm_serial_any(GemmKernel kernel, T* c, const T* a, const T* b, int64_t M,
 #ifdef TINYLM_HAS_AVX512_GEMM
     if (kernel == GemmKernel::avx512)
       return gemm_avx512_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, overwrite, bias);
+#endif
+#ifdef TINYLM_HAS_AVX2_GEMM
+    if (kernel == GemmKernel::avx2)
+      return gemm_avx2_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, overwrite, bias);
 #endif
   }
   (void)kernel, (void)overwrite, (void)bias;
