@@ -6,6 +6,7 @@
 // that beta and the padding are seen.
 
 #include <cmath>
+#include <initializer_list>
 #include <vector>
 
 #include "helpers.hpp"
@@ -93,6 +94,37 @@ double worst_error(const Case& t, const Operands& o, const std::vector<float>& g
 
 inline double worst_error(const Case& t, const Operands& o, const std::vector<float>& got) {
   return worst_error(t, o, got, [](float x) { return x; });
+}
+
+struct Mnk {
+  int64_t M, N, K;
+};
+
+/// Each shape at every transpose, three ways (beta 0; beta 0 with a bias,
+/// alpha 1.5 and padding; beta 1 with a bias, alpha 0.5 and more padding):
+/// the float32 product within 1e-6 of the exact one (relative to its
+/// scale) through the kernel the CPU takes now, and again under the
+/// feature mask `eigen_mask`, which must send float to Eigen's kernel.
+inline void check_fp32_shapes(std::initializer_list<Mnk> shapes, uint32_t eigen_mask) {
+  namespace cd = tinylm::kernels::cpu::detail;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (const Mnk s : shapes)
+        for (const Case t :
+             {Case{s.M, s.N, s.K, ta, tb, 0, 1.0f, 0.0f, false}, Case{s.M, s.N, s.K, ta, tb, 1, 1.5f, 0.0f, true},
+              Case{s.M, s.N, s.K, ta, tb, 3, 0.5f, 1.0f, true}}) {
+          CAPTURE(t.M);
+          CAPTURE(t.N);
+          CAPTURE(t.K);
+          CAPTURE(t.ta);
+          CAPTURE(t.tb);
+          CAPTURE(t.pad);
+          const Operands o = make(t, static_cast<uint64_t>(t.M * 7919 + t.N * 31 + t.K));
+          CHECK(worst_error(t, o, run(t, o)) <= 1e-6);
+          tinylm::CpuFeatureMaskGuard mask(eigen_mask);
+          CHECK(cd::gemm_kernel<float>(false) == cd::GemmKernel::eigen);
+          CHECK(worst_error(t, o, run(t, o)) <= 1e-6);
+        }
 }
 
 }  // namespace gemm_operands

@@ -12,7 +12,6 @@
 // tests say so.
 
 #include <cmath>
-#include <tuple>
 #include <vector>
 
 #include "gemm_operands.hpp"
@@ -23,7 +22,8 @@ namespace gemm_avx512_test {
 namespace cd = tinylm::kernels::cpu::detail;
 using tinylm::CpuFeature;
 
-using gemm_operands::Case, gemm_operands::Operands, gemm_operands::make, gemm_operands::run, gemm_operands::worst_error;
+using gemm_operands::Case, gemm_operands::Operands, gemm_operands::make, gemm_operands::run, gemm_operands::worst_error,
+    gemm_operands::check_fp32_shapes;
 
 bool have_avx512() {
   if (tinylm::cpu_features().has(CpuFeature::avx512f)) return true;
@@ -39,33 +39,16 @@ TEST_CASE(
   if (!have_avx512()) return;
   CHECK(cd::gemm_kernel<float>(false) == cd::GemmKernel::avx512);
   CHECK(cd::gemm_kernel<double>(false) == cd::GemmKernel::eigen);
-  for (bool ta : {false, true})
-    for (bool tb : {false, true})
-      for (auto [M, N, K] : {std::tuple{5, 7, 3},
-                             {12, 32, 16},
-                             {13, 33, 1},
-                             {37, 45, 29},
-                             {64, 96, 128},
-                             {11, 50, 40},
-                             {21, 600, 64},
-                             {100, 70, 800},
-                             {31, 48, 17}}) {
-        for (const Case t : {Case{M, N, K, ta, tb, 0, 1.0f, 0.0f, false}, Case{M, N, K, ta, tb, 1, 1.5f, 0.0f, true},
-                             Case{M, N, K, ta, tb, 3, 0.5f, 1.0f, true}}) {
-          CAPTURE(t.M);  // (not the bindings: Clang 14 cannot capture them in CAPTURE's lambda)
-          CAPTURE(t.N);
-          CAPTURE(t.K);
-          CAPTURE(t.ta);
-          CAPTURE(t.tb);
-          CAPTURE(t.pad);
-          const Operands o = make(t, static_cast<uint64_t>(t.M * 7919 + t.N * 31 + t.K));
-          CHECK(worst_error(t, o, run(t, o)) <= 1e-6);
-          tinylm::CpuFeatureMaskGuard mask(~static_cast<uint32_t>(CpuFeature::avx512f) &
-                                           ~static_cast<uint32_t>(CpuFeature::avx2));
-          CHECK(cd::gemm_kernel<float>(false) == cd::GemmKernel::eigen);
-          CHECK(worst_error(t, o, run(t, o)) <= 1e-6);
-        }
-      }
+  check_fp32_shapes({{5, 7, 3},
+                     {12, 32, 16},
+                     {13, 33, 1},
+                     {37, 45, 29},
+                     {64, 96, 128},
+                     {11, 50, 40},
+                     {21, 600, 64},
+                     {100, 70, 800},
+                     {31, 48, 17}},
+                    ~static_cast<uint32_t>(CpuFeature::avx512f) & ~static_cast<uint32_t>(CpuFeature::avx2));
 }
 
 TEST_CASE("avx512 gemm: beta 0 ignores C's old values (NaN stays out)") {
