@@ -1,6 +1,6 @@
 #pragma once
 // Operands and the double-sum reference for the CPU GEMM kernels' tests
-// (test_gemm_avx512.cpp, test_gemm_bf16.cpp): a case is a shape, the
+// (test_gemm_avx2.cpp, test_gemm_avx512.cpp, test_gemm_bf16.cpp): a case is a shape, the
 // transposes, padding after each row, alpha, beta and whether a bias is
 // added; its operands are uniform in [-1, 1) from a seed, C included, so
 // that beta and the padding are seen.
@@ -125,6 +125,61 @@ inline void check_fp32_shapes(std::initializer_list<Mnk> shapes, uint32_t eigen_
           CHECK(cd::gemm_kernel<float>(false) == cd::GemmKernel::eigen);
           CHECK(worst_error(t, o, run(t, o)) <= 1e-6);
         }
+}
+
+/// beta = 0 with C full of NaN: every element finite and within 1e-6 of the
+/// exact product, C's old values never read (the kernels write C for beta
+/// = 0 themselves; K past one k slice checks that only the first writes).
+inline void check_beta0_ignores_c(const Case& t) {
+  Operands o = make(t, 3);
+  for (float& x : o.c) x = std::nanf("");
+  const std::vector<float> got = run(t, o);
+  for (float x : got) CHECK(std::isfinite(x));
+  for (float& x : o.c) x = 0.0f;  // the reference's beta * C
+  CHECK(worst_error(t, o, got) <= 1e-6);
+}
+
+/// A rows x cols matrix of distinct values, for the layout checks below.
+inline std::vector<float> numbered(int64_t rows, int64_t cols) {
+  std::vector<float> x(static_cast<std::size_t>(rows * cols));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
+  return x;
+}
+
+/// A w x w register transpose, transpose(x, ldx, out, ldo), against the
+/// scalar rule out[p, j] = x[j, p]; nothing past the block is written.
+template <class Transpose>
+void check_transpose(int64_t w, Transpose transpose) {
+  const int64_t cols = 90, ldo = w + 3;
+  const std::vector<float> x = numbered(70, cols);
+  std::vector<float> t(static_cast<std::size_t>(w * ldo), -1.0f);
+  transpose(x.data() + 3 * cols + 5, cols, t.data(), ldo);
+  for (int64_t p = 0; p < w; ++p) {
+    for (int64_t j = 0; j < w; ++j) CHECK(t[p * ldo + j] == x[(3 + j) * cols + 5 + p]);
+    for (int64_t j = w; j < ldo; ++j) CHECK(t[p * ldo + j] == -1.0f);
+  }
+}
+
+/// A B packer, pack(out, b, ldb, trans_b, nr, k0, kc), against the scalar
+/// rule: out[p * panel + j] = op(B)[k0 + p, j], zero for j >= nr, for B
+/// stored [K, N] and transposed [N, K], at each panel width in `widths`
+/// and kc k (full register-transpose blocks and a tail).
+template <class Pack>
+void check_pack_b(int64_t panel, std::initializer_list<int64_t> widths, int64_t kc, Pack pack) {
+  const int64_t cols = 90, k0 = 2;
+  const std::vector<float> x = numbered(70, cols);
+  for (bool trans : {false, true})
+    for (const int64_t nr : widths) {
+      CAPTURE(trans);
+      CAPTURE(nr);
+      std::vector<float> packed(static_cast<std::size_t>(kc * panel), -1.0f);
+      pack(packed.data(), trans ? x.data() + 4 * cols : x.data() + 4, cols, trans, nr, k0, kc);
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t j = 0; j < panel; ++j) {
+          const float want = j >= nr ? 0.0f : trans ? x[(4 + j) * cols + k0 + p] : x[(k0 + p) * cols + 4 + j];
+          CHECK(packed[p * panel + j] == want);
+        }
+    }
 }
 
 }  // namespace gemm_operands

@@ -9,17 +9,14 @@
 // index or a lost tail is off by whole products. With AVX2 masked off too
 // the same products go to Eigen's kernel. Without AVX2 the tests say so.
 
-#include <cmath>
-#include <vector>
-
 #include "gemm_operands.hpp"
 #include "helpers.hpp"
 
 namespace gemm_avx2_test {
 
 namespace cd = tinylm::kernels::cpu::detail;
-using gemm_operands::Case, gemm_operands::Operands, gemm_operands::make, gemm_operands::run, gemm_operands::worst_error,
-    gemm_operands::check_fp32_shapes;
+using gemm_operands::check_fp32_shapes, gemm_operands::check_beta0_ignores_c, gemm_operands::check_transpose,
+    gemm_operands::check_pack_b;
 using tinylm::CpuFeature;
 
 constexpr uint32_t kNoAvx512 = ~static_cast<uint32_t>(CpuFeature::avx512f);
@@ -55,39 +52,12 @@ TEST_CASE("avx2 gemm: beta 0 ignores C's old values (NaN stays out)") {
   using namespace gemm_avx2_test;
   if (!have_avx2()) return;
   tinylm::CpuFeatureMaskGuard no_avx512(kNoAvx512);
-  const Case t{29, 40, 300, false, true, 0, 2.0f, 0.0f, true};  // two k slices: only the first writes C
-  Operands o = make(t, 3);
-  for (float& x : o.c) x = std::nanf("");
-  const std::vector<float> got = run(t, o);
-  for (float x : got) CHECK(std::isfinite(x));
-  for (float& x : o.c) x = 0.0f;  // the reference's beta * C
-  CHECK(worst_error(t, o, got) <= 1e-6);
+  check_beta0_ignores_c({29, 40, 300, false, true, 0, 2.0f, 0.0f, true});  // two k slices
 }
 
 TEST_CASE("avx2 gemm: the 8 x 8 register transpose and B's packing move every value where the scalar rule puts it") {
   using namespace gemm_avx2_test;
   if (!have_avx2()) return;
-  const int64_t rows = 70, cols = 90;
-  std::vector<float> x(rows * cols);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
-  std::vector<float> t(8 * 11, -1.0f);
-  cd::transpose8(x.data() + 3 * cols + 5, cols, t.data(), 11);
-  for (int64_t p = 0; p < 8; ++p) {
-    for (int64_t j = 0; j < 8; ++j) CHECK(t[p * 11 + j] == x[(3 + j) * cols + 5 + p]);
-    for (int64_t j = 8; j < 11; ++j) CHECK(t[p * 11 + j] == -1.0f);  // nothing written past the block
-  }
-  // x as op(B): B stored [K, N] (rows are k) or transposed [N, K] (rows are columns).
-  for (bool trans : {false, true})
-    for (int64_t nr : {int64_t{16}, int64_t{12}, int64_t{8}, int64_t{3}}) {
-      CAPTURE(trans);
-      CAPTURE(nr);
-      const int64_t k0 = 2, kc = 21;  // two full 8-deep blocks and a tail
-      std::vector<float> packed(kc * cd::kAvx2NR, -1.0f);
-      cd::pack_b_avx2(packed.data(), trans ? x.data() + 4 * cols : x.data() + 4, cols, trans, nr, k0, kc);
-      for (int64_t p = 0; p < kc; ++p)
-        for (int64_t j = 0; j < cd::kAvx2NR; ++j) {
-          const float want = j >= nr ? 0.0f : trans ? x[(4 + j) * cols + k0 + p] : x[(k0 + p) * cols + 4 + j];
-          CHECK(packed[p * cd::kAvx2NR + j] == want);
-        }
-    }
+  check_transpose(8, cd::transpose8);
+  check_pack_b(cd::kAvx2NR, {16, 12, 8, 3}, 21, cd::pack_b_avx2);  // full transpose blocks and a tail
 }

@@ -11,9 +11,6 @@
 // kernel, which must agree within the same tolerance. Without AVX-512 the
 // tests say so.
 
-#include <cmath>
-#include <vector>
-
 #include "gemm_operands.hpp"
 #include "helpers.hpp"
 
@@ -22,8 +19,8 @@ namespace gemm_avx512_test {
 namespace cd = tinylm::kernels::cpu::detail;
 using tinylm::CpuFeature;
 
-using gemm_operands::Case, gemm_operands::Operands, gemm_operands::make, gemm_operands::run, gemm_operands::worst_error,
-    gemm_operands::check_fp32_shapes;
+using gemm_operands::check_fp32_shapes, gemm_operands::check_beta0_ignores_c, gemm_operands::check_transpose,
+    gemm_operands::check_pack_b;
 
 bool have_avx512() {
   if (tinylm::cpu_features().has(CpuFeature::avx512f)) return true;
@@ -54,40 +51,13 @@ TEST_CASE(
 TEST_CASE("avx512 gemm: beta 0 ignores C's old values (NaN stays out)") {
   using namespace gemm_avx512_test;
   if (!have_avx512()) return;
-  const Case t{29, 40, 48, false, true, 0, 2.0f, 0.0f, true};
-  Operands o = make(t, 3);
-  for (float& x : o.c) x = std::nanf("");
-  const std::vector<float> got = run(t, o);
-  for (float x : got) CHECK(std::isfinite(x));
-  for (float& x : o.c) x = 0.0f;  // the reference's beta * C
-  CHECK(worst_error(t, o, got) <= 1e-6);
+  check_beta0_ignores_c({29, 40, 48, false, true, 0, 2.0f, 0.0f, true});
 }
 
 TEST_CASE(
     "avx512 gemm: the 16 x 16 register transpose and B's packing move every value where the scalar rule puts it") {
   using namespace gemm_avx512_test;
   if (!have_avx512()) return;
-  const int64_t rows = 70, cols = 90;
-  std::vector<float> x(rows * cols);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
-  std::vector<float> t(16 * 20, -1.0f);
-  cd::transpose16(x.data() + 3 * cols + 5, cols, t.data(), 20);
-  for (int64_t p = 0; p < 16; ++p) {
-    for (int64_t j = 0; j < 16; ++j) CHECK(t[p * 20 + j] == x[(3 + j) * cols + 5 + p]);
-    for (int64_t j = 16; j < 20; ++j) CHECK(t[p * 20 + j] == -1.0f);  // nothing written past the block
-  }
-  // x as op(B): B stored [K, N] (rows are k) or transposed [N, K] (rows are columns).
-  for (bool trans : {false, true})
-    for (int64_t nr : {int64_t{32}, int64_t{20}, int64_t{7}}) {
-      CAPTURE(trans);
-      CAPTURE(nr);
-      const int64_t k0 = 2, kc = 37;  // two full 16-deep blocks and a tail
-      std::vector<float> packed(kc * cd::kF32NR, -1.0f);
-      cd::pack_b_f32(packed.data(), trans ? x.data() + 4 * cols : x.data() + 4, cols, trans, nr, k0, kc);
-      for (int64_t p = 0; p < kc; ++p)
-        for (int64_t j = 0; j < cd::kF32NR; ++j) {
-          const float want = j >= nr ? 0.0f : trans ? x[(4 + j) * cols + k0 + p] : x[(k0 + p) * cols + 4 + j];
-          CHECK(packed[p * cd::kF32NR + j] == want);
-        }
-    }
+  check_transpose(16, cd::transpose16);
+  check_pack_b(cd::kF32NR, {32, 20, 7}, 37, cd::pack_b_f32);  // full transpose blocks and a tail
 }
