@@ -17,12 +17,14 @@ shift || true
 [ "${1:-}" = "--" ] && shift
 flags=("$@")
 [ -x "$bin" ] || { echo "build $bin first (cmake --build build/release --target gpt_step)"; exit 1; }
+# shellcheck source=benchmarks/openblas_env.sh
+source "$here/openblas_env.sh"
 
 ours=() theirs=() our_mem=() their_mem=()
 for r in $(seq "$rounds"); do
   read -r _ t _ m < <("$bin" --threads 2 "${flags[@]}")
   ours+=("$t"); our_mem+=("$m")
-  read -r _ t _ m < <(OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE "$python" "$here/pytorch_gpt.py" --threads 2 "${flags[@]}")
+  read -r _ t _ m < <("$python" "$here/pytorch_gpt.py" --threads 2 "${flags[@]}")
   theirs+=("$t"); their_mem+=("$m")
   echo "round $r: tinylm ${ours[-1]} tok/s, PyTorch ${theirs[-1]} tok/s"
 done

@@ -15,7 +15,8 @@
 # bf16 rows put the forward and the loss under torch.autocast. "1.13" is
 # Debian's python3-torch, kept for continuity; its rows are left out when
 # it is not installed (apt install python3-torch). Every side runs on 2
-# threads; OpenBLAS is told the CPU kind and OpenMP waits passively.
+# threads; OpenBLAS is told the CPU kind and OpenMP waits passively
+# (benchmarks/openblas_env.sh).
 # ROWS=regex keeps only the rows whose name matches.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,7 +29,8 @@ done
 current="$("$here/pytorch_venv.sh")"
 old=/usr/bin/python3
 "$old" -c "import torch" 2>/dev/null || old=""
-export OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE
+# shellcheck source=benchmarks/openblas_env.sh
+source "$here/openblas_env.sh"
 
 # Each side prints "tokens_per_s X peak_rss_mib Y".
 tinylm() { "$bin" --threads 2 "$@"; }
