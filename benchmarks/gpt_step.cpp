@@ -8,7 +8,10 @@
 //                                   ends when the device has finished it
 //   gpt_step ... --precision bf16   matrix products in bf16 (core/precision.hpp)
 //
-// Prints one line: `tokens_per_s <median> peak_rss_mib <MiB>`.
+// Prints one line: `tokens_per_s <median> peak_rss_mib <MiB>`; in generate
+// mode also, on stderr, the bytes of weights each token reads (every
+// parameter but the position table, of which it reads one row) and at what
+// rate, to set beside bench_gemm's BM_read_bandwidth.
 
 #include <sys/resource.h>
 
@@ -86,6 +89,13 @@ int main(int argc, char** argv) {
       throw examples::UsageError("--mode must be train or generate");
     }
     std::nth_element(times.begin(), times.begin() + long(times.size() / 2), times.end());
+    if (mode == "generate") {
+      double bytes = 0;
+      for (const auto& p : model.named_parameters())
+        if (p.name != "transformer.wpe.weight") bytes += double(p.tensor.numel()) * sizeof(float);
+      std::fprintf(stderr, "gpt_step: %.1f MB of weights read per token, %.1f GB/s\n", bytes / 1e6,
+                   bytes * (tokens / times[times.size() / 2]) / 1e9);
+    }
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     std::printf("tokens_per_s %.1f peak_rss_mib %.0f\n", tokens / times[times.size() / 2], double(ru.ru_maxrss) / 1024);

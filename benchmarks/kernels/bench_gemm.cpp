@@ -7,12 +7,21 @@
 //
 //   build/release/benchmarks/bench_gemm --benchmark_filter=2048
 //
+// Decoding: BM_decode_gemv times the matrix-vector products of one token
+// of a GPT-2-shaped model (weights cycled through 256 MB of copies, so that
+// they come from memory, not from L3) as bytes of weights read per second,
+// beside BM_read_bandwidth, the machine's memory read bandwidth from a plain
+// summing loop over 512 MB (1 or 4 streams a thread), in the same run.
+//
 // Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to
-// old kernels; run with OPENBLAS_CORETYPE=SkylakeX to give it AVX-512.
+// old kernels; source benchmarks/openblas_env.sh to tell it the CPU's kind.
 
 #include <benchmark/benchmark.h>
 
 #include <tinylm/tinylm.hpp>
+
+#include <cstring>
+#include <thread>
 
 #ifdef TINYLM_BENCH_OPENBLAS
 #include <cblas.h>
@@ -112,8 +121,82 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
+// Args: N, K, threads, B transposed. One token's y = x W (W stored [K, N])
+// or x W^T (W stored [N, K], the tied LM head), for each of enough copies of
+// W to fill 256 MB, so each product reads its W from memory.
+void BM_decode_gemv(benchmark::State& state) {
+  const int64_t N = state.range(0), K = state.range(1);
+  const bool trans = state.range(3) != 0;
+  tinylm::set_num_threads(int(state.range(2)));
+  const int64_t copies = std::max<int64_t>(1, (int64_t{256} << 20) / (N * K * 4));
+  std::vector<float> w(static_cast<std::size_t>(copies * N * K), 0.01f), x(K, 1.0f), y(N);
+  int64_t c = 0;
+  for (auto _ : state) {
+    tinylm::kernels::GemmArgs<float> g;
+    g.M = 1, g.N = N, g.K = K;
+    g.a = {x.data(), K, false};
+    g.b = {w.data() + c * N * K, trans ? K : N, trans};
+    g.c = y.data(), g.ldc = N;
+    tinylm::kernels::gemm(tinylm::Device::cpu(), g);
+    benchmark::DoNotOptimize(y.data());
+    c = (c + 1) % copies;
+  }
+  state.SetBytesProcessed(state.iterations() * N * K * 4);
+}
+
+// Each thread's band of x summed as S bands read side by side, two
+// 8-float sums each (GCC's and Clang's vector extension: plain loads and
+// adds, whatever -march says).
+template <int S>
+float sum_streams(const float* x, int64_t n) {
+  using v8 = float __attribute__((vector_size(32)));
+  const int64_t band = n / S / 16 * 16;
+  v8 s[S][2] = {};
+  for (int64_t i = 0; i < band; i += 16)
+    for (int j = 0; j < S; ++j) {
+      v8 a, b;
+      std::memcpy(&a, x + j * band + i, sizeof a);
+      std::memcpy(&b, x + j * band + i + 8, sizeof b);
+      s[j][0] += a, s[j][1] += b;
+    }
+  float total = 0;
+  for (int j = 0; j < S; ++j)
+    for (int l = 0; l < 8; ++l) total += s[j][0][l] + s[j][1][l];
+  return total;
+}
+
+// Args: threads, streams (1 or 4). Each thread sums its part of a 512 MB
+// buffer; hardware prefetchers follow several streams faster than one.
+void BM_read_bandwidth(benchmark::State& state) {
+  const int threads = int(state.range(0));
+  const bool four = state.range(1) == 4;
+  const int64_t n = (int64_t{512} << 20) / 4;
+  std::vector<float> x(static_cast<std::size_t>(n), 1.0f);
+  std::vector<float> out(threads);
+  auto sum = [&](int t) {
+    const float* part = x.data() + t * (n / threads);
+    out[t] = four ? sum_streams<4>(part, n / threads) : sum_streams<1>(part, n / threads);
+  };
+  for (auto _ : state) {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(sum, t);
+    sum(0);
+    for (auto& th : pool) th.join();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * n * 4);
+}
+
 }  // namespace
 
+BENCHMARK(BM_decode_gemv)
+    ->ArgsProduct({{2304}, {768}, {1, 2}, {0}})   // GPT-2's fused QKV
+    ->ArgsProduct({{3072}, {768}, {1, 2}, {0}})   // MLP up
+    ->ArgsProduct({{768}, {3072}, {1, 2}, {0}})   // MLP down
+    ->ArgsProduct({{50257}, {768}, {1, 2}, {1}})  // the tied LM head, x W^T
+    ->ArgNames({"N", "K", "threads", "trans"})
+    ->UseRealTime();
+BENCHMARK(BM_read_bandwidth)->ArgsProduct({{1, 2}, {1, 4}})->ArgNames({"threads", "streams"})->UseRealTime();
 BENCHMARK(BM_matmul_fwd)->Apply(shapes);
 BENCHMARK(BM_matmul_eigen)->Apply(shapes);
 BENCHMARK(BM_matmul_bf16)->Apply(shapes);

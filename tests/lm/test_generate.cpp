@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "helpers.hpp"
@@ -22,6 +23,38 @@ TEST_CASE("sampling distribution: temperature, top-k, top-p, greedy (known value
   th::check_close(d, std::vector<double>{1.0, 0.0, 0.0}, 0.0);
   CHECK_THROWS_WITH_AS(lm::sampling_distribution(logits.data(), 3, {1.0, 0, 0.0}),
                        "sampling: top_p must be in (0, 1], got 0", tinylm::Error);
+}
+
+TEST_CASE("sampling distribution over a large vocabulary equals the filters applied to a whole stable sort") {
+  // Each filter orders only as much of the vocabulary as it reads (nothing
+  // but the largest for plain sampling, the k largest for top-k): the
+  // result must be what ordering everything gives. Ties (values from a
+  // small set) check that the order among equals is by index.
+  const int64_t V = 5000;
+  tinylm::Generator g(11);
+  std::vector<float> logits(V);
+  for (float& x : logits) x = static_cast<float>(std::floor(g.uniform() * 40)) / 8.0f;
+  std::vector<int64_t> order(V);
+  for (int64_t i = 0; i < V; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+  for (const lm::SamplingOptions opt :
+       {lm::SamplingOptions{1.0, 0, 1.0}, lm::SamplingOptions{0.7, 0, 1.0}, lm::SamplingOptions{1.0, 50, 1.0},
+        lm::SamplingOptions{1.0, 0, 0.3}, lm::SamplingOptions{1.3, 200, 0.5}}) {
+    CAPTURE(opt.temperature);
+    CAPTURE(opt.top_k);
+    CAPTURE(opt.top_p);
+    const int64_t keep = opt.top_k > 0 ? opt.top_k : V;
+    std::vector<double> want(V, 0.0);
+    double total = 0;
+    for (int64_t r = 0; r < keep; ++r) total += std::exp((logits[order[r]] - logits[order[0]]) / opt.temperature);
+    double cum = 0;
+    for (int64_t r = 0; r < keep && (opt.top_p == 1 || cum < opt.top_p); ++r) {
+      want[order[r]] = std::exp((logits[order[r]] - logits[order[0]]) / opt.temperature) / total;
+      cum += want[order[r]];
+    }
+    for (double& q : want) q /= cum;
+    th::check_close(lm::sampling_distribution(logits.data(), V, opt), want, 1e-12);
+  }
 }
 
 TEST_CASE("sample_logits draws with the stated frequencies") {

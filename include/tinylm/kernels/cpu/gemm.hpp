@@ -67,17 +67,19 @@ void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, 
 }
 
 /// out[n0:n1] += sum over k in [k0, k1) of s(k) * B[k, n0:n1], B's rows
-/// contiguous: four rows of B per pass over out.
+/// contiguous: four rows of B per pass over out, one from each quarter of
+/// [k0, k1), so that B is read as four streams far apart, which the
+/// hardware prefetchers follow faster than one.
 template <class T, class S>
 void accumulate_rows(T* out, const T* b, int64_t ldb, int64_t k0, int64_t k1, int64_t n0, int64_t n1, S s) {
-  int64_t k = k0;
-  for (; k + 4 <= k1; k += 4) {
-    const T s0 = s(k), s1 = s(k + 1), s2 = s(k + 2), s3 = s(k + 3);
-    const T *b0 = b + k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+  const int64_t q = (k1 - k0) / 4;
+  for (int64_t k = k0; k < k0 + q; ++k) {
+    const T s0 = s(k), s1 = s(k + q), s2 = s(k + 2 * q), s3 = s(k + 3 * q);
+    const T *b0 = b + k * ldb, *b1 = b0 + q * ldb, *b2 = b1 + q * ldb, *b3 = b2 + q * ldb;
 #pragma omp simd
     for (int64_t n = n0; n < n1; ++n) out[n] += s0 * b0[n] + s1 * b1[n] + s2 * b2[n] + s3 * b3[n];
   }
-  for (; k < k1; ++k) {
+  for (int64_t k = k0 + 4 * q; k < k1; ++k) {
     const T sk = s(k);
     const T* bk = b + k * ldb;
 #pragma omp simd
@@ -134,19 +136,44 @@ void gemm_few_rows(const GemmArgs<T>& g) {
     return;
   }
   parallel_for(N, M * K, [&](int64_t n0, int64_t n1) {
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t n = n0; n < n1; ++n) {
+    for (int64_t i = 0; i < M; ++i) {
+      if (trans_a) {
+        for (int64_t n = n0; n < n1; ++n) {
+          const T* bn = b + n * ldb;
+          T acc = T(0);
+          for (int64_t k = 0; k < K; ++k) acc += a[k * lda + i] * bn[k];
+          finish(g.c + i * ldc, n, acc);
+        }
+        continue;
+      }
+      const T* ai = a + i * lda;
+      // Four outputs at a time, from four quarters of the range: four
+      // independent sums (one would wait on the FMA's latency at every
+      // step), and four streams of B far apart, which the hardware
+      // prefetchers follow faster than one.
+      const int64_t q = (n1 - n0) / 4;
+      for (int64_t j = n0; j < n0 + q; ++j) {
+        const T *b0 = b + j * ldb, *b1 = b0 + q * ldb, *b2 = b1 + q * ldb, *b3 = b2 + q * ldb;
+        T s0 = T(0), s1 = T(0), s2 = T(0), s3 = T(0);
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+        for (int64_t k = 0; k < K; ++k) {
+          s0 += ai[k] * b0[k];
+          s1 += ai[k] * b1[k];
+          s2 += ai[k] * b2[k];
+          s3 += ai[k] * b3[k];
+        }
+        finish(g.c + i * ldc, j, s0), finish(g.c + i * ldc, j + q, s1);
+        finish(g.c + i * ldc, j + 2 * q, s2), finish(g.c + i * ldc, j + 3 * q, s3);
+      }
+      int64_t n = n0 + 4 * q;
+      for (; n < n1; ++n) {
         const T* bn = b + n * ldb;
         T acc = T(0);
-        if (trans_a) {
-          for (int64_t k = 0; k < K; ++k) acc += a[k * lda + i] * bn[k];
-        } else {
-          const T* ai = a + i * lda;
 #pragma omp simd reduction(+ : acc)
-          for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
-        }
+        for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
         finish(g.c + i * ldc, n, acc);
       }
+    }
   });
 }
 
