@@ -7,6 +7,9 @@
 //   gpt_step ... --device cuda      on a GPU (a build with -DTINYLM_CUDA=ON); each step's time
 //                                   ends when the device has finished it
 //   gpt_step ... --precision bf16   matrix products in bf16 (core/precision.hpp)
+//   gpt_step --mode generate --weights bf16
+//                                   generation reading bf16 copies of the weights
+//                                   (nn/bf16_weights.hpp)
 //
 // Prints one line: `tokens_per_s <median> peak_rss_mib <MiB>`; in generate
 // mode also, on stderr, the bytes of weights each token reads (every
@@ -18,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 #include <tinylm/tinylm.hpp>
@@ -27,7 +31,7 @@
 int main(int argc, char** argv) {
   int64_t n_layer = 6, n_head = 6, n_embd = 384, block = 256, batch = 8, vocab = 65, steps = 10, warmup = 3,
           threads = 2;
-  std::string mode = "train", device_name = "cpu", precision = "fp32";
+  std::string mode = "train", device_name = "cpu", precision = "fp32", weights = "fp32";
   examples::Flags f("gpt_step", "Times GPT training steps or KV-cache generation.");
   f.add("n-layer", &n_layer, "blocks");
   f.add("n-head", &n_head, "heads");
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
   f.add("mode", &mode, "train or generate");
   f.add("device", &device_name, "cpu, cuda or cuda:N");
   f.add("precision", &precision, "what float32 matrix products may compute in: fp32, tf32 or bf16");
+  f.add("weights", &weights, "the weights generation reads: fp32, or bf16 copies (generate mode)");
   try {
     if (!f.parse(argc, argv)) return 0;
     tinylm::set_num_threads(static_cast<int>(threads));
@@ -50,6 +55,8 @@ int main(int argc, char** argv) {
     TINYLM_CHECK(tinylm::matmul_precision_supported(device, p), "--precision ", precision, " does not run on ", device,
                  " here (CPU features: ", tinylm::cpu_features().str(), ")");
     tinylm::set_matmul_precision(p);
+    if (weights != "fp32" && weights != "bf16") throw examples::UsageError("--weights must be fp32 or bf16");
+    if (weights == "bf16" && mode != "generate") throw examples::UsageError("--weights bf16 is for --mode generate");
     auto finish = [&] {  // waits for the device's queued work, so that a step's time is all of it
 #ifdef TINYLM_CUDA
       if (device.is_cuda()) tinylm::cuda::synchronize(device.index());
@@ -79,6 +86,8 @@ int main(int argc, char** argv) {
         if (s >= warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
       }
     } else if (mode == "generate") {
+      std::optional<tinylm::nn::Bf16Weights> bf16;
+      if (weights == "bf16") bf16.emplace(model);
       tokens = double(block - 1);
       for (int64_t s = 0; s < warmup + steps; ++s) {
         const auto t0 = Clock::now();
@@ -91,8 +100,9 @@ int main(int argc, char** argv) {
     std::nth_element(times.begin(), times.begin() + long(times.size() / 2), times.end());
     if (mode == "generate") {
       double bytes = 0;
-      for (const auto& p : model.named_parameters())
-        if (p.name != "transformer.wpe.weight") bytes += double(p.tensor.numel()) * sizeof(float);
+      for (const auto& p : model.named_parameters())  // bf16 copies of the matrices, two bytes a weight
+        if (p.name != "transformer.wpe.weight")
+          bytes += double(p.tensor.numel()) * (weights == "bf16" && p.tensor.dim() == 2 ? 2 : 4);
       std::fprintf(stderr, "gpt_step: %.1f MB of weights read per token, %.1f GB/s\n", bytes / 1e6,
                    bytes * (tokens / times[times.size() / 2]) / 1e9);
     }

@@ -92,6 +92,9 @@ for cfg in gen gen_gpt2; do
   row "batch-1 generation $cfg: tinylm / transformers generate" tinylm "torch_current --mode hf-generate" \
     "${flags[@]}"
   [ -n "$old" ] && row "batch-1 generation $cfg: tinylm / PyTorch 1.13" tinylm torch_113 "${flags[@]}"
+  row "batch-1 generation $cfg: tinylm bf16 weights / tinylm fp32" "tinylm --weights bf16" tinylm "${flags[@]}"
+  row "batch-1 generation $cfg: tinylm bf16 weights / PyTorch current, KV cache" "tinylm --weights bf16" \
+    torch_current "${flags[@]}"
   unset -n flags
 done
 

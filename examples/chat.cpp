@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <tinylm/tinylm.hpp>
@@ -20,7 +21,7 @@
 namespace {
 
 struct Options {
-  std::string model, message, system;
+  std::string model, message, system, weights = "fp32";
   double temperature = 0.0, top_p = 1.0;
   int64_t top_k = 0, max_tokens = 200, seed = 0, threads = 0;
 };
@@ -69,10 +70,12 @@ int run(int argc, char** argv) {
   flags.add("max-tokens", &o.max_tokens, "longest reply, in tokens");
   flags.add("seed", &o.seed, "seed for sampling");
   flags.add("threads", &o.threads, "CPU threads (0: all cores)");
+  flags.add("weights", &o.weights, "the weights generation reads: fp32, or bf16 copies (half the bytes a token)");
   if (!flags.parse(argc, argv)) return 0;
   if (o.model.empty()) throw examples::UsageError("--model DIR is required");
   if (o.max_tokens <= 0) throw examples::UsageError("--max-tokens must be positive");
   if (o.threads < 0) throw examples::UsageError("--threads must be >= 0");
+  if (o.weights != "fp32" && o.weights != "bf16") throw examples::UsageError("--weights must be fp32 or bf16");
   if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
   tinylm::lm::SamplingOptions sampling{o.temperature, o.top_k, o.top_p};
   try {
@@ -82,6 +85,8 @@ int run(int argc, char** argv) {
   }
 
   auto m = examples::load_chat_model(o.model);
+  std::optional<tinylm::nn::Bf16Weights> bf16;
+  if (o.weights == "bf16") bf16.emplace(*m.model);
   tinylm::lm::ChatSession<tinylm::nn::GPT<float>> chat(*m.model, tinylm::lm::ChatFormat(m.tokenizer, *m.tokens),
                                                        o.system);
   chat.options.max_new_tokens = o.max_tokens;

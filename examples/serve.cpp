@@ -63,7 +63,7 @@ using tinylm::io::Json;
 using tinylm::lm::StreamEnd;
 
 struct Options {
-  std::string model, host = "127.0.0.1", name;
+  std::string model, host = "127.0.0.1", name, weights = "fp32";
   int64_t port = 8080, threads = 0, max_batch = 8, http_threads = 64;
   int64_t max_body = 1 << 20, max_messages = 256;
 };
@@ -183,6 +183,7 @@ class Api {
         context_(m_.model->config().block_size),
         max_messages_(o.max_messages),
         created_(static_cast<int64_t>(std::time(nullptr))),
+        bf16_(o.weights == "bf16" ? std::make_unique<tinylm::nn::Bf16Weights>(*m_.model) : nullptr),
         engine_(*m_.model, max_batch) {
     if (m_.tokens) chat_.emplace(m_.tokenizer, *m_.tokens);
     const int32_t eot = m_.tokenizer.bpe ? m_.tokenizer.special_id("<|endoftext|>") : -1;
@@ -435,7 +436,8 @@ class Api {
   std::vector<int32_t> completion_stops_;
   std::string id_;
   int64_t context_, max_messages_, created_;
-  Engine engine_;  // last: its thread starts once the model is in place
+  std::unique_ptr<tinylm::nn::Bf16Weights> bf16_;  // --weights bf16: dropped after the engine stops
+  Engine engine_;                                  // last: its thread starts once the model is in place
 };
 
 /// Runs a handler, answering an ApiError (or any other error) as OpenAI's error object.
@@ -466,6 +468,7 @@ int run(int argc, char** argv) {
   flags.add("http-threads", &o.http_threads, "connections served at once (a streaming reply holds one)");
   flags.add("max-body", &o.max_body, "largest request body, in bytes");
   flags.add("max-messages", &o.max_messages, "most messages in one chat request");
+  flags.add("weights", &o.weights, "the weights generation reads: fp32, or bf16 copies (half the bytes a token)");
   if (!flags.parse(argc, argv)) return 0;
   if (o.model.empty()) throw examples::UsageError("--model DIR is required");
   if (o.port < 0 || o.port > 65535) throw examples::UsageError("--port must be in [0, 65535]");
@@ -474,6 +477,7 @@ int run(int argc, char** argv) {
   if (o.http_threads < 1) throw examples::UsageError("--http-threads must be at least 1");
   if (o.max_body < 1) throw examples::UsageError("--max-body must be at least 1");
   if (o.max_messages < 1) throw examples::UsageError("--max-messages must be at least 1");
+  if (o.weights != "fp32" && o.weights != "bf16") throw examples::UsageError("--weights must be fp32 or bf16");
   if (o.threads > 0) tinylm::set_num_threads(static_cast<int>(o.threads));
 
   // SIGINT and SIGTERM go to one thread that sigwait()s for them; every

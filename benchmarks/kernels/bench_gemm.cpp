@@ -9,7 +9,8 @@
 //
 // Decoding: BM_decode_gemv times the matrix-vector products of one token
 // of a GPT-2-shaped model (weights cycled through 256 MB of copies, so that
-// they come from memory, not from L3) as bytes of weights read per second,
+// they come from memory, not from L3; float32 weights, or bf16 ones as
+// nn::Bf16Weights makes) as bytes of weights read per second,
 // beside BM_read_bandwidth, the machine's memory read bandwidth from a plain
 // summing loop over 512 MB (1 or 4 streams a thread), in the same run.
 //
@@ -22,6 +23,7 @@
 
 #include <cstring>
 #include <thread>
+#include <type_traits>
 
 #ifdef TINYLM_BENCH_OPENBLAS
 #include <cblas.h>
@@ -123,25 +125,48 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 // Args: N, K, threads, B transposed. One token's y = x W (W stored [K, N])
 // or x W^T (W stored [N, K], the tied LM head), for each of enough copies of
-// W to fill 256 MB, so each product reads its W from memory.
+// W to fill 256 MB, so each product reads its W from memory. W's elements
+// are float, or bf16 (a model generating with bf16 weights, half the bytes).
+template <class W>
 void BM_decode_gemv(benchmark::State& state) {
   const int64_t N = state.range(0), K = state.range(1);
   const bool trans = state.range(3) != 0;
   tinylm::set_num_threads(int(state.range(2)));
-  const int64_t copies = std::max<int64_t>(1, (int64_t{256} << 20) / (N * K * 4));
-  std::vector<float> w(static_cast<std::size_t>(copies * N * K), 0.01f), x(K, 1.0f), y(N);
+  const int64_t copies = std::max<int64_t>(1, (int64_t{256} << 20) / (N * K * int64_t(sizeof(W))));
+  std::vector<W> w(static_cast<std::size_t>(copies * N * K));
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const float v = 0.01f * float(i % 7);
+    if constexpr (std::is_same_v<W, float>) w[i] = v;
+    else w[i] = tinylm::bf16::from_float(v);
+  }
+  std::vector<float> x(K, 1.0f), y(N);
   int64_t c = 0;
   for (auto _ : state) {
     tinylm::kernels::GemmArgs<float> g;
     g.M = 1, g.N = N, g.K = K;
     g.a = {x.data(), K, false};
-    g.b = {w.data() + c * N * K, trans ? K : N, trans};
+    g.b = {nullptr, trans ? K : N, trans};
     g.c = y.data(), g.ldc = N;
-    tinylm::kernels::gemm(tinylm::Device::cpu(), g);
+    const W* wc = w.data() + c * N * K;
+    if constexpr (std::is_same_v<W, float>) {
+      g.b.data = wc;
+      tinylm::kernels::gemm(tinylm::Device::cpu(), g);
+    } else {
+      tinylm::kernels::gemm_bf16_weights(tinylm::Device::cpu(), g, wc);
+    }
     benchmark::DoNotOptimize(y.data());
     c = (c + 1) % copies;
   }
-  state.SetBytesProcessed(state.iterations() * N * K * 4);
+  state.SetBytesProcessed(state.iterations() * N * K * int64_t(sizeof(W)));
+}
+
+void decode_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgsProduct({{2304}, {768}, {1, 2}, {0}})      // GPT-2's fused QKV
+      ->ArgsProduct({{3072}, {768}, {1, 2}, {0}})   // MLP up
+      ->ArgsProduct({{768}, {3072}, {1, 2}, {0}})   // MLP down
+      ->ArgsProduct({{50257}, {768}, {1, 2}, {1}})  // the tied LM head, x W^T
+      ->ArgNames({"N", "K", "threads", "trans"})
+      ->UseRealTime();
 }
 
 // Each thread's band of x summed as S bands read side by side, two
@@ -189,13 +214,8 @@ void BM_read_bandwidth(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_decode_gemv)
-    ->ArgsProduct({{2304}, {768}, {1, 2}, {0}})   // GPT-2's fused QKV
-    ->ArgsProduct({{3072}, {768}, {1, 2}, {0}})   // MLP up
-    ->ArgsProduct({{768}, {3072}, {1, 2}, {0}})   // MLP down
-    ->ArgsProduct({{50257}, {768}, {1, 2}, {1}})  // the tied LM head, x W^T
-    ->ArgNames({"N", "K", "threads", "trans"})
-    ->UseRealTime();
+BENCHMARK_TEMPLATE(BM_decode_gemv, float)->Apply(decode_shapes);
+BENCHMARK_TEMPLATE(BM_decode_gemv, tinylm::bf16)->Apply(decode_shapes);
 BENCHMARK(BM_read_bandwidth)->ArgsProduct({{1, 2}, {1, 4}})->ArgNames({"threads", "streams"})->UseRealTime();
 BENCHMARK(BM_matmul_fwd)->Apply(shapes);
 BENCHMARK(BM_matmul_eigen)->Apply(shapes);

@@ -36,6 +36,7 @@
 
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/attention.hpp"
+#include "tinylm/ops/bf16_weights.hpp"
 #include "tinylm/ops/clamp.hpp"
 #include "tinylm/ops/compare.hpp"
 #include "tinylm/ops/copy.hpp"
@@ -59,6 +60,7 @@
 
 #include "tinylm/nn/attention.hpp"
 #include "tinylm/nn/bert.hpp"
+#include "tinylm/nn/bf16_weights.hpp"
 #include "tinylm/nn/block.hpp"
 #include "tinylm/nn/dropout.hpp"
 #include "tinylm/nn/embedding.hpp"

@@ -491,6 +491,11 @@ void use() {
   (tinylm::scaled_dot_product_attention(q, q, q) + tinylm::attention_reference(q, q, q)).sum().backward();
   (void)tinylm::packed_qkv_attention(tinylm::Tensor<double>::randn({1, 4, 6}), 2);
   (void)tinylm::scaled_dot_product_attention(q, q, q, tinylm::Tensor<bool>::zeros({1, 1, 1, 4}), true);
+#elif defined(TINYLM_USE_tinylm_ops_bf16_weights_hpp)
+  tinylm::NoGradGuard no_grad;
+  const tinylm::Bf16Matrix w(tinylm::Tensor<float>::ones({3, 2}));
+  (void)tinylm::matmul_transposed(tinylm::linear(tinylm::Tensor<float>::ones({1, 3}), w),
+                                  tinylm::Bf16Matrix(w.to_float()));
 #elif defined(TINYLM_USE_tinylm_ops_cross_entropy_hpp)
   auto x = tinylm::Tensor<float>::randn({2, 5});
   x.requires_grad_();
@@ -644,6 +649,12 @@ void use() {
   tinylm::nn::BertLM<float> model({.vocab_size = 8, .n_embd = 4, .n_head = 2, .n_layer = 1, .sentence_head = true}, 1);
   const auto ids = tinylm::Tensor<int32_t>::ones({2, 3});
   model.forward(ids, {}, ids, tinylm::Tensor<int32_t>::zeros({2})).loss.backward();
+#elif defined(TINYLM_USE_tinylm_nn_bf16_weights_hpp)
+  tinylm::Generator gen(1);
+  tinylm::nn::Linear<float> lin(3, 2, gen);
+  tinylm::nn::Bf16Weights bf16(lin);
+  tinylm::NoGradGuard no_grad;
+  (void)lin.forward(tinylm::Tensor<float>::ones({1, 3}));
 #elif defined(TINYLM_USE_tinylm_nn_block_hpp)
   tinylm::Generator a(1), b(2);
   tinylm::nn::Block<float> block(4, 2, 0.0, a, b);

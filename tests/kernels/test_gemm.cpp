@@ -44,7 +44,55 @@ void check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, doub
   th::check_close(ct, want, tol);
 }
 
+// gemm_bf16_weights against the naive loop over B's values widened (which
+// are bf16 values exactly), in float32's tolerance.
+void check_gemm_bf16_weights(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int pad, double beta, bool with_bias) {
+  tinylm::Generator g(M * 7919 + N * 31 + K);
+  const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+  std::vector<double> a((ta ? K : M) * lda), b((tb ? N : K) * ldb), c(M * ldc), bias(with_bias ? N : 0);
+  for (auto* v : {&a, &b, &c, &bias})
+    for (auto& x : *v) x = g.uniform() * 2 - 1;
+  std::vector<tinylm::bf16> b16(b.size());
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    b16[i] = tinylm::bf16::from_float(static_cast<float>(b[i]));
+    b[i] = b16[i].to_float();
+  }
+  std::vector<float> at(a.begin(), a.end()), ct(c.begin(), c.end()), biast(bias.begin(), bias.end());
+  k::gemm_bf16_weights({.M = M,
+                        .N = N,
+                        .K = K,
+                        .a = {.data = at.data(), .ld = lda, .transposed = ta},
+                        .b = {.data = nullptr, .ld = ldb, .transposed = tb},
+                        .c = ct.data(),
+                        .ldc = ldc,
+                        .beta = static_cast<float>(beta),
+                        .bias = with_bias ? biast.data() : nullptr},
+                       b16.data());
+  const auto want = naive_gemm(a, b, c, M, N, K, ta, tb, lda, ldb, ldc, 1.0, beta, bias);
+  INFO("M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb << " pad=" << pad << " beta=" << beta
+            << " bias=" << with_bias);
+  th::check_close(ct, want, 1e-4);
+}
+
 }  // namespace
+
+TEST_CASE("gemm with a bf16 B computes the float32 product of its values, decoding's few rows and a prompt's many") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      // M <= 4: B read once as bf16 (threads split K, or N when B is transposed); more rows: B widened in
+      // blocks of 512 columns (1100 = two whole blocks and a part).
+      for (auto [M, N, K] : {std::tuple{1, 1, 1},
+                             {1, 77, 301},
+                             {4, 1100, 65},
+                             {2, 300, 1500},
+                             {5, 1100, 33},
+                             {37, 70, 129},
+                             {3, 5, 0},
+                             {9, 5, 0}}) {
+        check_gemm_bf16_weights(M, N, K, ta, tb, 0, 0.0, false);
+        check_gemm_bf16_weights(M, N, K, ta, tb, 3, 0.5, true);
+      }
+}
 
 TEST_CASE("gemm matches a naive triple loop for every transpose combination and odd sizes") {
   for (bool ta : {false, true})

@@ -35,6 +35,12 @@ void gemm(Device device, const GemmArgs<T>& args) {
   cpu::gemm(args, cpu_bf16_products<T>());
 }
 
+/// gemm with B's elements bf16 at `b` (cpu::gemm_bf16_weights); CPU only.
+inline void gemm_bf16_weights(Device device, const GemmArgs<float>& args, const bf16* b) {
+  require_cpu(device, "gemm with bf16 weights");
+  cpu::gemm_bf16_weights(args, b);
+}
+
 template <class T>
 void gemm_batched(Device device, const GemmBatchArgs<T>& args) {
 #ifdef TINYLM_CUDA

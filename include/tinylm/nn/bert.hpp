@@ -139,7 +139,7 @@ class BertLM : private detail::BertState, public Module<Float> {
     Output out;
     out.hidden = encoder.forward(x, {.key_padding = eq(ids, cfg_.pad_id)});
     const Tensor<Float> t = transform_norm.forward(activate(transform.forward(out.hidden), cfg_.activation));
-    out.mlm_logits = matmul(t, word.weight.transpose(0, 1)) + mlm_bias;
+    out.mlm_logits = word.tied_head(t) + mlm_bias;
     if (cfg_.sentence_head) {
       const Tensor<Float> cls = out.hidden.select(1, 0);  // (B, C), the [CLS] position
       out.sentence_logits = seq_relationship->forward(tanh(pooler->forward(cls)));

@@ -2,12 +2,22 @@
 // nn::Embedding: a [V, C] table of vectors looked up by integer id.
 // Initialized N(0, std^2), std 1 by default like PyTorch's nn.Embedding
 // (GPT-2 uses 0.02; init::gpt2_ applies it to a whole model).
+//
+// tied_head(x) = x @ W^T is an LM head tied to the table (GPT-2's, BERT's).
+// A float32 table can keep a bf16 copy of W for it (set_bf16_weights; for
+// a whole model, nn/bf16_weights.hpp): while no gradient is asked for, the
+// head then reads the copy, half the bytes. Lookups read W itself.
 
 #include <algorithm>
+#include <memory>
+#include <type_traits>
 
 #include "tinylm/nn/init.hpp"
 #include "tinylm/nn/module.hpp"
+#include "tinylm/ops/bf16_weights.hpp"
 #include "tinylm/ops/embedding.hpp"
+#include "tinylm/ops/matmul.hpp"
+#include "tinylm/ops/view.hpp"
 
 namespace tinylm::nn {
 
@@ -26,6 +36,20 @@ class Embedding : public Module<Float> {
     return embedding(weight, idx);
   }
 
+  /// (..., C) -> (..., V): x @ W^T, an LM head tied to the table.
+  Tensor<Float> tied_head(const Tensor<Float>& x) const {
+    if constexpr (std::is_same_v<Float, float>)
+      if (weight_bf16_ && !autograd::needs_grad(x, weight)) return matmul_transposed(x, *weight_bf16_);
+    return matmul(x, weight.transpose(0, 1));
+  }
+
+  /// Makes (on) or drops (off) the bf16 copy of W that tied_head computes
+  /// with while no gradient is asked for: a snapshot of W now (resize
+  /// refreshes it; set it again after W changes otherwise).
+  void set_bf16_weights(bool on) { weight_bf16_ = on ? make_bf16_copy(weight, "Embedding") : nullptr; }
+  /// The bf16 copy of W, or null.
+  const Bf16Matrix* bf16_weights() const { return weight_bf16_.get(); }
+
   /// Grows (or shrinks) the table to `num` rows: the first rows keep their
   /// values, new rows are drawn from N(0, std^2). Build optimizers after.
   void resize(int64_t num, Generator& gen, double std) {
@@ -40,9 +64,13 @@ class Embedding : public Module<Float> {
     }
     this->replace_parameter("weight", w);
     weight = w;
+    if (weight_bf16_) set_bf16_weights(true);
   }
 
   Tensor<Float> weight;  // (V, C)
+
+ private:
+  std::shared_ptr<const Bf16Matrix> weight_bf16_;
 };
 
 }  // namespace tinylm::nn

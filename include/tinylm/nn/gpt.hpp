@@ -111,7 +111,7 @@ class GPT : private detail::GPTState, public Module<Float> {
     Tensor<Float> x = drop.forward(wte.forward(idx.to(device)) + wpe.forward(pos));  // (B, T, C)
     for (std::size_t i = 0; i < h.size(); ++i) x = h[i]->forward(x, cache ? &cache->layers[i] : nullptr);
     x = ln_f.forward(x);
-    return matmul(x, wte.weight.transpose(0, 1));  // (B, T, V), tied to wte
+    return wte.tied_head(x);  // (B, T, V)
   }
 
   /// The next token's logits (K, V) for K sequences at once, each with a
@@ -146,7 +146,7 @@ class GPT : private detail::GPTState, public Module<Float> {
       x = h[i]->forward_rows(x, layer);
     }
     x = ln_f.forward(x);
-    return matmul(x, wte.weight.transpose(0, 1)).reshape({K, cfg_.vocab_size});
+    return wte.tied_head(x).reshape({K, cfg_.vocab_size});
   }
 
   /// Logits and the mean cross-entropy against targets (B, T).

@@ -15,15 +15,21 @@
 // files). merge_lora() adds the update into W (the adapter then stops
 // adding its own term), unmerge_lora() takes it out again, remove_lora()
 // drops the adapter. nn/lora.hpp adds adapters to a model's layers by name.
+//
+// A float32 Linear can keep a bf16 copy of W (set_bf16_weights; for a whole
+// model, nn/bf16_weights.hpp): while no gradient is asked for, forward then
+// computes x W with the copy, reading half the bytes (ops/bf16_weights.hpp).
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <type_traits>
 
 #include "tinylm/nn/dropout.hpp"
 #include "tinylm/nn/init.hpp"
 #include "tinylm/nn/module.hpp"
 #include "tinylm/ops/arithmetic.hpp"
+#include "tinylm/ops/bf16_weights.hpp"
 #include "tinylm/ops/linear.hpp"
 
 namespace tinylm::nn {
@@ -75,7 +81,7 @@ class Linear : public Module<Float> {
   }
 
   Tensor<Float> forward(const Tensor<Float>& x) const {
-    Tensor<Float> y = linear(x, weight, bias);
+    Tensor<Float> y = base_forward(x);
     if (lora_ && !lora_->merged)
       y = y + linear(linear(lora_->lora_dropout.forward(x), lora_->lora_A.weight), lora_->lora_B.weight) * lora_->scale;
     return y;
@@ -126,18 +132,37 @@ class Linear : public Module<Float> {
     lora_.reset();
   }
 
+  // ---- bf16 weights for generation ---------------------------------------
+
+  /// Makes (on) or drops (off) the bf16 copy of W that forward computes with
+  /// while no gradient is asked for. The copy is a snapshot of W now: set it
+  /// again after W changes (merging an adapter here refreshes it).
+  void set_bf16_weights(bool on) { weight_bf16_ = on ? make_bf16_copy(weight, "Linear") : nullptr; }
+  /// The bf16 copy of W, or null.
+  const Bf16Matrix* bf16_weights() const { return weight_bf16_.get(); }
+
   Tensor<Float> weight;  // (in, out)
   Tensor<Float> bias;    // (out), undefined without bias
 
  private:
+  Tensor<Float> base_forward(const Tensor<Float>& x) const {
+    if constexpr (std::is_same_v<Float, float>)
+      if (weight_bf16_ && !autograd::needs_grad(x, weight, bias)) return linear(x, *weight_bf16_, bias);
+    return linear(x, weight, bias);
+  }
+
   void add_delta(double sign) {
-    NoGradGuard no_grad;
-    Tensor<Float> w = weight;
-    w.copy_(weight + lora_->delta() * sign);
+    {
+      NoGradGuard no_grad;
+      Tensor<Float> w = weight;
+      w.copy_(weight + lora_->delta() * sign);
+    }
+    if (weight_bf16_) set_bf16_weights(true);
   }
 
   int64_t in_, out_;
   std::unique_ptr<LoRAAdapter<Float>> lora_;
+  std::shared_ptr<const Bf16Matrix> weight_bf16_;
 };
 
 }  // namespace tinylm::nn

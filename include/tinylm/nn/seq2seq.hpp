@@ -181,7 +181,7 @@ class Seq2Seq : private detail::Seq2SeqState, public Module<Float> {
       x = decoder[i]->forward(x, memory, {.key_padding = source_padding}, cache ? &cache->layers[i] : nullptr);
     if (cache) cache->length += ids.size(1);
     if (decoder_norm) x = decoder_norm->forward(x);
-    return lm_head ? lm_head->forward(x) : matmul(x, tgt_embed->weight.transpose(0, 1));
+    return lm_head ? lm_head->forward(x) : tgt_embed->tied_head(x);
   }
 
   /// Teacher forcing: logits for tgt_in (B, T) given src (B, S), and the

@@ -21,6 +21,9 @@
 // the larger of M and N into contiguous blocks; each thread also prepares
 // its own block of C (zeroes, beta * C, or the bias), so no pass over C runs
 // on one thread while the other waits.
+//
+// gemm_bf16_weights is the product with a bf16 B: the weights of a model
+// that generates with bf16 copies of its weights (nn/bf16_weights.hpp).
 
 #include <algorithm>
 #include <cstdint>
@@ -29,6 +32,7 @@
 
 #include <Eigen/Core>
 
+#include "tinylm/core/bf16.hpp"
 #include "tinylm/kernels/cpu/features.hpp"
 #include "tinylm/kernels/cpu/gemm_avx2.hpp"
 #include "tinylm/kernels/cpu/gemm_avx512.hpp"
@@ -66,24 +70,33 @@ void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, 
   else gemm_block<T, Row, Row>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
 }
 
+/// A matrix element as the value it stands for: float and double as they
+/// are, a bf16 widened to float (exactly).
+template <class T>
+T widen(T x) {
+  return x;
+}
+inline float widen(bf16 x) { return x.to_float(); }
+
 /// out[n0:n1] += sum over k in [k0, k1) of s(k) * B[k, n0:n1], B's rows
 /// contiguous: four rows of B per pass over out, one from each quarter of
 /// [k0, k1), so that B is read as four streams far apart, which the
 /// hardware prefetchers follow faster than one.
-template <class T, class S>
-void accumulate_rows(T* out, const T* b, int64_t ldb, int64_t k0, int64_t k1, int64_t n0, int64_t n1, S s) {
+template <class T, class BT, class S>
+void accumulate_rows(T* out, const BT* b, int64_t ldb, int64_t k0, int64_t k1, int64_t n0, int64_t n1, S s) {
   const int64_t q = (k1 - k0) / 4;
   for (int64_t k = k0; k < k0 + q; ++k) {
     const T s0 = s(k), s1 = s(k + q), s2 = s(k + 2 * q), s3 = s(k + 3 * q);
-    const T *b0 = b + k * ldb, *b1 = b0 + q * ldb, *b2 = b1 + q * ldb, *b3 = b2 + q * ldb;
+    const BT *b0 = b + k * ldb, *b1 = b0 + q * ldb, *b2 = b1 + q * ldb, *b3 = b2 + q * ldb;
 #pragma omp simd
-    for (int64_t n = n0; n < n1; ++n) out[n] += s0 * b0[n] + s1 * b1[n] + s2 * b2[n] + s3 * b3[n];
+    for (int64_t n = n0; n < n1; ++n)
+      out[n] += s0 * widen(b0[n]) + s1 * widen(b1[n]) + s2 * widen(b2[n]) + s3 * widen(b3[n]);
   }
   for (int64_t k = k0 + 4 * q; k < k1; ++k) {
     const T sk = s(k);
-    const T* bk = b + k * ldb;
+    const BT* bk = b + k * ldb;
 #pragma omp simd
-    for (int64_t n = n0; n < n1; ++n) out[n] += sk * bk[n];
+    for (int64_t n = n0; n < n1; ++n) out[n] += sk * widen(bk[n]);
   }
 }
 
@@ -104,11 +117,13 @@ std::vector<T>& few_rows_scratch() {
 /// (deterministic for a thread count): 20% more bandwidth than splitting N,
 /// where every thread reads half of every row. B stored [N, K] gives one
 /// contiguous dot product per output; there threads split N.
-template <class T>
-void gemm_few_rows(const GemmArgs<T>& g) {
+///
+/// B is read from `b` (g.b's layout), whose elements may be bf16: a model
+/// generating with bf16 weights reads half the bytes.
+template <class T, class BT>
+void gemm_few_rows(const GemmArgs<T>& g, const BT* b) {
   const int64_t M = g.M, N = g.N, K = g.K, lda = g.a.ld, ldb = g.b.ld, ldc = g.ldc;
   const T* a = g.a.data;
-  const T* b = g.b.data;
   const bool trans_a = g.a.transposed;
   auto A = [&](int64_t i, int64_t k) { return trans_a ? a[k * lda + i] : a[i * lda + k]; };
   auto finish = [&](T* ci, int64_t n, T acc) {  // ci[n] = alpha acc + beta ci[n] + bias[n]
@@ -139,9 +154,9 @@ void gemm_few_rows(const GemmArgs<T>& g) {
     for (int64_t i = 0; i < M; ++i) {
       if (trans_a) {
         for (int64_t n = n0; n < n1; ++n) {
-          const T* bn = b + n * ldb;
+          const BT* bn = b + n * ldb;
           T acc = T(0);
-          for (int64_t k = 0; k < K; ++k) acc += a[k * lda + i] * bn[k];
+          for (int64_t k = 0; k < K; ++k) acc += a[k * lda + i] * widen(bn[k]);
           finish(g.c + i * ldc, n, acc);
         }
         continue;
@@ -153,24 +168,24 @@ void gemm_few_rows(const GemmArgs<T>& g) {
       // prefetchers follow faster than one.
       const int64_t q = (n1 - n0) / 4;
       for (int64_t j = n0; j < n0 + q; ++j) {
-        const T *b0 = b + j * ldb, *b1 = b0 + q * ldb, *b2 = b1 + q * ldb, *b3 = b2 + q * ldb;
+        const BT *b0 = b + j * ldb, *b1 = b0 + q * ldb, *b2 = b1 + q * ldb, *b3 = b2 + q * ldb;
         T s0 = T(0), s1 = T(0), s2 = T(0), s3 = T(0);
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
         for (int64_t k = 0; k < K; ++k) {
-          s0 += ai[k] * b0[k];
-          s1 += ai[k] * b1[k];
-          s2 += ai[k] * b2[k];
-          s3 += ai[k] * b3[k];
+          s0 += ai[k] * widen(b0[k]);
+          s1 += ai[k] * widen(b1[k]);
+          s2 += ai[k] * widen(b2[k]);
+          s3 += ai[k] * widen(b3[k]);
         }
         finish(g.c + i * ldc, j, s0), finish(g.c + i * ldc, j + q, s1);
         finish(g.c + i * ldc, j + 2 * q, s2), finish(g.c + i * ldc, j + 3 * q, s3);
       }
       int64_t n = n0 + 4 * q;
       for (; n < n1; ++n) {
-        const T* bn = b + n * ldb;
+        const BT* bn = b + n * ldb;
         T acc = T(0);
 #pragma omp simd reduction(+ : acc)
-        for (int64_t k = 0; k < K; ++k) acc += ai[k] * bn[k];
+        for (int64_t k = 0; k < K; ++k) acc += ai[k] * widen(bn[k]);
         finish(g.c + i * ldc, n, acc);
       }
     }
@@ -246,7 +261,7 @@ void gemm(const GemmArgs<T>& g, bool bf16_products = false) {
   const int64_t M = g.M, N = g.N, K = g.K;
   if (M == 0 || N == 0) return;
   if (M <= 4 && K > 0) {
-    detail::gemm_few_rows(g);
+    detail::gemm_few_rows(g, g.b.data);
     return;
   }
   const bool trans_a = g.a.transposed, trans_b = g.b.transposed;
@@ -273,6 +288,52 @@ void gemm(const GemmArgs<T>& g, bool bf16_products = false) {
                               overwrite, g.bias ? g.bias + i0 : nullptr);
     }
   });
+}
+
+namespace detail {
+template <class T>
+std::vector<T>& widened_block_scratch() {
+  thread_local std::vector<T> buf;
+  return buf;
+}
+}  // namespace detail
+
+/// C = alpha op(A) op(B) + beta C (+ bias) with B's elements bf16, at `b`
+/// in g.b's layout (g.b.data is not read): float32 products of B's values
+/// widened exactly, float32 sums. Up to 4 rows (decoding), B is read once,
+/// half the bytes of a float32 B; more rows (a prompt) widen B into
+/// float32 a block of kBlock columns at a time and run the float32 GEMM
+/// on each block.
+inline void gemm_bf16_weights(const GemmArgs<float>& g, const bf16* b) {
+  const int64_t M = g.M, N = g.N, K = g.K, ldb = g.b.ld;
+  if (M == 0 || N == 0) return;
+  if (M <= 4 && K > 0) {
+    detail::gemm_few_rows(g, b);
+    return;
+  }
+  constexpr int64_t kBlock = 512;
+  std::vector<float>& wide = detail::widened_block_scratch<float>();
+  for (int64_t n0 = 0; n0 < N; n0 += kBlock) {
+    const int64_t nb = std::min(kBlock, N - n0);
+    wide.resize(static_cast<std::size_t>(nb * K));
+    float* w = wide.data();
+    if (g.b.transposed)  // B stored [N, K]: rows n0.. of it, kept [nb, K]
+      parallel_for(nb, K, [&](int64_t j0, int64_t j1) {
+        for (int64_t j = j0; j < j1; ++j)
+          for (int64_t k = 0; k < K; ++k) w[j * K + k] = b[(n0 + j) * ldb + k].to_float();
+      });
+    else  // B stored [K, N]: columns n0.. of it, kept [K, nb]
+      parallel_for(K, nb, [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k)
+          for (int64_t j = 0; j < nb; ++j) w[k * nb + j] = b[k * ldb + n0 + j].to_float();
+      });
+    GemmArgs<float> block = g;
+    block.N = nb;
+    block.b = {.data = w, .ld = g.b.transposed ? K : nb, .transposed = g.b.transposed};
+    block.c = g.c + n0;
+    block.bias = g.bias ? g.bias + n0 : nullptr;
+    gemm(block);
+  }
 }
 
 /// `batch` independent GEMMs of one shape (see GemmBatchArgs). Many small

@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "tinylm/kernels/cpu/gemm_avx512.hpp"
@@ -191,21 +192,27 @@ TINYLM_TARGET_AVX2 void pack_a_strip_avx2(float* out, const float* a, int64_t rs
       for (const __m256i m6 = lanes8(6); p < kc; ++p)
         _mm256_storeu_ps(out + p * MR, _mm256_maskload_ps(a + p * ks, m6));
   }
-  for (; p < kc; ++p)
-    for (int64_t r = 0; r < MR; ++r) out[p * MR + r] = r < mr ? a[r * rs + p * ks] : 0.0f;
+  pack_a_strip<MR>(out + p * MR, a + p * ks, rs, ks, mr, kc - p);  // what the vector paths left
+}
+
+/// Calls f(std::integral_constant<int, W>{}) for W = 6, 4 or 2: the
+/// narrowest strip of A that holds mr rows (the last strip of a block).
+template <class F>
+void by_strip_width(int64_t mr, F&& f) {
+  if (mr > 4) f(std::integral_constant<int, 6>{});
+  else if (mr > 2) f(std::integral_constant<int, 4>{});
+  else f(std::integral_constant<int, 2>{});
 }
 
 /// Packs rows [0, mc) of A into strips of kAvx2MR rows, strip s at
 /// out + s * kAvx2MR * kc, each k-major (micro_kernel_avx2's layout); the
-/// last strip is 6, 4 or 2 rows wide, the narrowest that holds what is
-/// left, zero-padded.
+/// last strip as wide as by_strip_width says, zero-padded.
 TINYLM_TARGET_AVX2 inline void pack_a_block_avx2(float* out, const float* a, int64_t rs, int64_t ks, int64_t mc,
                                                  int64_t kc) {
   for (int64_t i = 0; i < mc; i += kAvx2MR) {
     const int64_t mr = std::min(kAvx2MR, mc - i);
-    if (mr > 4) pack_a_strip_avx2<6>(out + i * kc, a + i * rs, rs, ks, mr, kc);
-    else if (mr > 2) pack_a_strip_avx2<4>(out + i * kc, a + i * rs, rs, ks, mr, kc);
-    else pack_a_strip_avx2<2>(out + i * kc, a + i * rs, rs, ks, mr, kc);
+    by_strip_width(mr,
+                   [&](auto w) { pack_a_strip_avx2<decltype(w)::value>(out + i * kc, a + i * rs, rs, ks, mr, kc); });
   }
 }
 
@@ -242,9 +249,8 @@ TINYLM_TARGET_AVX2 inline void gemm_avx2_serial(float* c, const float* a, const 
             const int64_t mr = std::min(kAvx2MR, mc - i);
             const float* ap = packed_a.data() + i * kc;
             float* cb = c + (i0 + i) * ldc + j0 + jp;
-            if (mr > 4) micro_kernel_avx2<6>(ap, bp, kc, cb, ldc, mr, nr, alpha, store);
-            else if (mr > 2) micro_kernel_avx2<4>(ap, bp, kc, cb, ldc, mr, nr, alpha, store);
-            else micro_kernel_avx2<2>(ap, bp, kc, cb, ldc, mr, nr, alpha, store);
+            by_strip_width(
+                mr, [&](auto w) { micro_kernel_avx2<decltype(w)::value>(ap, bp, kc, cb, ldc, mr, nr, alpha, store); });
           }
         }
       }

@@ -1,0 +1,72 @@
+#pragma once
+// Generating with bf16 weights: half the bytes read per token.
+//
+// Decoding a token reads every weight of the model once; on a CPU it runs
+// at the speed memory delivers them (README, "Decoding at memory speed").
+// While a Bf16Weights lives, every nn::Linear of a float32 model, and every
+// nn::Embedding (the LM head tied to one reads it), keeps a bf16 copy of
+// its weight matrix, rounded to nearest, and computes its products with the
+// copy whenever no gradient is asked for (generate() runs under
+// NoGradGuard): float32 activations, float32 sums, each weight read as two
+// bytes. Biases, LayerNorm and lookups stay float32; so does a step that
+// asks for gradients, which reads the float32 weights being trained.
+//
+//   tinylm::nn::Bf16Weights bf16(model);       // copies every weight matrix once
+//   auto out = tinylm::lm::generate(model, prompts, opt);
+//
+// The copies are a snapshot: weights changed while one lives (an optimizer
+// step, a checkpoint loaded) are not what generation reads until the next
+// Bf16Weights. Make one before generation starts, not while another thread
+// runs the model. Its destructor drops the copies it made.
+
+#include <cstdint>
+#include <vector>
+
+#include "tinylm/nn/embedding.hpp"
+#include "tinylm/nn/linear.hpp"
+#include "tinylm/nn/module.hpp"
+
+namespace tinylm::nn {
+
+class Bf16Weights {
+ public:
+  /// Copies the weight matrix of every Linear and Embedding in `model`
+  /// that has none yet (a CPU model; throws tinylm::Error otherwise).
+  explicit Bf16Weights(Module<float>& model) {
+    try {
+      for (auto& [name, m] : model.named_modules()) {
+        if (auto* lin = dynamic_cast<Linear<float>*>(m); lin && !lin->bf16_weights()) {
+          lin->set_bf16_weights(true);
+          linears_.push_back(lin);
+          bytes_ += lin->bf16_weights()->bytes();
+        } else if (auto* emb = dynamic_cast<Embedding<float>*>(m); emb && !emb->bf16_weights()) {
+          emb->set_bf16_weights(true);
+          embeddings_.push_back(emb);
+          bytes_ += emb->bf16_weights()->bytes();
+        }
+      }
+    } catch (...) {
+      drop();
+      throw;
+    }
+  }
+  ~Bf16Weights() { drop(); }
+  Bf16Weights(const Bf16Weights&) = delete;
+  Bf16Weights& operator=(const Bf16Weights&) = delete;
+
+  /// The bytes of the copies this made.
+  int64_t bytes() const { return bytes_; }
+
+ private:
+  void drop() {
+    for (Linear<float>* lin : linears_) lin->set_bf16_weights(false);
+    for (Embedding<float>* emb : embeddings_) emb->set_bf16_weights(false);
+    linears_.clear(), embeddings_.clear();
+  }
+
+  std::vector<Linear<float>*> linears_;
+  std::vector<Embedding<float>*> embeddings_;
+  int64_t bytes_ = 0;
+};
+
+}  // namespace tinylm::nn
