@@ -44,7 +44,12 @@
 #include <tinylm/tinylm.hpp>
 
 // After tinylm: httplib.h brings <resolv.h>, whose `_res` macro would rewrite
-// a parameter name in Eigen's headers.
+// a parameter name in Eigen's headers. cpp-httplib listens with a queue of
+// only 5 connections not yet accepted, which clients that reconnect for
+// every request can overflow while the accepting thread waits for a core:
+// the likely cause of the "connection reset by peer" 16 streaming clients
+// once saw on a 2-core machine busy with other work. The queue holds 128.
+#define CPPHTTPLIB_LISTEN_BACKLOG 128
 #include <httplib.h>
 
 #include "chat_model.hpp"
