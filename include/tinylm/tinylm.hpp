@@ -60,6 +60,7 @@
 
 #include "tinylm/nn/attention.hpp"
 #include "tinylm/nn/bert.hpp"
+#include "tinylm/nn/bf16_copy.hpp"
 #include "tinylm/nn/bf16_weights.hpp"
 #include "tinylm/nn/block.hpp"
 #include "tinylm/nn/dropout.hpp"

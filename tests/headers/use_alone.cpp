@@ -649,6 +649,14 @@ void use() {
   tinylm::nn::BertLM<float> model({.vocab_size = 8, .n_embd = 4, .n_head = 2, .n_layer = 1, .sentence_head = true}, 1);
   const auto ids = tinylm::Tensor<int32_t>::ones({2, 3});
   model.forward(ids, {}, ids, tinylm::Tensor<int32_t>::zeros({2})).loss.backward();
+#elif defined(TINYLM_USE_tinylm_nn_bf16_copy_hpp)
+  struct Table : tinylm::nn::Bf16Copyable<float> {
+    Table() : Bf16Copyable<float>("Table") {}
+    const tinylm::Tensor<float>& bf16_source() const override { return w; }
+    tinylm::Tensor<float> w = tinylm::Tensor<float>::ones({2, 3});
+  } table;
+  table.set_bf16_weights(true);
+  std::printf("%lld\n", static_cast<long long>(table.bf16_weights()->bytes()));
 #elif defined(TINYLM_USE_tinylm_nn_bf16_weights_hpp)
   tinylm::Generator gen(1);
   tinylm::nn::Linear<float> lin(3, 2, gen);

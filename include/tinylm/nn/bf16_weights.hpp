@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tinylm/nn/bf16_copy.hpp"
 #include "tinylm/nn/embedding.hpp"
 #include "tinylm/nn/linear.hpp"
 #include "tinylm/nn/module.hpp"
@@ -30,20 +31,17 @@ namespace tinylm::nn {
 
 class Bf16Weights {
  public:
-  /// Copies the weight matrix of every Linear and Embedding in `model`
-  /// that has none yet (a CPU model; throws tinylm::Error otherwise).
+  /// Copies the weight matrix of every layer in `model` that can keep a
+  /// copy (Linear, Embedding: Bf16Copyable) and has none yet (a CPU model;
+  /// throws tinylm::Error otherwise).
   explicit Bf16Weights(Module<float>& model) {
     try {
       for (auto& [name, m] : model.named_modules()) {
-        if (auto* lin = dynamic_cast<Linear<float>*>(m); lin && !lin->bf16_weights()) {
-          lin->set_bf16_weights(true);
-          linears_.push_back(lin);
-          bytes_ += lin->bf16_weights()->bytes();
-        } else if (auto* emb = dynamic_cast<Embedding<float>*>(m); emb && !emb->bf16_weights()) {
-          emb->set_bf16_weights(true);
-          embeddings_.push_back(emb);
-          bytes_ += emb->bf16_weights()->bytes();
-        }
+        auto* layer = dynamic_cast<Bf16Copyable<float>*>(m);
+        if (!layer || layer->bf16_weights()) continue;
+        layer->set_bf16_weights(true);
+        layers_.push_back(layer);
+        bytes_ += layer->bf16_weights()->bytes();
       }
     } catch (...) {
       drop();
@@ -59,13 +57,11 @@ class Bf16Weights {
 
  private:
   void drop() {
-    for (Linear<float>* lin : linears_) lin->set_bf16_weights(false);
-    for (Embedding<float>* emb : embeddings_) emb->set_bf16_weights(false);
-    linears_.clear(), embeddings_.clear();
+    for (Bf16Copyable<float>* layer : layers_) layer->set_bf16_weights(false);
+    layers_.clear();
   }
 
-  std::vector<Linear<float>*> linears_;
-  std::vector<Embedding<float>*> embeddings_;
+  std::vector<Bf16Copyable<float>*> layers_;
   int64_t bytes_ = 0;
 };
 

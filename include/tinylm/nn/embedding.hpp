@@ -4,17 +4,18 @@
 // (GPT-2 uses 0.02; init::gpt2_ applies it to a whole model).
 //
 // tied_head(x) = x @ W^T is an LM head tied to the table (GPT-2's, BERT's).
-// A float32 table can keep a bf16 copy of W for it (set_bf16_weights; for
-// a whole model, nn/bf16_weights.hpp): while no gradient is asked for, the
-// head then reads the copy, half the bytes. Lookups read W itself.
+// A float32 table can keep a bf16 copy of W for it (set_bf16_weights, from
+// nn/bf16_copy.hpp; for a whole model, nn/bf16_weights.hpp): while no
+// gradient is asked for, the head then reads the copy, half the bytes.
+// Lookups read W itself. resize refreshes the copy.
 
 #include <algorithm>
 #include <memory>
 #include <type_traits>
 
+#include "tinylm/nn/bf16_copy.hpp"
 #include "tinylm/nn/init.hpp"
 #include "tinylm/nn/module.hpp"
-#include "tinylm/ops/bf16_weights.hpp"
 #include "tinylm/ops/embedding.hpp"
 #include "tinylm/ops/matmul.hpp"
 #include "tinylm/ops/view.hpp"
@@ -22,9 +23,9 @@
 namespace tinylm::nn {
 
 template <FloatElement Float>
-class Embedding : public Module<Float> {
+class Embedding : public Module<Float>, public Bf16Copyable<Float> {
  public:
-  Embedding(int64_t num, int64_t dim, Generator& gen, double std = 1.0) {
+  Embedding(int64_t num, int64_t dim, Generator& gen, double std = 1.0) : Bf16Copyable<Float>("Embedding") {
     TINYLM_CHECK(num > 0 && dim > 0, "Embedding: sizes must be positive, got ", num, " x ", dim);
     weight = this->register_parameter("weight", Tensor<Float>::empty({num, dim}), Decay::No);
     init::normal_(weight, std, gen);
@@ -39,16 +40,10 @@ class Embedding : public Module<Float> {
   /// (..., C) -> (..., V): x @ W^T, an LM head tied to the table.
   Tensor<Float> tied_head(const Tensor<Float>& x) const {
     if constexpr (std::is_same_v<Float, float>)
-      if (weight_bf16_ && !autograd::needs_grad(x, weight)) return matmul_transposed(x, *weight_bf16_);
+      if (const Bf16Matrix* w16 = this->bf16_weights(); w16 && !autograd::needs_grad(x, weight))
+        return matmul_transposed(x, *w16);
     return matmul(x, weight.transpose(0, 1));
   }
-
-  /// Makes (on) or drops (off) the bf16 copy of W that tied_head computes
-  /// with while no gradient is asked for: a snapshot of W now (resize
-  /// refreshes it; set it again after W changes otherwise).
-  void set_bf16_weights(bool on) { weight_bf16_ = on ? make_bf16_copy(weight, "Embedding") : nullptr; }
-  /// The bf16 copy of W, or null.
-  const Bf16Matrix* bf16_weights() const { return weight_bf16_.get(); }
 
   /// Grows (or shrinks) the table to `num` rows: the first rows keep their
   /// values, new rows are drawn from N(0, std^2). Build optimizers after.
@@ -64,13 +59,13 @@ class Embedding : public Module<Float> {
     }
     this->replace_parameter("weight", w);
     weight = w;
-    if (weight_bf16_) set_bf16_weights(true);
+    this->refresh_bf16_weights();
   }
 
   Tensor<Float> weight;  // (V, C)
 
  private:
-  std::shared_ptr<const Bf16Matrix> weight_bf16_;
+  const Tensor<Float>& bf16_source() const override { return weight; }
 };
 
 }  // namespace tinylm::nn

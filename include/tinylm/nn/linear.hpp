@@ -16,20 +16,21 @@
 // adding its own term), unmerge_lora() takes it out again, remove_lora()
 // drops the adapter. nn/lora.hpp adds adapters to a model's layers by name.
 //
-// A float32 Linear can keep a bf16 copy of W (set_bf16_weights; for a whole
-// model, nn/bf16_weights.hpp): while no gradient is asked for, forward then
-// computes x W with the copy, reading half the bytes (ops/bf16_weights.hpp).
+// A float32 Linear can keep a bf16 copy of W (set_bf16_weights, from
+// nn/bf16_copy.hpp; for a whole model, nn/bf16_weights.hpp): while no
+// gradient is asked for, forward then computes x W with the copy, reading
+// half the bytes (ops/bf16_weights.hpp). Merging an adapter refreshes it.
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <type_traits>
 
+#include "tinylm/nn/bf16_copy.hpp"
 #include "tinylm/nn/dropout.hpp"
 #include "tinylm/nn/init.hpp"
 #include "tinylm/nn/module.hpp"
 #include "tinylm/ops/arithmetic.hpp"
-#include "tinylm/ops/bf16_weights.hpp"
 #include "tinylm/ops/linear.hpp"
 
 namespace tinylm::nn {
@@ -67,9 +68,10 @@ struct LoRAAdapter {
 };
 
 template <FloatElement Float>
-class Linear : public Module<Float> {
+class Linear : public Module<Float>, public Bf16Copyable<Float> {
  public:
-  Linear(int64_t in, int64_t out, Generator& gen, bool bias = true) : in_(in), out_(out) {
+  Linear(int64_t in, int64_t out, Generator& gen, bool bias = true)
+      : Bf16Copyable<Float>("Linear"), in_(in), out_(out) {
     TINYLM_CHECK(in > 0 && out > 0, "Linear: sizes must be positive, got in = ", in, ", out = ", out);
     const double bound = 1.0 / std::sqrt(static_cast<double>(in));
     weight = this->register_parameter("weight", Tensor<Float>::empty({in, out}), Decay::Yes);
@@ -132,24 +134,17 @@ class Linear : public Module<Float> {
     lora_.reset();
   }
 
-  // ---- bf16 weights for generation ---------------------------------------
-
-  /// Makes (on) or drops (off) the bf16 copy of W that forward computes with
-  /// while no gradient is asked for. The copy is a snapshot of W now: set it
-  /// again after W changes (merging an adapter here refreshes it).
-  void set_bf16_weights(bool on) { weight_bf16_ = on ? make_bf16_copy(weight, "Linear") : nullptr; }
-  /// The bf16 copy of W, or null.
-  const Bf16Matrix* bf16_weights() const { return weight_bf16_.get(); }
-
   Tensor<Float> weight;  // (in, out)
   Tensor<Float> bias;    // (out), undefined without bias
 
  private:
   Tensor<Float> base_forward(const Tensor<Float>& x) const {
     if constexpr (std::is_same_v<Float, float>)
-      if (weight_bf16_ && !autograd::needs_grad(x, weight, bias)) return linear(x, *weight_bf16_, bias);
+      if (const Bf16Matrix* w16 = this->bf16_weights(); w16 && !autograd::needs_grad(x, weight, bias))
+        return linear(x, *w16, bias);
     return linear(x, weight, bias);
   }
+  const Tensor<Float>& bf16_source() const override { return weight; }
 
   void add_delta(double sign) {
     {
@@ -157,12 +152,11 @@ class Linear : public Module<Float> {
       Tensor<Float> w = weight;
       w.copy_(weight + lora_->delta() * sign);
     }
-    if (weight_bf16_) set_bf16_weights(true);
+    this->refresh_bf16_weights();
   }
 
   int64_t in_, out_;
   std::unique_ptr<LoRAAdapter<Float>> lora_;
-  std::shared_ptr<const Bf16Matrix> weight_bf16_;
 };
 
 }  // namespace tinylm::nn

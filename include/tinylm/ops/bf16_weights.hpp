@@ -17,9 +17,6 @@
 // They throw when asked for one (an x that requires grad, grad mode on).
 
 #include <cstdint>
-#include <memory>
-#include <string>
-#include <type_traits>
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
@@ -69,14 +66,6 @@ class Bf16Matrix {
   int64_t rows_ = 0, cols_ = 0;
 };
 
-/// A layer's bf16 copy of its weight `w` (nn::Linear, nn::Embedding):
-/// float32 layers only; `layer` names the layer in the error otherwise.
-template <FloatElement Float>
-std::shared_ptr<const Bf16Matrix> make_bf16_copy(const Tensor<Float>& w, const char* layer) {
-  if constexpr (std::is_same_v<Float, float>) return std::make_shared<const Bf16Matrix>(w);
-  else throw Error(std::string(layer) + ": bf16 weights are copies of float32 weights; this layer's are double");
-}
-
 namespace detail {
 
 /// x must be defined, on the CPU, ask for no gradient and end in `k`,
@@ -92,36 +81,14 @@ inline void check_bf16_input(const Tensor<float>& x, const char* op, int64_t k, 
 
 }  // namespace detail
 
-/// y = x @ W + b with W's bf16 copy, W [in, out], x [..., in], b [out].
-inline Tensor<float> linear(const Tensor<float>& x, const Bf16Matrix& w, const Tensor<float>& b = Tensor<float>()) {
-  const int64_t in = w.rows(), out_f = w.cols();
-  detail::check_bf16_input(x, "linear (bf16 weights)", in, in, out_f);
-  TINYLM_CHECK(!b.defined() || (b.shape() == Shape{out_f} && b.device().is_cpu()),
-               "linear (bf16 weights): the bias is ", b.shape(), " on ", b.device().str(), ": it must be [", out_f,
-               "] on the CPU");
-  const Tensor<float> xc = detail::contiguous_data(x);
-  const Tensor<float> bc = b.defined() ? detail::contiguous_data(b) : Tensor<float>();
-  Shape out_shape = x.shape();
-  out_shape[out_shape.size() - 1] = out_f;
-  Tensor<float> out = Tensor<float>::empty(out_shape);
-  kernels::gemm_bf16_weights(Device::cpu(),
-                             {.M = x.numel() / in,
-                              .N = out_f,
-                              .K = in,
-                              .a = {xc.data(), in},
-                              .b = {nullptr, out_f},
-                              .c = out.data(),
-                              .ldc = out_f,
-                              .bias = bc.defined() ? bc.data() : nullptr},
-                             w.data());
-  return out;
-}
+namespace detail {
 
-/// y = x @ W^T with W's bf16 copy, W [N, K], x [..., K]: y [..., N].
-inline Tensor<float> matmul_transposed(const Tensor<float>& x, const Bf16Matrix& w) {
-  const int64_t n = w.rows(), k = w.cols();
-  detail::check_bf16_input(x, "matmul_transposed (bf16 weights)", k, n, k);
-  const Tensor<float> xc = detail::contiguous_data(x);
+/// x [..., k] times the bf16 weight w, which is [k, n] or, `transposed`,
+/// [n, k]; plus `bias` [n] when defined. Checks are the caller's.
+inline Tensor<float> bf16_weight_product(const Tensor<float>& x, const Bf16Matrix& w, int64_t k, int64_t n,
+                                         bool transposed, const Tensor<float>& bias) {
+  const Tensor<float> xc = contiguous_data(x);
+  const Tensor<float> bc = bias.defined() ? contiguous_data(bias) : Tensor<float>();
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = n;
   Tensor<float> out = Tensor<float>::empty(out_shape);
@@ -130,11 +97,31 @@ inline Tensor<float> matmul_transposed(const Tensor<float>& x, const Bf16Matrix&
                               .N = n,
                               .K = k,
                               .a = {xc.data(), k},
-                              .b = {.data = nullptr, .ld = k, .transposed = true},
+                              .b = {.data = nullptr, .ld = w.cols(), .transposed = transposed},
                               .c = out.data(),
-                              .ldc = n},
+                              .ldc = n,
+                              .bias = bc.defined() ? bc.data() : nullptr},
                              w.data());
   return out;
+}
+
+}  // namespace detail
+
+/// y = x @ W + b with W's bf16 copy, W [in, out], x [..., in], b [out].
+inline Tensor<float> linear(const Tensor<float>& x, const Bf16Matrix& w, const Tensor<float>& b = Tensor<float>()) {
+  const int64_t in = w.rows(), out_f = w.cols();
+  detail::check_bf16_input(x, "linear (bf16 weights)", in, in, out_f);
+  TINYLM_CHECK(!b.defined() || (b.shape() == Shape{out_f} && b.device().is_cpu()),
+               "linear (bf16 weights): the bias is ", b.shape(), " on ", b.device().str(), ": it must be [", out_f,
+               "] on the CPU");
+  return detail::bf16_weight_product(x, w, in, out_f, /*transposed=*/false, b);
+}
+
+/// y = x @ W^T with W's bf16 copy, W [N, K], x [..., K]: y [..., N].
+inline Tensor<float> matmul_transposed(const Tensor<float>& x, const Bf16Matrix& w) {
+  const int64_t n = w.rows(), k = w.cols();
+  detail::check_bf16_input(x, "matmul_transposed (bf16 weights)", k, n, k);
+  return detail::bf16_weight_product(x, w, k, n, /*transposed=*/true, Tensor<float>());
 }
 
 }  // namespace tinylm

@@ -100,11 +100,14 @@ void accumulate_rows(T* out, const BT* b, int64_t ldb, int64_t k0, int64_t k1, i
   }
 }
 
-template <class T>
-std::vector<T>& few_rows_scratch() {
+/// A buffer of T kept by the calling thread and reused from call to call;
+/// `Slot` tells apart users that may hold one while calling the other.
+template <class T, int Slot>
+std::vector<T>& thread_scratch() {
   thread_local std::vector<T> buf;
   return buf;
 }
+enum ScratchSlot : int { kFewRowsPartials, kWidenedBlock };
 
 /// C = alpha op(A) op(B) + beta C (+ bias) for a handful of rows (decoding
 /// one token at a time): matrix-vector products that read B once, with no
@@ -134,7 +137,7 @@ void gemm_few_rows(const GemmArgs<T>& g, const BT* b) {
     // chunk, row, column. The calling thread's buffer, reused: decoding runs
     // this a few dozen times per token. (A reference, so that the workers
     // below use this thread's buffer, not their own.)
-    std::vector<T>& part = few_rows_scratch<T>();
+    std::vector<T>& part = thread_scratch<T, kFewRowsPartials>();
     part.assign(static_cast<std::size_t>(chunks * M * N), T(0));
     parallel_for(chunks, M * N * K / chunks, [&](int64_t c0, int64_t c1) {
       for (int64_t ch = c0; ch < c1; ++ch)
@@ -290,14 +293,6 @@ void gemm(const GemmArgs<T>& g, bool bf16_products = false) {
   });
 }
 
-namespace detail {
-template <class T>
-std::vector<T>& widened_block_scratch() {
-  thread_local std::vector<T> buf;
-  return buf;
-}
-}  // namespace detail
-
 /// C = alpha op(A) op(B) + beta C (+ bias) with B's elements bf16, at `b`
 /// in g.b's layout (g.b.data is not read): float32 products of B's values
 /// widened exactly, float32 sums. Up to 4 rows (decoding), B is read once,
@@ -312,7 +307,7 @@ inline void gemm_bf16_weights(const GemmArgs<float>& g, const bf16* b) {
     return;
   }
   constexpr int64_t kBlock = 512;
-  std::vector<float>& wide = detail::widened_block_scratch<float>();
+  std::vector<float>& wide = detail::thread_scratch<float, detail::kWidenedBlock>();
   for (int64_t n0 = 0; n0 < N; n0 += kBlock) {
     const int64_t nb = std::min(kBlock, N - n0);
     wide.resize(static_cast<std::size_t>(nb * K));
