@@ -733,7 +733,8 @@ void use() {
   (void)tinylm::data::translate_to_invented(c.train[0].source);
 #elif defined(TINYLM_USE_tinylm_data_mlm_hpp)
   tinylm::Generator gen(1);
-  (void)tinylm::data::mask_tokens(tinylm::Tensor<int32_t>::ones({2, 3}), {.vocab_size = 5, .mask_id = 4}, gen);
+  (void)tinylm::data::mask_tokens(tinylm::Tensor<int32_t>::ones({2, 3}),
+                                  {.vocab_size = 5, .mask_id = 4, .special_ids = {4}}, gen);
 #elif defined(TINYLM_USE_tinylm_data_text_hpp)
   (void)tinylm::data::utf8_decode("h\xc3\xa9");
 #elif defined(TINYLM_USE_tinylm_data_bpe_hpp)
