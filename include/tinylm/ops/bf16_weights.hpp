@@ -68,25 +68,27 @@ class Bf16Matrix {
 
 namespace detail {
 
-/// x must be defined, on the CPU, ask for no gradient and end in `k`,
-/// the width the weight [rows, cols] multiplies.
-inline void check_bf16_input(const Tensor<float>& x, const char* op, int64_t k, int64_t rows, int64_t cols) {
+/// The width of x that w multiplies: w's rows, or its columns when the
+/// product is x @ w^T (`transposed`).
+inline int64_t bf16_inner(const Bf16Matrix& w, bool transposed) { return transposed ? w.cols() : w.rows(); }
+
+/// x must be defined, on the CPU, ask for no gradient and end in the width
+/// w multiplies.
+inline void check_bf16_input(const Tensor<float>& x, const char* op, const Bf16Matrix& w, bool transposed) {
+  const int64_t k = bf16_inner(w, transposed);
   check_defined(x, op, "x");
   TINYLM_CHECK(!autograd::needs_grad(x), op, ": x requires grad: bf16 weights have no gradient (run it under ",
                "NoGradGuard, or with float32 weights)");
   TINYLM_CHECK(x.device().is_cpu(), op, ": x is on ", x.device().str(), ": bf16 weights are for the CPU");
-  TINYLM_CHECK(x.dim() >= 1 && x.size(-1) == k, op, ": x is ", x.shape(), ", the bf16 weight is [", rows, ", ", cols,
-               "]: x.shape[-1] must be ", k);
+  TINYLM_CHECK(x.dim() >= 1 && x.size(-1) == k, op, ": x is ", x.shape(), ", the bf16 weight is [", w.rows(), ", ",
+               w.cols(), "]: x.shape[-1] must be ", k);
 }
 
-}  // namespace detail
-
-namespace detail {
-
-/// x [..., k] times the bf16 weight w, which is [k, n] or, `transposed`,
-/// [n, k]; plus `bias` [n] when defined. Checks are the caller's.
-inline Tensor<float> bf16_weight_product(const Tensor<float>& x, const Bf16Matrix& w, int64_t k, int64_t n,
-                                         bool transposed, const Tensor<float>& bias) {
+/// x @ w, or x @ w^T when `transposed`, plus `bias` when defined. Checks
+/// are the caller's.
+inline Tensor<float> bf16_weight_product(const Tensor<float>& x, const Bf16Matrix& w, bool transposed,
+                                         const Tensor<float>& bias) {
+  const int64_t k = bf16_inner(w, transposed), n = transposed ? w.rows() : w.cols();
   const Tensor<float> xc = contiguous_data(x);
   const Tensor<float> bc = bias.defined() ? contiguous_data(bias) : Tensor<float>();
   Shape out_shape = x.shape();
@@ -109,19 +111,18 @@ inline Tensor<float> bf16_weight_product(const Tensor<float>& x, const Bf16Matri
 
 /// y = x @ W + b with W's bf16 copy, W [in, out], x [..., in], b [out].
 inline Tensor<float> linear(const Tensor<float>& x, const Bf16Matrix& w, const Tensor<float>& b = Tensor<float>()) {
-  const int64_t in = w.rows(), out_f = w.cols();
-  detail::check_bf16_input(x, "linear (bf16 weights)", in, in, out_f);
+  const int64_t out_f = w.cols();
+  detail::check_bf16_input(x, "linear (bf16 weights)", w, /*transposed=*/false);
   TINYLM_CHECK(!b.defined() || (b.shape() == Shape{out_f} && b.device().is_cpu()),
                "linear (bf16 weights): the bias is ", b.shape(), " on ", b.device().str(), ": it must be [", out_f,
                "] on the CPU");
-  return detail::bf16_weight_product(x, w, in, out_f, /*transposed=*/false, b);
+  return detail::bf16_weight_product(x, w, /*transposed=*/false, b);
 }
 
 /// y = x @ W^T with W's bf16 copy, W [N, K], x [..., K]: y [..., N].
 inline Tensor<float> matmul_transposed(const Tensor<float>& x, const Bf16Matrix& w) {
-  const int64_t n = w.rows(), k = w.cols();
-  detail::check_bf16_input(x, "matmul_transposed (bf16 weights)", k, n, k);
-  return detail::bf16_weight_product(x, w, k, n, /*transposed=*/true, Tensor<float>());
+  detail::check_bf16_input(x, "matmul_transposed (bf16 weights)", w, /*transposed=*/true);
+  return detail::bf16_weight_product(x, w, /*transposed=*/true, Tensor<float>());
 }
 
 }  // namespace tinylm
