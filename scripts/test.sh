@@ -18,7 +18,7 @@ jobs="${JOBS:-2}"
 ./scripts/install-deps.sh --test
 
 # 1. Formatting.
-git ls-files -z '*.hpp' '*.cpp' '*.cu' '*.cuh' | xargs -0 clang-format --style=file --dry-run -Werror
+git ls-files -z '*.hpp' '*.ipp' '*.cpp' '*.cu' '*.cuh' | xargs -0 clang-format --style=file --dry-run -Werror
 
 # 2. g++, Release, with MPI (tests on 2 ranks of this machine).
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYLM_MPI=ON

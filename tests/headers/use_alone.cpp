@@ -96,6 +96,14 @@ void use() {
   } catch (const tinylm::Error&) {}
 #elif defined(TINYLM_USE_tinylm_core_print_hpp)
   (void)tinylm::to_string(tinylm::Tensor<float>::ones({2, 2}));
+#elif defined(TINYLM_USE_tinylm_core_config_hpp)
+#define TINYLM_USE_STR2(x) #x
+#define TINYLM_USE_STR(x) TINYLM_USE_STR2(x)
+#if defined(TINYLM_SEPARATE_COMPILATION)
+  static_assert(sizeof(TINYLM_USE_STR(TINYLM_DECL)) == 1, "TINYLM_DECL: nothing when the library is compiled");
+#else
+  static_assert(sizeof(TINYLM_USE_STR(TINYLM_DECL)) == sizeof("inline"), "TINYLM_DECL: inline, header-only");
+#endif
 #elif defined(TINYLM_USE_tinylm_core_checked_hpp)
   const int64_t dims[] = {2, 3};
   (void)(tinylm::checked_mul<int64_t>(2, 3, "use") + tinylm::checked_add<int64_t>(2, 3, "use") +

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tinylm/core/config.hpp"
 #include "tinylm/data/text.hpp"
 
 namespace tinylm::data {
@@ -37,43 +38,12 @@ class CharTokenizer {
   enum class Unknown { Error, Skip, Replace };
 
   /// The vocabulary of every distinct character in `text`.
-  static CharTokenizer from_text(std::string_view text) {
-    std::vector<char32_t> cps = utf8_decode(text, "CharTokenizer");
-    TINYLM_CHECK(!cps.empty(), "CharTokenizer: cannot build a vocabulary from empty text");
-    std::sort(cps.begin(), cps.end());
-    cps.erase(std::unique(cps.begin(), cps.end()), cps.end());
-    return CharTokenizer(std::move(cps));
-  }
+  static CharTokenizer from_text(std::string_view text);
 
   /// The vocabulary of every distinct character in the text files at
   /// `paths`, read a piece at a time (TextChunks): what from_text would give
   /// for their concatenation, for files of any size.
-  static CharTokenizer from_text_files(const std::vector<std::string>& paths) {
-    std::vector<char32_t> cps;
-    std::vector<bool> ascii(128, false);
-    for (const std::string& path : paths) {
-      TextChunks text(path);
-      for (std::string piece; text.next(piece);) {
-        std::vector<char32_t> got;
-        try {
-          got = utf8_decode(piece, "CharTokenizer");
-        } catch (const Error& e) {
-          throw Error(tinylm::detail::str_cat("'", path, "', in the piece at byte ", text.offset(), ": ", e.what()));
-        }
-        for (char32_t c : got) {
-          if (c < 128) ascii[c] = true;
-          else cps.push_back(c);
-        }
-        std::sort(cps.begin(), cps.end());
-        cps.erase(std::unique(cps.begin(), cps.end()), cps.end());
-      }
-    }
-    for (char32_t c = 0; c < 128; ++c)
-      if (ascii[c]) cps.push_back(c);
-    TINYLM_CHECK(!cps.empty(), "CharTokenizer: cannot build a vocabulary from empty text");
-    std::sort(cps.begin(), cps.end());
-    return CharTokenizer(std::move(cps));
-  }
+  static CharTokenizer from_text_files(const std::vector<std::string>& paths);
 
   /// A special token and its id.
   struct Special {
@@ -84,57 +54,15 @@ class CharTokenizer {
 
   /// The inverse of to_string() and special_tokens(): the characters in id
   /// order, filling the ids the special tokens do not take.
-  static CharTokenizer from_string(std::string_view vocab, const std::vector<Special>& specials = {}) {
-    std::vector<char32_t> cps = utf8_decode(vocab, "CharTokenizer vocabulary");
-    TINYLM_CHECK(!cps.empty(), "CharTokenizer: empty vocabulary");
-    const auto total = static_cast<int64_t>(cps.size() + specials.size());
-    std::vector<char32_t> chars(static_cast<std::size_t>(total), kSpecial);
-    std::vector<std::string> special_text(static_cast<std::size_t>(total));
-    for (const Special& sp : specials) {
-      TINYLM_CHECK(sp.id >= 0 && sp.id < total, "CharTokenizer: special token '", sp.text, "' has id ", sp.id,
-                   ", outside the vocabulary of ", total);
-      TINYLM_CHECK(!sp.text.empty(), "CharTokenizer: special token ", sp.id, " is empty");
-      TINYLM_CHECK(special_text[static_cast<std::size_t>(sp.id)].empty(), "CharTokenizer: id ", sp.id,
-                   " is given to two special tokens");
-      special_text[static_cast<std::size_t>(sp.id)] = sp.text;
-    }
-    std::size_t next = 0;
-    for (std::size_t id = 0; id < chars.size(); ++id)
-      if (special_text[id].empty()) chars[id] = cps[next++];
-    CharTokenizer t(std::move(chars), std::move(special_text));
-    TINYLM_CHECK(t.index_.size() == cps.size(), "CharTokenizer: vocabulary has a repeated character");
-    TINYLM_CHECK(t.special_index_.size() == specials.size(), "CharTokenizer: a special token is given twice");
-    return t;
-  }
+  static CharTokenizer from_string(std::string_view vocab, const std::vector<Special>& specials = {});
 
   /// Appends each character of `chars` that the vocabulary lacks, in order,
   /// with the next ids; existing ids do not change. Returns how many it added.
-  int64_t add_tokens(std::string_view chars) {
-    int64_t added = 0;
-    for (char32_t c : utf8_decode(chars, "CharTokenizer::add_tokens"))
-      if (index_.emplace(c, static_cast<int32_t>(chars_.size())).second) {
-        chars_.push_back(c);
-        special_text_.emplace_back();
-        ++added;
-      }
-    return added;
-  }
+  int64_t add_tokens(std::string_view chars);
 
   /// Appends each special token the vocabulary lacks, in order, with the
   /// next ids; existing ids do not change. Returns how many it added.
-  int64_t add_special_tokens(const std::vector<std::string>& tokens) {
-    int64_t added = 0;
-    for (const std::string& text : tokens) {
-      TINYLM_CHECK(!text.empty(), "CharTokenizer::add_special_tokens: a special token cannot be empty");
-      (void)utf8_decode(text, "CharTokenizer::add_special_tokens");
-      if (special_index_.emplace(text, static_cast<int32_t>(chars_.size())).second) {
-        chars_.push_back(kSpecial);
-        special_text_.push_back(text);
-        ++added;
-      }
-    }
-    return added;
-  }
+  int64_t add_special_tokens(const std::vector<std::string>& tokens);
 
   /// The special tokens with their ids, in id order.
   std::vector<Special> special_tokens() const {
@@ -151,12 +79,7 @@ class CharTokenizer {
   }
 
   /// The characters in id order (special tokens left out; see special_tokens()).
-  std::string to_string() const {
-    std::string s;
-    for (std::size_t id = 0; id < chars_.size(); ++id)
-      if (special_text_[id].empty()) utf8_append(s, chars_[id]);
-    return s;
-  }
+  std::string to_string() const;
 
   int64_t vocab_size() const { return static_cast<int64_t>(chars_.size()); }
 
@@ -167,9 +90,7 @@ class CharTokenizer {
   }
 
   /// Plain characters only: a special token's text is read as characters.
-  std::vector<int32_t> encode(std::string_view text, Unknown policy = Unknown::Error, int32_t replacement = 0) const {
-    return encode_impl(text, policy, replacement, false, "CharTokenizer::encode");
-  }
+  std::vector<int32_t> encode(std::string_view text, Unknown policy = Unknown::Error, int32_t replacement = 0) const;
 
   /// Each special token's text becomes its id; the rest is characters.
   std::vector<int32_t> encode_with_special(std::string_view text, Unknown policy = Unknown::Error,
@@ -256,12 +177,7 @@ class CharTokenizer {
     std::snprintf(buf, sizeof buf, "%04X", static_cast<unsigned>(c));
     return buf;
   }
-  static std::string printable(const std::string& ch) {
-    if (ch == "\n") return "\\n";
-    if (ch == "\t") return "\\t";
-    if (ch.size() == 1 && static_cast<unsigned char>(ch[0]) < 0x20) return "?";
-    return ch;
-  }
+  static std::string printable(const std::string& ch);
 
   std::vector<char32_t> chars_;            // by id; kSpecial where a special token is
   std::vector<std::string> special_text_;  // by id; empty for characters
@@ -270,3 +186,7 @@ class CharTokenizer {
 };
 
 }  // namespace tinylm::data
+
+#if !defined(TINYLM_SEPARATE_COMPILATION)
+#include "tinylm/data/impl/char_tokenizer.ipp"
+#endif

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/error.hpp"
 #include "tinylm/core/utf8.hpp"
 
@@ -112,14 +113,7 @@ class Json {
   }
 
   /// Parses a complete JSON text; `what` names the source in errors.
-  static Json parse(std::string_view text, std::string_view what = "json") {
-    Parser p{text, 0, what};
-    p.skip_ws();
-    Json v = p.value(0);
-    p.skip_ws();
-    p.expect(p.pos == text.size(), "unexpected characters after the value");
-    return v;
-  }
+  static Json parse(std::string_view text, std::string_view what = "json");
 
  private:
   struct Parser {
@@ -287,65 +281,9 @@ class Json {
     }
   };
 
-  static void write_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (unsigned char c : s) {
-      if (c == '"') out += "\\\"";
-      else if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\r') out += "\\r";
-      else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    out += '"';
-  }
+  static void write_string(std::string& out, const std::string& s);
 
-  void write(std::string& out) const {
-    switch (kind_) {
-      case Kind::Null: out += "null"; break;
-      case Kind::Bool: out += bool_ ? "true" : "false"; break;
-      case Kind::Number: {
-        if (is_int_) {
-          out += std::to_string(int_);
-        } else {
-          TINYLM_CHECK(std::isfinite(num_), "json: cannot write a non-finite number");
-          char buf[32];
-          std::snprintf(buf, sizeof buf, "%.17g", num_);
-          out += buf;
-          // A double stays a double when read back: "1.0", "-0.0", not "1", "-0".
-          if (std::string_view(buf).find_first_of(".e") == std::string_view::npos) out += ".0";
-        }
-        break;
-      }
-      case Kind::String: write_string(out, str_); break;
-      case Kind::Array: {
-        out += '[';
-        for (std::size_t i = 0; i < arr_->size(); ++i) {
-          if (i) out += ',';
-          (*arr_)[i].write(out);
-        }
-        out += ']';
-        break;
-      }
-      case Kind::Object: {
-        out += '{';
-        for (std::size_t i = 0; i < obj_->size(); ++i) {
-          if (i) out += ',';
-          write_string(out, (*obj_)[i].first);
-          out += ':';
-          (*obj_)[i].second.write(out);
-        }
-        out += '}';
-        break;
-      }
-    }
-  }
+  void write(std::string& out) const;
 
   Kind kind_ = Kind::Null;
   bool bool_ = false;
@@ -358,3 +296,7 @@ class Json {
 };
 
 }  // namespace tinylm::io
+
+#if !defined(TINYLM_SEPARATE_COMPILATION)
+#include "tinylm/io/impl/json.ipp"
+#endif
