@@ -122,3 +122,28 @@
 #include "tinylm/io/plot.hpp"
 #include "tinylm/io/safetensors.hpp"
 #include "tinylm/io/transformer.hpp"
+
+#if defined(TINYLM_SEPARATE_COMPILATION)
+// The classes whose float instantiations tinylm_compiled holds
+// (core/config.hpp). Listed here, after every header, because an explicit
+// instantiation defines only the members defined before it, and some of
+// Tensor's are defined in the ops headers. A program that includes single
+// headers instead of this one compiles these classes' members itself.
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE class Tensor<float>;
+TINYLM_EXTERN_TEMPLATE class nn::Module<float>;
+TINYLM_EXTERN_TEMPLATE class nn::Linear<float>;
+TINYLM_EXTERN_TEMPLATE class nn::Embedding<float>;
+TINYLM_EXTERN_TEMPLATE class nn::LayerNorm<float>;
+TINYLM_EXTERN_TEMPLATE class nn::MLP<float>;
+TINYLM_EXTERN_TEMPLATE class nn::CausalSelfAttention<float>;
+TINYLM_EXTERN_TEMPLATE class nn::Block<float>;
+TINYLM_EXTERN_TEMPLATE class nn::GPT<float>;
+TINYLM_EXTERN_TEMPLATE class optim::Optimizer<float>;
+TINYLM_EXTERN_TEMPLATE class optim::SGD<float>;
+TINYLM_EXTERN_TEMPLATE class optim::Adam<float>;
+TINYLM_EXTERN_TEMPLATE class optim::AdamW<float>;
+TINYLM_EXTERN_TEMPLATE class dist::ShardedAdamW<float>;
+TINYLM_EXTERN_TEMPLATE class dist::DataParallel<float>;
+}  // namespace tinylm
+#endif

@@ -10,9 +10,10 @@ function(run)
 endfunction()
 run(${CMAKE_COMMAND} -S ${TINYLM_SOURCE} -B ${WORK}/tinylm-build -G ${GENERATOR} -DTINYLM_BUILD_TESTS=OFF
     -DTINYLM_BUILD_EXAMPLES=OFF -DTINYLM_BUILD_BENCHMARKS=OFF -DTINYLM_CUDA=${CUDA} -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
-run(${CMAKE_COMMAND} --build ${WORK}/tinylm-build)  # nothing to build unless CUDA=ON
+run(${CMAKE_COMMAND} --build ${WORK}/tinylm-build)  # tinylm_compiled (and the CUDA kernels where CUDA=ON)
 run(${CMAKE_COMMAND} --install ${WORK}/tinylm-build)
 run(${CMAKE_COMMAND} -S ${TINYLM_SOURCE}/tests/consumer -B ${WORK}/consumer-build -G ${GENERATOR}
     -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK}/consumer-build)
 run(${WORK}/consumer-build/consumer)
+run(${WORK}/consumer-build/consumer_compiled)

@@ -22,6 +22,7 @@
 
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/tensor.hpp"
 #include "tinylm/kernels/copy.hpp"
 #include "tinylm/kernels/elementwise.hpp"
@@ -236,3 +237,9 @@ struct methods::autograd_engine_hpp<Tensor<T>> {
 };
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm::autograd {
+TINYLM_EXTERN_TEMPLATE void backward(const Tensor<float>&, const Tensor<float>&, bool);
+}  // namespace tinylm::autograd
+#endif

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tinylm/autograd/engine.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/tensor.hpp"
 
 namespace tinylm::autograd {
@@ -139,17 +140,13 @@ GradcheckResult gradcheck(const std::function<Tensor<T>(const std::vector<Tensor
 
 /// Checks d f(inputs) / d inputs for every input that requires grad, in
 /// double. Inputs must be leaves; build views of them inside f.
-inline GradcheckResult gradcheck(const std::function<Tensor<double>(const std::vector<Tensor<double>>&)>& f,
-                                 const std::vector<Tensor<double>>& inputs, GradcheckOptions opt = {}) {
-  return detail::gradcheck<double>(f, inputs, opt);
-}
+TINYLM_DECL GradcheckResult gradcheck(const std::function<Tensor<double>(const std::vector<Tensor<double>>&)>& f,
+                                      const std::vector<Tensor<double>>& inputs, GradcheckOptions opt = {});
 
 /// The same in float, with GradcheckOptions::float_defaults() unless told otherwise.
-inline GradcheckResult gradcheck(const std::function<Tensor<float>(const std::vector<Tensor<float>>&)>& f,
-                                 const std::vector<Tensor<float>>& inputs,
-                                 GradcheckOptions opt = GradcheckOptions::float_defaults()) {
-  return detail::gradcheck<float>(f, inputs, opt);
-}
+TINYLM_DECL GradcheckResult gradcheck(const std::function<Tensor<float>(const std::vector<Tensor<float>>&)>& f,
+                                      const std::vector<Tensor<float>>& inputs,
+                                      GradcheckOptions opt = GradcheckOptions::float_defaults());
 
 }  // namespace tinylm::autograd
 
@@ -158,3 +155,7 @@ using autograd::gradcheck;
 using autograd::GradcheckOptions;
 using autograd::GradcheckResult;
 }  // namespace tinylm
+
+#if !defined(TINYLM_SEPARATE_COMPILATION)
+#include "tinylm/autograd/impl/gradcheck.ipp"
+#endif

@@ -18,3 +18,19 @@
 #else
 #define TINYLM_DECL inline
 #endif
+
+// The float instantiations of the most used templates (the ops, the
+// autograd engine, generation, checkpoints) go into the library too. A
+// header lists each one, under TINYLM_SEPARATE_COMPILATION, as
+//   TINYLM_EXTERN_TEMPLATE Tensor<float> add(const Tensor<float>&, const Tensor<float>&);
+// which is an explicit instantiation declaration in a program (`extern
+// template`: calls go to the library's copy, nothing is instantiated) and
+// the explicit instantiation definition in the library's own source, which
+// defines TINYLM_COMPILING_LIBRARY. Only function templates that are not
+// `inline` are listed: the language lets a compiler instantiate an inline
+// one anyway.
+#if defined(TINYLM_COMPILING_LIBRARY)
+#define TINYLM_EXTERN_TEMPLATE template
+#else
+#define TINYLM_EXTERN_TEMPLATE extern template
+#endif

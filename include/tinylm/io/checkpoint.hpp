@@ -278,3 +278,15 @@ TrainingState load_training_state(const std::string& path, optim::Optimizer<T>& 
 #if !defined(TINYLM_SEPARATE_COMPILATION)
 #include "tinylm/io/impl/checkpoint.ipp"
 #endif
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm::io {
+TINYLM_EXTERN_TEMPLATE void save_gpt(const std::string&, const nn::GPT<float>&,
+                                     const std::map<std::string, std::string>&);
+TINYLM_EXTERN_TEMPLATE nn::Module<float>::LoadReport load_gpt_weights(const SafetensorsFile&, nn::GPT<float>&, bool);
+TINYLM_EXTERN_TEMPLATE void save_training_state(const std::string&, const optim::Optimizer<float>&,
+                                                const TrainingState&, const nn::Module<float>*);
+TINYLM_EXTERN_TEMPLATE TrainingState load_training_state(const SafetensorsFile&, optim::Optimizer<float>&,
+                                                         nn::Module<float>*);
+}  // namespace tinylm::io
+#endif

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "tinylm/autograd/grad_mode.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/lm/sampling.hpp"
 #include "tinylm/nn/gpt.hpp"
@@ -231,3 +232,12 @@ std::vector<int32_t> generate(nn::GPT<T>& model, std::vector<int32_t> tokens, in
 }
 
 }  // namespace tinylm::lm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm::lm {
+TINYLM_EXTERN_TEMPLATE std::vector<Generation> generate(nn::GPT<float>&, const std::vector<std::vector<int32_t>>&,
+                                                        const GenerateOptions&);
+TINYLM_EXTERN_TEMPLATE std::vector<int32_t> generate(nn::GPT<float>&, std::vector<int32_t>, int64_t,
+                                                     const SamplingOptions&, Generator&, bool);
+}  // namespace tinylm::lm
+#endif

@@ -15,6 +15,7 @@
 #include <numeric>
 #include <vector>
 
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/error.hpp"
 #include "tinylm/core/rng.hpp"
 
@@ -96,3 +97,9 @@ int64_t sample_logits(const T* logits, int64_t V, const SamplingOptions& opt, Ge
 }
 
 }  // namespace tinylm::lm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm::lm {
+TINYLM_EXTERN_TEMPLATE std::vector<double> sampling_distribution(const float*, int64_t, const SamplingOptions&);
+}  // namespace tinylm::lm
+#endif

@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "tinylm/autograd/grad_mode.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/core/tensor.hpp"
 #include "tinylm/nn/module.hpp"
@@ -97,3 +98,10 @@ void gpt2_(const Module<Float>& m, int64_t n_layer, Generator& gen) {
 }
 
 }  // namespace tinylm::nn::init
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm::nn::init {
+TINYLM_EXTERN_TEMPLATE void normal_(const Tensor<float>&, double, Generator&);
+TINYLM_EXTERN_TEMPLATE void uniform_(const Tensor<float>&, double, Generator&);
+}  // namespace tinylm::nn::init
+#endif

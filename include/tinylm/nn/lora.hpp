@@ -28,11 +28,11 @@
 // adapters alone in peft's format.
 
 #include <cstdint>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "tinylm/core/config.hpp"
 #include "tinylm/nn/linear.hpp"
 
 namespace tinylm::nn {
@@ -54,19 +54,7 @@ struct LoRAConfig {
   }
 
   /// Whether the layer named `name` gets an adapter.
-  bool targets(const std::string& name) const {
-    if (!target_regex.empty()) {
-      try {
-        return std::regex_match(name, std::regex(target_regex));
-      } catch (const std::regex_error& e) {
-        throw Error("LoRAConfig: target_regex '" + target_regex + "' is not a regular expression: " + e.what());
-      }
-    }
-    for (const auto& t : target_modules)
-      if (name == t || (name.size() > t.size() && name.ends_with(t) && name[name.size() - t.size() - 1] == '.'))
-        return true;
-    return false;
-  }
+  bool targets(const std::string& name) const;
 };
 
 /// The model's layers that carry an adapter, by name, in model order.
@@ -132,3 +120,7 @@ int64_t remove_lora(Module<Float>& model) {
 }
 
 }  // namespace tinylm::nn
+
+#if !defined(TINYLM_SEPARATE_COMPILATION)
+#include "tinylm/nn/impl/lora.ipp"
+#endif

@@ -12,6 +12,7 @@
 
 #include <memory>
 
+#include "tinylm/core/config.hpp"
 #include "tinylm/nn/dropout.hpp"
 #include "tinylm/nn/linear.hpp"
 #include "tinylm/ops/gelu.hpp"
@@ -88,3 +89,9 @@ class MLP : public Module<Float> {
 };
 
 }  // namespace tinylm::nn
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm::nn {
+TINYLM_EXTERN_TEMPLATE Tensor<float> activate(const Tensor<float>&, Activation);
+}  // namespace tinylm::nn
+#endif

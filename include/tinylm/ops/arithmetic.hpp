@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/reduce.hpp"
 
@@ -255,3 +256,12 @@ Tensor<T> operator/(S s, const Tensor<T>& a) {
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> add(const Tensor<float>&, const Tensor<float>&);
+TINYLM_EXTERN_TEMPLATE Tensor<float> mul(const Tensor<float>&, const Tensor<float>&);
+TINYLM_EXTERN_TEMPLATE Tensor<float> mul(const Tensor<float>&, float);
+TINYLM_EXTERN_TEMPLATE Tensor<float> mul(const Tensor<float>&, double);
+}  // namespace tinylm
+#endif

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/attention.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/compare.hpp"
@@ -393,3 +394,11 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& q, const Tensor<T>& k, c
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> scaled_dot_product_attention(const Tensor<float>&, const Tensor<float>&,
+                                                                  const Tensor<float>&, const AttentionMask<float>&);
+TINYLM_EXTERN_TEMPLATE Tensor<float> packed_qkv_attention(const Tensor<float>&, int64_t, bool);
+}  // namespace tinylm
+#endif

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/elementwise.hpp"
 #include "tinylm/kernels/mask.hpp"
 #include "tinylm/ops/arithmetic.hpp"
@@ -162,3 +163,9 @@ inline Tensor<bool> causal_mask(int64_t Tq, int64_t Tk, Device device = Device::
 inline Tensor<bool> causal_mask(int64_t T, Device device = Device::cpu()) { return causal_mask(T, T, device); }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> masked_fill(const Tensor<float>&, const Tensor<bool>&, float);
+}  // namespace tinylm
+#endif

@@ -14,6 +14,7 @@
 
 #include "tinylm/autograd/grad_mode.hpp"
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/cuda_runtime.hpp"
 #include "tinylm/ops/detail.hpp"
 
@@ -124,3 +125,12 @@ struct methods::ops_copy_hpp<Tensor<T>> {
 };
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> clone(const Tensor<float>&);
+TINYLM_EXTERN_TEMPLATE Tensor<float> contiguous(const Tensor<float>&);
+TINYLM_EXTERN_TEMPLATE Tensor<float> to(const Tensor<float>&, Device);
+TINYLM_EXTERN_TEMPLATE Tensor<int32_t> to(const Tensor<int32_t>&, Device);
+}  // namespace tinylm
+#endif

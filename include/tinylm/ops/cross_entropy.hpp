@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/cross_entropy.hpp"
 #include "tinylm/kernels/index.hpp"
 #include "tinylm/ops/arithmetic.hpp"
@@ -123,3 +124,10 @@ Tensor<T> cross_entropy_reference(const Tensor<T>& logits, const Tensor<I>& targ
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> cross_entropy(const Tensor<float>&, const Tensor<int32_t>&,
+                                                   const CrossEntropyOptions&);
+}  // namespace tinylm
+#endif

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/core/rng.hpp"
 #include "tinylm/kernels/dropout.hpp"
 #include "tinylm/ops/arithmetic.hpp"
@@ -35,3 +36,9 @@ Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen = 
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> dropout(const Tensor<float>&, double, bool, Generator&);
+}  // namespace tinylm
+#endif

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/embedding.hpp"
 #include "tinylm/kernels/index.hpp"
 #include "tinylm/ops/detail.hpp"
@@ -41,3 +42,10 @@ Tensor<T> embedding(const Tensor<T>& weight, const Tensor<I>& idx) {
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> embedding(const Tensor<float>&, const Tensor<int32_t>&);
+TINYLM_EXTERN_TEMPLATE Tensor<float> embedding(const Tensor<float>&, const Tensor<int64_t>&);
+}  // namespace tinylm
+#endif

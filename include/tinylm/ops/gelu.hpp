@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/activation.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
@@ -50,3 +51,9 @@ Tensor<T> gelu_tanh_reference(const Tensor<T>& x) {
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> gelu(const Tensor<float>&, GeluApprox);
+}  // namespace tinylm
+#endif

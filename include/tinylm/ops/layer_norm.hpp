@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/layernorm.hpp"
 #include "tinylm/ops/arithmetic.hpp"
 #include "tinylm/ops/detail.hpp"
@@ -77,3 +78,10 @@ Tensor<T> layer_norm_reference(const Tensor<T>& x, const Tensor<T>& weight, cons
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> layer_norm(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&,
+                                                double);
+}  // namespace tinylm
+#endif

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/gemm.hpp"
 #include "tinylm/kernels/reduce.hpp"
 #include "tinylm/ops/detail.hpp"
@@ -79,3 +80,9 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b = Te
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> linear(const Tensor<float>&, const Tensor<float>&, const Tensor<float>&);
+}  // namespace tinylm
+#endif

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/gemm.hpp"
 #include "tinylm/ops/detail.hpp"
 #include "tinylm/ops/reduce.hpp"
@@ -163,3 +164,9 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 }
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> matmul(const Tensor<float>&, const Tensor<float>&);
+}  // namespace tinylm
+#endif

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/reduce.hpp"
 #include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/detail.hpp"
@@ -209,3 +210,9 @@ struct methods::ops_reduce_hpp<Tensor<T>> {
 };
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> sum_to(const Tensor<float>&, const Shape&);
+}  // namespace tinylm
+#endif

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tinylm/autograd/node.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/ops/copy.hpp"
 #include "tinylm/ops/detail.hpp"
 
@@ -251,3 +252,17 @@ struct methods::ops_view_hpp<Tensor<T>> {
 };
 
 }  // namespace tinylm
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm {
+TINYLM_EXTERN_TEMPLATE Tensor<float> reshape(const Tensor<float>&, const Shape&);
+TINYLM_EXTERN_TEMPLATE Tensor<int32_t> reshape(const Tensor<int32_t>&, const Shape&);
+TINYLM_EXTERN_TEMPLATE Tensor<bool> reshape(const Tensor<bool>&, const Shape&);
+TINYLM_EXTERN_TEMPLATE Tensor<float> transpose(const Tensor<float>&, int64_t, int64_t);
+TINYLM_EXTERN_TEMPLATE Tensor<float> slice(const Tensor<float>&, int64_t, int64_t, int64_t, int64_t);
+TINYLM_EXTERN_TEMPLATE Tensor<float> narrow(const Tensor<float>&, int64_t, int64_t, int64_t);
+TINYLM_EXTERN_TEMPLATE Tensor<float> select(const Tensor<float>&, int64_t, int64_t);
+TINYLM_EXTERN_TEMPLATE Tensor<float> expand(const Tensor<float>&, const Shape&);
+TINYLM_EXTERN_TEMPLATE Tensor<bool> expand(const Tensor<bool>&, const Shape&);
+}  // namespace tinylm
+#endif

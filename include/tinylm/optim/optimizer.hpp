@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tinylm/autograd/grad_mode.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/elementwise.hpp"
 #include "tinylm/kernels/reduce.hpp"
 #include "tinylm/nn/module.hpp"
@@ -140,3 +141,11 @@ std::vector<std::pair<std::string, double>> grad_norms(const std::vector<nn::Par
 }
 
 }  // namespace tinylm::optim
+
+#if defined(TINYLM_SEPARATE_COMPILATION)  // the float instantiations tinylm_compiled holds (core/config.hpp)
+namespace tinylm::optim {
+TINYLM_EXTERN_TEMPLATE std::vector<ParamGroup<float>> decay_groups(const std::vector<nn::Parameter<float>>&, double,
+                                                                   double);
+TINYLM_EXTERN_TEMPLATE std::vector<std::pair<std::string, double>> grad_norms(const std::vector<nn::Parameter<float>>&);
+}  // namespace tinylm::optim
+#endif

@@ -47,3 +47,18 @@ TINYLM_DECL std::string read_text_prefix(const std::string& path, std::size_t ma
 }
 
 }  // namespace tinylm::data
+
+namespace tinylm::data {
+
+TINYLM_DECL TextChunks::TextChunks(std::string path, std::size_t chunk_bytes)
+    : path_(std::move(path)), chunk_(chunk_bytes), in_(path_, std::ios::binary) {
+  TINYLM_CHECK(chunk_ >= 1, "TextChunks: chunk_bytes must be >= 1");
+  TINYLM_CHECK(in_.good(), "read_text_file: cannot open '", path_, "'");
+  in_.seekg(0, std::ios::end);
+  size_ = static_cast<uint64_t>(in_.tellg());
+  in_.seekg(0);
+  TINYLM_CHECK(in_.good(), "read_text_file: cannot read '", path_, "'");
+  TINYLM_CHECK(size_ > 0, "read_text_file: '", path_, "' is empty");
+}
+
+}  // namespace tinylm::data

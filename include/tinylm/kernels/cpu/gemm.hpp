@@ -30,9 +30,8 @@
 #include <type_traits>
 #include <vector>
 
-#include <Eigen/Core>
-
 #include "tinylm/core/bf16.hpp"
+#include "tinylm/core/config.hpp"
 #include "tinylm/kernels/cpu/features.hpp"
 #include "tinylm/kernels/cpu/gemm_avx2.hpp"
 #include "tinylm/kernels/cpu/gemm_avx512.hpp"
@@ -47,28 +46,11 @@ using kernels::GemmBatchArgs;
 
 namespace detail {
 
-/// C^T (column-major, N x M, ld ldc) += alpha * op(B)^T op(A)^T, one thread.
-template <class T, int BOrder, int AOrder>
-void gemm_block(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc,
-                T alpha) {
-  using Eigen::Index;
-  Eigen::internal::gemm_blocking_space<Eigen::ColMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic> blocking(
-      N, M, K, 1, true);
-  Eigen::internal::general_matrix_matrix_product<Index, T, BOrder, false, T, AOrder, false, Eigen::ColMajor, 1>::run(
-      N, M, K, b, ldb, a, lda, c, 1, ldc, alpha, blocking, nullptr);
-}
-
+/// C = alpha op(A) op(B) + C on one thread, by Eigen's blocked GEMM (the
+/// body, and Eigen, in impl/gemm.ipp).
 template <class T>
 void gemm_serial(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b, int64_t lda,
-                 int64_t ldb, int64_t ldc, T alpha) {
-  // A row-major [M, K] buffer is a column-major K x M matrix, i.e. op(A)^T;
-  // a transposed A (stored [K, M]) is the row-major K x M op(A)^T. Same for B.
-  constexpr int Col = Eigen::ColMajor, Row = Eigen::RowMajor;
-  if (!trans_b && !trans_a) gemm_block<T, Col, Col>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
-  else if (!trans_b && trans_a) gemm_block<T, Col, Row>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
-  else if (trans_b && !trans_a) gemm_block<T, Row, Col>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
-  else gemm_block<T, Row, Row>(c, a, b, M, N, K, lda, ldb, ldc, alpha);
-}
+                 int64_t ldb, int64_t ldc, T alpha);
 
 /// A matrix element as the value it stands for: float and double as they
 /// are, a bf16 widened to float (exactly).
@@ -299,37 +281,7 @@ void gemm(const GemmArgs<T>& g, bool bf16_products = false) {
 /// half the bytes of a float32 B; more rows (a prompt) widen B into
 /// float32 a block of kBlock columns at a time and run the float32 GEMM
 /// on each block.
-inline void gemm_bf16_weights(const GemmArgs<float>& g, const bf16* b) {
-  const int64_t M = g.M, N = g.N, K = g.K, ldb = g.b.ld;
-  if (M == 0 || N == 0) return;
-  if (M <= 4 && K > 0) {
-    detail::gemm_few_rows(g, b);
-    return;
-  }
-  constexpr int64_t kBlock = 512;
-  std::vector<float>& wide = detail::thread_scratch<float, detail::kWidenedBlock>();
-  for (int64_t n0 = 0; n0 < N; n0 += kBlock) {
-    const int64_t nb = std::min(kBlock, N - n0);
-    wide.resize(static_cast<std::size_t>(nb * K));
-    float* w = wide.data();
-    if (g.b.transposed)  // B stored [N, K]: rows n0.. of it, kept [nb, K]
-      parallel_for(nb, K, [&](int64_t j0, int64_t j1) {
-        for (int64_t j = j0; j < j1; ++j)
-          for (int64_t k = 0; k < K; ++k) w[j * K + k] = b[(n0 + j) * ldb + k].to_float();
-      });
-    else  // B stored [K, N]: columns n0.. of it, kept [K, nb]
-      parallel_for(K, nb, [&](int64_t k0, int64_t k1) {
-        for (int64_t k = k0; k < k1; ++k)
-          for (int64_t j = 0; j < nb; ++j) w[k * nb + j] = b[k * ldb + n0 + j].to_float();
-      });
-    GemmArgs<float> block = g;
-    block.N = nb;
-    block.b = {.data = w, .ld = g.b.transposed ? K : nb, .transposed = g.b.transposed};
-    block.c = g.c + n0;
-    block.bias = g.bias ? g.bias + n0 : nullptr;
-    gemm(block);
-  }
-}
+TINYLM_DECL void gemm_bf16_weights(const GemmArgs<float>& g, const bf16* b);
 
 /// `batch` independent GEMMs of one shape (see GemmBatchArgs). Many small
 /// products run in parallel over the batch; large ones one after another,
@@ -355,3 +307,20 @@ void gemm_batched(const GemmBatchArgs<T>& args, bool bf16_products = false) {
 }
 
 }  // namespace tinylm::kernels::cpu
+
+#if !defined(TINYLM_SEPARATE_COMPILATION)
+#include "tinylm/kernels/cpu/impl/gemm.ipp"
+#else  // Eigen's GEMM, compiled into tinylm_compiled (core/config.hpp): no Eigen in a program's own code
+namespace tinylm::kernels::cpu::detail {
+TINYLM_EXTERN_TEMPLATE void gemm_serial(float*, const float*, const float*, int64_t, int64_t, int64_t, bool, bool,
+                                        int64_t, int64_t, int64_t, float);
+TINYLM_EXTERN_TEMPLATE void gemm_serial(double*, const double*, const double*, int64_t, int64_t, int64_t, bool, bool,
+                                        int64_t, int64_t, int64_t, double);
+}  // namespace tinylm::kernels::cpu::detail
+namespace tinylm::kernels::cpu {
+TINYLM_EXTERN_TEMPLATE void gemm(const GemmArgs<float>&, bool);
+TINYLM_EXTERN_TEMPLATE void gemm(const GemmArgs<double>&, bool);
+TINYLM_EXTERN_TEMPLATE void gemm_batched(const GemmBatchArgs<float>&, bool);
+TINYLM_EXTERN_TEMPLATE void gemm_batched(const GemmBatchArgs<double>&, bool);
+}  // namespace tinylm::kernels::cpu
+#endif
