@@ -26,15 +26,6 @@ struct HLine {
   std::string color = "#7f7f7f";
 };
 
-namespace detail {
-
-TINYLM_DECL std::string fmt(double v);
-
-/// About n round tick values covering [lo, hi].
-TINYLM_DECL std::vector<double> ticks(double lo, double hi, int n);
-
-}  // namespace detail
-
 /// Renders the chart and writes it to `path` atomically.
 TINYLM_DECL void write_line_chart_svg(const std::string& path, const std::string& title, const std::string& xlabel,
                                       const std::string& ylabel, const std::vector<Series>& series,

@@ -12,6 +12,7 @@ TINYLM_DECL std::string fmt(double v) {
   return buf;
 }
 
+/// About n round tick values covering [lo, hi].
 TINYLM_DECL std::vector<double> ticks(double lo, double hi, int n) {
   const double span = hi - lo;
   if (!(span > 0)) return {lo};
