@@ -9,9 +9,9 @@
 //
 //   exp (float)      Cephes' single-precision exp: x = n ln2 + r with
 //                    |r| <= ln2 / 2, a degree-6 polynomial for e^r, 2^n from
-//                    the exponent bits; branch-free so loops over it
-//                    vectorize; within 2 ulp of expf over [-87, 88], 0 below,
-//                    inf above, NaN through. double uses the library's exp.
+//                    the exponent bits; branch-free; within 2 ulp of expf
+//                    over [-87, 88], 0 below, inf above, NaN through.
+//                    double uses the library's exp.
 //   tanh             1 - 2 / (e^{2x} + 1): about 1e-7 absolute in float.
 //   sigmoid          1 / (1 + e^{-x}).
 //   gelu_tanh        GPT-2's GELU and its derivative:
@@ -23,12 +23,28 @@
 //   softmax          e = exp(x - m), m the row's max (0 when every x is
 //                    -inf, so that -inf - -inf never makes a NaN)
 //   AdamW            see AdamStep below (PyTorch's order of operations).
+//
+// exp, tanh, sigmoid and gelu_tanh (with its derivative) also take
+// FloatLanes, a CPU register's worth of floats (GCC's and Clang's vector
+// extension: 16 lanes with AVX-512, 8 with AVX, 4 otherwise), and run the
+// same steps on every lane, the selects as blends. A plain loop over the
+// float versions stays scalar under GCC's default -ftrapping-math (it will
+// not turn the selects after trapping arithmetic into blends), so the CPU
+// kernels call these on whole registers (kernels/cpu/elementwise.hpp's
+// map_lanes) and the float versions on the tail.
 
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
 #include "tinylm/core/host_device.hpp"
+
+#if !defined(__CUDACC__) && (defined(__GNUC__) || defined(__clang__))
+#define TINYLM_FLOAT_LANES 1
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE4_1__)
+#include <immintrin.h>
+#endif
+#endif
 
 namespace tinylm::kernels::formula {
 
@@ -84,52 +100,118 @@ TINYLM_HD T sqrt_lib(T x) {
 }
 }  // namespace detail
 
-TINYLM_HD float exp(float x) {
+#if defined(TINYLM_FLOAT_LANES)
+#if defined(__AVX512F__)
+inline constexpr int kFloatLanes = 16;
+#elif defined(__AVX__)
+inline constexpr int kFloatLanes = 8;
+#else
+inline constexpr int kFloatLanes = 4;
+#endif
+/// kFloatLanes floats in one register, and the int32 lanes (and masks:
+/// -1 true, 0 false) of the same width.
+using FloatLanes = float __attribute__((vector_size(4 * kFloatLanes)));
+using IntLanes = int32_t __attribute__((vector_size(4 * kFloatLanes)));
+#endif
+
+namespace detail {
+/// The element type of a lane type: T itself for a scalar.
+template <class T>
+struct Lane {
+  using type = T;
+};
+#if defined(TINYLM_FLOAT_LANES)
+template <>
+struct Lane<FloatLanes> {
+  using type = float;
+};
+#endif
+template <class T>
+using lane_t = typename Lane<T>::type;
+
+// The few operations the lane-generic formulas need beyond + - * / and
+// comparisons, for a scalar and for FloatLanes.
+TINYLM_HD float splat(float x, float) { return x; }
+TINYLM_HD float select(bool c, float a, float b) { return c ? a : b; }
+TINYLM_HD int32_t to_int32(float x) { return static_cast<int32_t>(x); }
+#if defined(TINYLM_FLOAT_LANES)
+TINYLM_HD FloatLanes splat(float x, FloatLanes) { return FloatLanes{} + x; }
+TINYLM_HD FloatLanes select(IntLanes c, FloatLanes a, FloatLanes b) { return c ? a : b; }
+TINYLM_HD IntLanes to_int32(FloatLanes x) { return __builtin_convertvector(x, IntLanes); }
+TINYLM_HD FloatLanes float_from_bits(IntLanes bits) { return std::bit_cast<FloatLanes>(bits); }
+TINYLM_HD FloatLanes round_even(FloatLanes x) {
+#if defined(__AVX512F__)
+  return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#elif defined(__AVX__)
+  return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#elif defined(__SSE4_1__)
+  return _mm_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#else
+  for (int i = 0; i < kFloatLanes; ++i) x[i] = std::nearbyint(x[i]);
+  return x;
+#endif
+}
+#endif
+
+/// Cephes' expf on a float or on FloatLanes (see exp below).
+template <class V>
+TINYLM_HD V exp_f32(V x) {
   const float hi = 88.3762626647949f, lo = -87.3365478515625f;
-  const bool under = x < lo;
-  const bool over = x > hi;
-  const float xc = over ? hi : (under ? lo : x);
-  float n = detail::round_even(xc * 1.44269504088896341f);
-  n = n == n ? n : 0.0f;  // NaN input: keep the integer conversion defined
-  float r = xc - n * 0.693359375f;
+  const auto under = x < lo;
+  const auto over = x > hi;
+  const V xc = select(over, splat(hi, x), select(under, splat(lo, x), x));
+  V n = round_even(xc * 1.44269504088896341f);
+  n = select(n == n, n, splat(0.0f, x));  // NaN input: keep the integer conversion defined
+  V r = xc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  const float z = r * r;
-  float y = 1.9875691500e-4f;
+  const V z = r * r;
+  V y = splat(1.9875691500e-4f, x);
   y = y * r + 1.3981999507e-3f;
   y = y * r + 8.3334519073e-3f;
   y = y * r + 4.1665795894e-2f;
   y = y * r + 1.6666665459e-1f;
   y = y * r + 5.0000001201e-1f;
   y = y * z + r + 1.0f;
-  const float scale = detail::float_from_bits(static_cast<int32_t>(n + 127.0f) << 23);
-  float out = y * scale;
-  out = under ? 0.0f : out;
-  out = over ? INFINITY : out;
-  return x == x ? out : x;
+  const V scale = float_from_bits(to_int32(n + 127.0f) << 23);
+  V out = y * scale;
+  out = select(under, splat(0.0f, x), out);
+  out = select(over, splat(INFINITY, x), out);
+  return select(x == x, out, x);
 }
+}  // namespace detail
+
+TINYLM_HD float exp(float x) { return detail::exp_f32(x); }
 TINYLM_HD double exp(double x) { return detail::exp_lib(x); }
 
 TINYLM_HD float tanh(float x) { return 1.0f - 2.0f / (exp(2.0f * x) + 1.0f); }
 TINYLM_HD double tanh(double x) { return detail::tanh_lib(x); }
 
+#if defined(TINYLM_FLOAT_LANES)
+TINYLM_HD FloatLanes exp(FloatLanes x) { return detail::exp_f32(x); }
+TINYLM_HD FloatLanes tanh(FloatLanes x) { return 1.0f - 2.0f / (exp(2.0f * x) + 1.0f); }
+#endif
+
 template <class T>
 TINYLM_HD T sigmoid(T x) {
-  return T(1) / (T(1) + exp(-x));
+  using S = detail::lane_t<T>;
+  return S(1) / (S(1) + exp(-x));
 }
 
 template <class T>
 TINYLM_HD T gelu_tanh(T x) {
-  const T u = T(kSqrt2OverPi) * (x + T(kGeluCoeff) * x * x * x);
-  return T(0.5) * x * (T(1) + tanh(u));
+  using S = detail::lane_t<T>;
+  const T u = S(kSqrt2OverPi) * (x + S(kGeluCoeff) * x * x * x);
+  return S(0.5) * x * (S(1) + tanh(u));
 }
 
 /// d gelu_tanh / dx.
 template <class T>
 TINYLM_HD T gelu_tanh_grad(T x) {
-  const T u = T(kSqrt2OverPi) * (x + T(kGeluCoeff) * x * x * x);
+  using S = detail::lane_t<T>;
+  const T u = S(kSqrt2OverPi) * (x + S(kGeluCoeff) * x * x * x);
   const T th = tanh(u);
-  const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluCoeff) * x * x);
-  return T(0.5) * (T(1) + th) + T(0.5) * x * (T(1) - th * th) * du;
+  const T du = S(kSqrt2OverPi) * (S(1) + S(3 * kGeluCoeff) * x * x);
+  return S(0.5) * (S(1) + th) + S(0.5) * x * (S(1) - th * th) * du;
 }
 
 template <class T>

@@ -15,13 +15,13 @@ namespace tinylm::kernels::cpu {
 
 template <class T>
 void gelu_tanh_forward(T* out, const T* x, int64_t n) {
-  map(out, x, n, [](T v) { return formula::gelu_tanh(v); });
+  map_lanes(out, x, n, [](auto v) { return formula::gelu_tanh(v); });
 }
 
 /// dx = dy * gelu'(x)
 template <class T>
 void gelu_tanh_backward(T* dx, const T* dy, const T* x, int64_t n) {
-  map2(dx, dy, x, n, [](T g, T v) { return g * formula::gelu_tanh_grad(v); });
+  map2_lanes(dx, dy, x, n, [](auto g, auto v) { return g * formula::gelu_tanh_grad(v); });
 }
 
 template <class T>

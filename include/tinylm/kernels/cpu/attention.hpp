@@ -155,12 +155,7 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
             lse[h * Tq + i0 + r] = m;
             continue;
           }
-          T l = T(0);
-#pragma omp simd reduction(+ : l)
-          for (int64_t j = 0; j < n; ++j) {
-            row[j] = vexp(row[j] - m);  // exp(-inf) = 0 for blocked keys
-            l += row[j];
-          }
+          const T l = exp_shifted(row, row, n, m);  // exp(-inf) = 0 for blocked keys
           const T inv = T(1) / l;
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) row[j] *= inv;
@@ -231,11 +226,9 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
           detail::mask_scores(prow, n, h, i0 + r, NH, mask);
           T D = T(0);  // dO_i . O_i
           for (int64_t c = 0; c < HS; ++c) D += doblk[r * HS + c] * oblk[r * out.row + c];
+          exp_shifted(prow, prow, n, L);  // P
 #pragma omp simd
-          for (int64_t j = 0; j < n; ++j) {
-            prow[j] = vexp(prow[j] - L);        // P
-            drow[j] = prow[j] * (drow[j] - D);  // dM
-          }
+          for (int64_t j = 0; j < n; ++j) drow[j] = prow[j] * (drow[j] - D);  // dM
           if (dmblk) std::copy(drow, drow + n, dmblk + r * Tk);
 #pragma omp simd
           for (int64_t j = 0; j < n; ++j) drow[j] *= scale;  // dS

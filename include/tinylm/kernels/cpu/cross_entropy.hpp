@@ -40,9 +40,7 @@ std::pair<T, int64_t> cross_entropy_forward(T* loss, T* lse, const T* x, const I
       T m = -std::numeric_limits<T>::infinity();
 #pragma omp simd reduction(max : m)
       for (int64_t j = 0; j < V; ++j) m = xr[j] > m ? xr[j] : m;
-      T s = T(0);
-#pragma omp simd reduction(+ : s)
-      for (int64_t j = 0; j < V; ++j) s += vexp(xr[j] - m);
+      const T s = sum_exp_shifted(xr, V, m);
       lse[r] = m + std::log(s);
       const int64_t t = static_cast<int64_t>(targets[r]);
       if (t == ignore_index) {
@@ -83,8 +81,9 @@ void cross_entropy_backward(T* dx, const T* x, const T* lse, const I* targets, i
         continue;
       }
       const T l = lse[r];
+      exp_shifted(dr, xr, V, l);
 #pragma omp simd
-      for (int64_t j = 0; j < V; ++j) dr[j] = scale * vexp(xr[j] - l) - uniform;
+      for (int64_t j = 0; j < V; ++j) dr[j] = scale * dr[j] - uniform;
       dr[t] -= scale * (T(1) - label_smoothing);
     }
   });

@@ -8,8 +8,11 @@
 // or zero strides, which the compiler vectorizes.
 
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "tinylm/kernels/cpu/parallel.hpp"
+#include "tinylm/kernels/formulas.hpp"
 
 namespace tinylm::kernels::cpu {
 
@@ -29,6 +32,54 @@ void map2(To* out, const Ta* a, const Tb* b, int64_t n, Op op) {
 #pragma omp simd
     for (int64_t i = begin; i < end; ++i) out[i] = op(a[i], b[i]);
   });
+}
+
+/// out[i] = op(in[i]) for i < n, where op is generic over a float and
+/// formula::FloatLanes (the lane-generic formulas of kernels/formulas.hpp):
+/// for float, whole registers go through op(FloatLanes) and the tail
+/// through op(float); for other types it is map.
+template <class T, class Op>
+void map_lanes(T* out, const T* in, int64_t n, Op op) {
+#if defined(TINYLM_FLOAT_LANES)
+  if constexpr (std::is_same_v<T, float>) {
+    using formula::FloatLanes, formula::kFloatLanes;
+    parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+      int64_t i = begin;
+      for (; i + kFloatLanes <= end; i += kFloatLanes) {
+        FloatLanes v;
+        std::memcpy(&v, in + i, sizeof v);
+        v = op(v);
+        std::memcpy(out + i, &v, sizeof v);
+      }
+      for (; i < end; ++i) out[i] = op(in[i]);
+    });
+    return;
+  }
+#endif
+  map(out, in, n, op);
+}
+
+/// out[i] = op(a[i], b[i]) for i < n, on whole registers as map_lanes.
+template <class T, class Op>
+void map2_lanes(T* out, const T* a, const T* b, int64_t n, Op op) {
+#if defined(TINYLM_FLOAT_LANES)
+  if constexpr (std::is_same_v<T, float>) {
+    using formula::FloatLanes, formula::kFloatLanes;
+    parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+      int64_t i = begin;
+      for (; i + kFloatLanes <= end; i += kFloatLanes) {
+        FloatLanes va, vb;
+        std::memcpy(&va, a + i, sizeof va);
+        std::memcpy(&vb, b + i, sizeof vb);
+        va = op(va, vb);
+        std::memcpy(out + i, &va, sizeof va);
+      }
+      for (; i < end; ++i) out[i] = op(a[i], b[i]);
+    });
+    return;
+  }
+#endif
+  map2(out, a, b, n, op);
 }
 
 template <class T>

@@ -1,19 +1,24 @@
 #pragma once
-// exp and tanh that the compiler can vectorize.
+// exp and tanh for the CPU kernels, and rows of exp on whole registers.
 //
 // glibc's expf/tanhf are scalar calls unless the program is built with
 // -ffast-math, and in GELU and softmax they were a third of a training
 // step. vexp() and vtanh() are kernels/formulas.hpp's exp and tanh (the
-// same arithmetic the CUDA kernels use): branch-free, so loops over them
-// vectorize. For double (gradcheck, tests) the std functions are used:
-// there speed does not matter and exactness does.
+// same arithmetic the CUDA kernels use); exp_shifted() and
+// sum_exp_shifted() run a row through the FloatLanes form of the same exp.
+// For double (gradcheck, tests) the std functions are used: there speed
+// does not matter and exactness does.
 //
-// They are forced inline: a loop only vectorizes when the function is
-// inlined into it, and GCC's inliner gives up on them in big callers (a
-// single-threaded GELU ran 4x slower through an out-of-line vexp call).
+// They are forced inline: GCC's inliner gives up on them in big callers,
+// and a call per element (a single-threaded GELU once ran 4x slower through
+// an out-of-line vexp) costs more than the arithmetic. A loop over them is
+// still scalar under GCC's default -ftrapping-math; the hot loops use the
+// FloatLanes forms.
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "tinylm/kernels/formulas.hpp"
 
@@ -33,6 +38,55 @@ TINYLM_ALWAYS_INLINE float vexp(float x) { return formula::exp(x); }
 TINYLM_ALWAYS_INLINE double vexp(double x) { return formula::exp(x); }
 TINYLM_ALWAYS_INLINE float vtanh(float x) { return formula::tanh(x); }
 TINYLM_ALWAYS_INLINE double vtanh(double x) { return formula::tanh(x); }
+
+/// y[j] = exp(x[j] - shift) for j < n (y may be x), and their sum. For
+/// float, whole registers go through formula::exp on FloatLanes, summed
+/// lane by lane; a plain loop over vexp stays scalar (kernels/formulas.hpp).
+template <class T>
+T exp_shifted(T* y, const T* x, int64_t n, T shift) {
+  int64_t j = 0;
+  T s = T(0);
+#if defined(TINYLM_FLOAT_LANES)
+  if constexpr (std::is_same_v<T, float>) {
+    using formula::FloatLanes, formula::kFloatLanes;
+    FloatLanes acc{};
+    for (; j + kFloatLanes <= n; j += kFloatLanes) {
+      FloatLanes v;
+      std::memcpy(&v, x + j, sizeof v);
+      v = formula::exp(v - shift);
+      std::memcpy(y + j, &v, sizeof v);
+      acc += v;
+    }
+    for (int l = 0; l < kFloatLanes; ++l) s += acc[l];
+  }
+#endif
+  for (; j < n; ++j) {
+    y[j] = vexp(x[j] - shift);
+    s += y[j];
+  }
+  return s;
+}
+
+/// The sum of exp(x[j] - shift) for j < n, on whole registers as exp_shifted.
+template <class T>
+T sum_exp_shifted(const T* x, int64_t n, T shift) {
+  int64_t j = 0;
+  T s = T(0);
+#if defined(TINYLM_FLOAT_LANES)
+  if constexpr (std::is_same_v<T, float>) {
+    using formula::FloatLanes, formula::kFloatLanes;
+    FloatLanes acc{};
+    for (; j + kFloatLanes <= n; j += kFloatLanes) {
+      FloatLanes v;
+      std::memcpy(&v, x + j, sizeof v);
+      acc += formula::exp(v - shift);
+    }
+    for (int l = 0; l < kFloatLanes; ++l) s += acc[l];
+  }
+#endif
+  for (; j < n; ++j) s += vexp(x[j] - shift);
+  return s;
+}
 
 /// x[i] = sqrt(x[i]) for i < n, correctly rounded like std::sqrt. A loop
 /// over std::sqrt stays scalar unless the program is built with

@@ -30,12 +30,7 @@ void softmax_row(T* y, const T* x, int64_t n, bool log) {
 #pragma omp simd reduction(max : m)
   for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
   m = formula::softmax_shift(m);  // all -inf: avoid inf - inf
-  T s = T(0);
-#pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < n; ++j) {
-    y[j] = vexp(x[j] - m);
-    s += y[j];
-  }
+  const T s = exp_shifted(y, x, n, m);
   if (log) {
     const T lse = m + std::log(s);
 #pragma omp simd
