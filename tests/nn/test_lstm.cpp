@@ -114,3 +114,27 @@ TEST_CASE("the fused LSTM cell equals its reference composition in values and gr
   CHECK_THROWS_WITH_AS(tinylm::lstm_cell(Tensor<double>::zeros({3, 8}), Tensor<double>::zeros({3, 5})),
                        "lstm_cell: gates are [3, 8], c_prev is [3, 5]: expected [B, 4H] and [B, H]", tinylm::Error);
 }
+
+TEST_CASE("the fused LSTM cell in float, whole registers and tail, equals its composition and the double cell") {
+  // H = 19: two or more registers of FloatLanes and a tail of float lanes,
+  // whatever the vector width; both backward inputs (dh and dc) in use.
+  const int64_t B = 3, H = 19;
+  const auto g64 = th::leaf({B, 4 * H}, 11, -4, 4), c64 = th::leaf({B, H}, 12, -2, 2);
+  const auto as_float = [](const Tensor<double>& t) {
+    std::vector<float> v;
+    for (double x : t.to_vector()) v.push_back(static_cast<float>(x));
+    return Tensor<float>::from_vector(v, t.shape()).requires_grad_();
+  };
+  auto ga = as_float(g64), ca = as_float(c64), gb = as_float(g64), cb = as_float(c64);
+  const auto a = tinylm::lstm_cell(ga, ca), b = tinylm::lstm_cell_reference(gb, cb);
+  const auto d = tinylm::lstm_cell(g64, c64);
+  th::check_close(a.h.to_vector(), b.h.to_vector(), 2e-6);
+  th::check_close(a.c.to_vector(), b.c.to_vector(), 2e-6);
+  th::check_close(a.h.to_vector(), d.h.to_vector(), 2e-6);
+  th::check_close(a.c.to_vector(), d.c.to_vector(), 2e-6);
+  const auto uh = Tensor<float>::randn({B, H}), uc = Tensor<float>::randn({B, H});
+  (a.h * uh + a.c * uc).sum().backward();
+  (b.h * uh + b.c * uc).sum().backward();
+  th::check_close(ga.grad().to_vector(), gb.grad().to_vector(), 1e-5);
+  th::check_close(ca.grad().to_vector(), cb.grad().to_vector(), 1e-5);
+}

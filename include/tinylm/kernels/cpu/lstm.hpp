@@ -31,16 +31,17 @@ void lstm_cell_forward(T* h, T* c, T* act, const T* gates, const T* c_prev, int6
       const T* cp = c_prev + b * H;
       T* hb = h + b * H;
       T* cb = c + b * H;
-      for (int64_t j = 0; j < H; ++j) {
-        const T i = formula::sigmoid(a[j]);
-        const T f = formula::sigmoid(a[H + j]);
-        const T g = vtanh(a[2 * H + j]);
-        const T o = formula::sigmoid(a[3 * H + j]);
-        const T cj = f * cp[j] + i * g;
-        s[j] = i, s[H + j] = f, s[2 * H + j] = g, s[3 * H + j] = o;
-        cb[j] = cj;
-        hb[j] = o * vtanh(cj);
-      }
+      for_lanes<T>(H, [&](auto lanes, int64_t j) {
+        using V = decltype(lanes);
+        const V i = formula::sigmoid(load_as<V>(a + j));
+        const V f = formula::sigmoid(load_as<V>(a + H + j));
+        const V g = formula::tanh(load_as<V>(a + 2 * H + j));
+        const V o = formula::sigmoid(load_as<V>(a + 3 * H + j));
+        const V cj = f * load_as<V>(cp + j) + i * g;
+        store_as(s + j, i), store_as(s + H + j, f), store_as(s + 2 * H + j, g), store_as(s + 3 * H + j, o);
+        store_as(cb + j, cj);
+        store_as(hb + j, o * formula::tanh(cj));
+      });
     }
   });
 }
@@ -55,17 +56,19 @@ void lstm_cell_backward(T* dgates, T* dc_prev, const T* dh, const T* dc, const T
       const T* cp = c_prev + b * H;
       const T* cb = c + b * H;
       T* d = dgates + b * 4 * H;
-      for (int64_t j = 0; j < H; ++j) {
-        const T i = s[j], f = s[H + j], g = s[2 * H + j], o = s[3 * H + j];
-        const T tc = vtanh(cb[j]);
-        const T dhj = dh ? dh[b * H + j] : T(0);
-        const T dcj = (dc ? dc[b * H + j] : T(0)) + dhj * o * (T(1) - tc * tc);
-        d[j] = dcj * g * i * (T(1) - i);
-        d[H + j] = dcj * cp[j] * f * (T(1) - f);
-        d[2 * H + j] = dcj * i * (T(1) - g * g);
-        d[3 * H + j] = dhj * tc * o * (T(1) - o);
-        dc_prev[b * H + j] = dcj * f;
-      }
+      for_lanes<T>(H, [&](auto lanes, int64_t j) {
+        using V = decltype(lanes);
+        const V i = load_as<V>(s + j), f = load_as<V>(s + H + j), g = load_as<V>(s + 2 * H + j),
+                o = load_as<V>(s + 3 * H + j);
+        const V tc = formula::tanh(load_as<V>(cb + j));
+        const V dhj = dh ? load_as<V>(dh + b * H + j) : V{};
+        const V dcj = (dc ? load_as<V>(dc + b * H + j) : V{}) + dhj * o * (T(1) - tc * tc);
+        store_as(d + j, dcj * g * i * (T(1) - i));
+        store_as(d + H + j, dcj * load_as<V>(cp + j) * f * (T(1) - f));
+        store_as(d + 2 * H + j, dcj * i * (T(1) - g * g));
+        store_as(d + 3 * H + j, dhj * tc * o * (T(1) - o));
+        store_as(dc_prev + b * H + j, dcj * f);
+      });
     }
   });
 }

@@ -39,6 +39,33 @@ TINYLM_ALWAYS_INLINE double vexp(double x) { return formula::exp(x); }
 TINYLM_ALWAYS_INLINE float vtanh(float x) { return formula::tanh(x); }
 TINYLM_ALWAYS_INLINE double vtanh(double x) { return formula::tanh(x); }
 
+/// Loads a V from p, where V is T itself or, for float, formula::FloatLanes
+/// (kFloatLanes consecutive values); store_as writes one back.
+template <class V, class T>
+TINYLM_ALWAYS_INLINE V load_as(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class V, class T>
+TINYLM_ALWAYS_INLINE void store_as(T* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+/// Calls body(V{}, j) for every j of [0, n) that a V starting at j covers:
+/// for float, a FloatLanes at each multiple of kFloatLanes that fits, then a
+/// float for each j of the tail; for other T, a T for each j. body is
+/// generic over V and reads and writes with load_as<V> and store_as.
+template <class T, class Body>
+TINYLM_ALWAYS_INLINE void for_lanes(int64_t n, Body&& body) {
+  int64_t j = 0;
+#if defined(TINYLM_FLOAT_LANES)
+  if constexpr (std::is_same_v<T, float>)
+    for (; j + formula::kFloatLanes <= n; j += formula::kFloatLanes) body(formula::FloatLanes{}, j);
+#endif
+  for (; j < n; ++j) body(T{}, j);
+}
+
 /// y[j] = exp(x[j] - shift) for j < n (y may be x), and their sum. For
 /// float, whole registers go through formula::exp on FloatLanes, summed
 /// lane by lane; a plain loop over vexp stays scalar (kernels/formulas.hpp).
