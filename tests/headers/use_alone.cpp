@@ -312,6 +312,16 @@ void use() {
 #else
   tinylm::kernels::cpu::argsort(idx.data(), x.data(), 1, 3, 1, 2, true);
 #endif
+#elif defined(TINYLM_USE_tinylm_kernels_cpu_lanes_hpp)
+  float x[19], y[19];
+  for (int i = 0; i < 19; ++i) x[i] = float(i);
+  tinylm::kernels::cpu::for_lanes<float>(19, [&](auto lanes, int64_t j) {
+    using V = decltype(lanes);
+    tinylm::kernels::cpu::store_as(y + j, tinylm::kernels::formula::tanh(tinylm::kernels::cpu::load_as<V>(x + j)));
+  });
+  std::printf("%g\n", tinylm::kernels::cpu::sum_lanes<float>(19, [&](auto lanes, int64_t j) {
+                return tinylm::kernels::cpu::load_as<decltype(lanes)>(y + j);
+              }));
 #elif defined(TINYLM_USE_tinylm_kernels_cpu_math_hpp)
   float x[16], y[16];
   for (int i = 0; i < 16; ++i) x[i] = float(i);

@@ -8,11 +8,9 @@
 // or zero strides, which the compiler vectorizes.
 
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
+#include "tinylm/kernels/cpu/lanes.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
-#include "tinylm/kernels/formulas.hpp"
 
 namespace tinylm::kernels::cpu {
 
@@ -34,52 +32,27 @@ void map2(To* out, const Ta* a, const Tb* b, int64_t n, Op op) {
   });
 }
 
-/// out[i] = op(in[i]) for i < n, where op is generic over a float and
-/// formula::FloatLanes (the lane-generic formulas of kernels/formulas.hpp):
-/// for float, whole registers go through op(FloatLanes) and the tail
-/// through op(float); for other types it is map.
+/// out[i] = op(in[i]) for i < n, where op is generic over its value type:
+/// for float, a register at a time (kernels/cpu/lanes.hpp).
 template <class T, class Op>
 void map_lanes(T* out, const T* in, int64_t n, Op op) {
-#if defined(TINYLM_FLOAT_LANES)
-  if constexpr (std::is_same_v<T, float>) {
-    using formula::FloatLanes, formula::kFloatLanes;
-    parallel_for(n, 1, [&](int64_t begin, int64_t end) {
-      int64_t i = begin;
-      for (; i + kFloatLanes <= end; i += kFloatLanes) {
-        FloatLanes v;
-        std::memcpy(&v, in + i, sizeof v);
-        v = op(v);
-        std::memcpy(out + i, &v, sizeof v);
-      }
-      for (; i < end; ++i) out[i] = op(in[i]);
+  parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+    for_lanes<T>(end - begin, [&](auto lanes, int64_t j) {
+      using V = decltype(lanes);
+      store_as(out + begin + j, op(load_as<V>(in + begin + j)));
     });
-    return;
-  }
-#endif
-  map(out, in, n, op);
+  });
 }
 
-/// out[i] = op(a[i], b[i]) for i < n, on whole registers as map_lanes.
+/// out[i] = op(a[i], b[i]) for i < n, a register at a time as map_lanes.
 template <class T, class Op>
 void map2_lanes(T* out, const T* a, const T* b, int64_t n, Op op) {
-#if defined(TINYLM_FLOAT_LANES)
-  if constexpr (std::is_same_v<T, float>) {
-    using formula::FloatLanes, formula::kFloatLanes;
-    parallel_for(n, 1, [&](int64_t begin, int64_t end) {
-      int64_t i = begin;
-      for (; i + kFloatLanes <= end; i += kFloatLanes) {
-        FloatLanes va, vb;
-        std::memcpy(&va, a + i, sizeof va);
-        std::memcpy(&vb, b + i, sizeof vb);
-        va = op(va, vb);
-        std::memcpy(out + i, &va, sizeof va);
-      }
-      for (; i < end; ++i) out[i] = op(a[i], b[i]);
+  parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+    for_lanes<T>(end - begin, [&](auto lanes, int64_t j) {
+      using V = decltype(lanes);
+      store_as(out + begin + j, op(load_as<V>(a + begin + j), load_as<V>(b + begin + j)));
     });
-    return;
-  }
-#endif
-  map2(out, a, b, n, op);
+  });
 }
 
 template <class T>

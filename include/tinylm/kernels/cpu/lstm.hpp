@@ -17,7 +17,7 @@
 
 #include <cstdint>
 
-#include "tinylm/kernels/cpu/math.hpp"
+#include "tinylm/kernels/cpu/lanes.hpp"
 #include "tinylm/kernels/cpu/parallel.hpp"
 
 namespace tinylm::kernels::cpu {

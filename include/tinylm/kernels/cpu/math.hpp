@@ -17,9 +17,8 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
+#include "tinylm/kernels/cpu/lanes.hpp"
 #include "tinylm/kernels/formulas.hpp"
 
 #if defined(__AVX512F__) || defined(__AVX__)
@@ -28,91 +27,30 @@
 
 namespace tinylm::kernels::cpu {
 
-#if defined(__GNUC__)
-#define TINYLM_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define TINYLM_ALWAYS_INLINE inline
-#endif
-
 TINYLM_ALWAYS_INLINE float vexp(float x) { return formula::exp(x); }
 TINYLM_ALWAYS_INLINE double vexp(double x) { return formula::exp(x); }
 TINYLM_ALWAYS_INLINE float vtanh(float x) { return formula::tanh(x); }
 TINYLM_ALWAYS_INLINE double vtanh(double x) { return formula::tanh(x); }
 
-/// Loads a V from p, where V is T itself or, for float, formula::FloatLanes
-/// (kFloatLanes consecutive values); store_as writes one back.
-template <class V, class T>
-TINYLM_ALWAYS_INLINE V load_as(const T* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <class V, class T>
-TINYLM_ALWAYS_INLINE void store_as(T* p, const V& v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-/// Calls body(V{}, j) for every j of [0, n) that a V starting at j covers:
-/// for float, a FloatLanes at each multiple of kFloatLanes that fits, then a
-/// float for each j of the tail; for other T, a T for each j. body is
-/// generic over V and reads and writes with load_as<V> and store_as.
-template <class T, class Body>
-TINYLM_ALWAYS_INLINE void for_lanes(int64_t n, Body&& body) {
-  int64_t j = 0;
-#if defined(TINYLM_FLOAT_LANES)
-  if constexpr (std::is_same_v<T, float>)
-    for (; j + formula::kFloatLanes <= n; j += formula::kFloatLanes) body(formula::FloatLanes{}, j);
-#endif
-  for (; j < n; ++j) body(T{}, j);
-}
-
-/// y[j] = exp(x[j] - shift) for j < n (y may be x), and their sum. For
-/// float, whole registers go through formula::exp on FloatLanes, summed
-/// lane by lane; a plain loop over vexp stays scalar (kernels/formulas.hpp).
+/// y[j] = exp(x[j] - shift) for j < n (y may be x), and their sum; for
+/// float, a register at a time (kernels/cpu/lanes.hpp).
 template <class T>
 T exp_shifted(T* y, const T* x, int64_t n, T shift) {
-  int64_t j = 0;
-  T s = T(0);
-#if defined(TINYLM_FLOAT_LANES)
-  if constexpr (std::is_same_v<T, float>) {
-    using formula::FloatLanes, formula::kFloatLanes;
-    FloatLanes acc{};
-    for (; j + kFloatLanes <= n; j += kFloatLanes) {
-      FloatLanes v;
-      std::memcpy(&v, x + j, sizeof v);
-      v = formula::exp(v - shift);
-      std::memcpy(y + j, &v, sizeof v);
-      acc += v;
-    }
-    for (int l = 0; l < kFloatLanes; ++l) s += acc[l];
-  }
-#endif
-  for (; j < n; ++j) {
-    y[j] = vexp(x[j] - shift);
-    s += y[j];
-  }
-  return s;
+  return sum_lanes<T>(n, [&](auto lanes, int64_t j) {
+    using V = decltype(lanes);
+    const V e = formula::exp(load_as<V>(x + j) - shift);
+    store_as(y + j, e);
+    return e;
+  });
 }
 
-/// The sum of exp(x[j] - shift) for j < n, on whole registers as exp_shifted.
+/// The sum of exp(x[j] - shift) for j < n, a register at a time as exp_shifted.
 template <class T>
 T sum_exp_shifted(const T* x, int64_t n, T shift) {
-  int64_t j = 0;
-  T s = T(0);
-#if defined(TINYLM_FLOAT_LANES)
-  if constexpr (std::is_same_v<T, float>) {
-    using formula::FloatLanes, formula::kFloatLanes;
-    FloatLanes acc{};
-    for (; j + kFloatLanes <= n; j += kFloatLanes) {
-      FloatLanes v;
-      std::memcpy(&v, x + j, sizeof v);
-      acc += formula::exp(v - shift);
-    }
-    for (int l = 0; l < kFloatLanes; ++l) s += acc[l];
-  }
-#endif
-  for (; j < n; ++j) s += vexp(x[j] - shift);
-  return s;
+  return sum_lanes<T>(n, [&](auto lanes, int64_t j) {
+    using V = decltype(lanes);
+    return formula::exp(load_as<V>(x + j) - shift);
+  });
 }
 
 /// x[i] = sqrt(x[i]) for i < n, correctly rounded like std::sqrt. A loop
