@@ -55,6 +55,11 @@ template <class T>
 void layernorm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* mean, const T* rstd, const T* w,
                         int64_t N, int64_t C) {
   const int threads = num_threads();
+  // Without a weight, g = dy: multiply by ones, so that the loops below
+  // read w unconditionally (a load under "w ? w[c] : 1" keeps them scalar).
+  std::vector<T> ones;
+  if (!w) ones.assign(static_cast<std::size_t>(C), T(1));
+  const T* wv = w ? w : ones.data();
   // Per-thread partial sums for dw and db, combined in thread order.
   std::vector<T> partial(static_cast<std::size_t>(2 * C * threads), T(0));
   int64_t chunk = N;
@@ -77,7 +82,7 @@ void layernorm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* m
 #pragma omp simd reduction(+ : sg, sgx)
         for (int64_t c = 0; c < C; ++c) {
           const T xhat = formula::layernorm_xhat(xr[c], m, rs);
-          const T g = dyr[c] * (w ? w[c] : T(1));
+          const T g = dyr[c] * wv[c];
           sg += g;
           sgx += g * xhat;
         }
@@ -86,7 +91,7 @@ void layernorm_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* m
 #pragma omp simd
         for (int64_t c = 0; c < C; ++c) {
           const T xhat = formula::layernorm_xhat(xr[c], m, rs);
-          const T g = dyr[c] * (w ? w[c] : T(1));
+          const T g = dyr[c] * wv[c];
           dxr[c] = formula::layernorm_dx(g, xhat, rs, sg, sgx);
           pdw[c] += dyr[c] * xhat;
           pdb[c] += dyr[c];
