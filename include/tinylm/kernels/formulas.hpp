@@ -30,8 +30,8 @@
 // same steps on every lane, the selects as blends. A plain loop over the
 // float versions stays scalar under GCC's default -ftrapping-math (it will
 // not turn the selects after trapping arithmetic into blends), so the CPU
-// kernels call these on whole registers (kernels/cpu/elementwise.hpp's
-// map_lanes) and the float versions on the tail.
+// kernels call these on whole registers and the float versions on the
+// tail (kernels/cpu/lanes.hpp).
 
 #include <bit>
 #include <cmath>
