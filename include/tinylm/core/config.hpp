@@ -9,8 +9,10 @@
 // non-template functions, and their bodies, kept in the `impl/*.ipp` file
 // beside each header, are compiled once into the tinylm_compiled library
 // (from one source CMake generates, which includes every header and every
-// .ipp file) instead of in every translation unit that calls them. A function compiled that way is marked TINYLM_DECL:
-// `inline` in a header-only build, nothing in the library. Every translation unit of a program must build the same way.
+// .ipp file) instead of in every translation unit that calls them. A
+// function compiled that way is marked TINYLM_DECL: `inline` in a
+// header-only build, nothing in the library. Every translation unit of a
+// program must build the same way.
 
 #if defined(TINYLM_SEPARATE_COMPILATION)
 #define TINYLM_DECL
