@@ -1,7 +1,8 @@
 // GEMM throughput at the shapes a small GPT runs, and at 2048^3 for the
 // machine's peak; tinylm (the kernel it takes: its own AVX-512 or AVX2
 // kernel, else Eigen's; Eigen's kernel alone, with AVX-512 and AVX2 masked
-// off; the bf16-product kernel on a CPU with AVX-512 BF16) next to
+// off; the bf16-product kernels, on AMX tiles and on AVX-512 BF16, where
+// the CPU has them) next to
 // OpenBLAS's sgemm in the same run. Counter: FLOP/s (2*M*N*K per product),
 // printed with an SI prefix.
 //
@@ -47,7 +48,8 @@ void set_flops(benchmark::State& state, int64_t M, int64_t N, int64_t K) {
 }
 
 // Args: M, N, K, threads, transpose flag (0: A B, 1: A B^T as in x @ W^T, 2: A^T B as in dW).
-// bf16: the products in bf16 (kernels/cpu/gemm_bf16.hpp; needs AVX-512 BF16).
+// bf16: the products in bf16 (on AMX, kernels/cpu/gemm_amx.hpp, else on
+// AVX-512 BF16, kernels/cpu/gemm_bf16.hpp).
 void run_matmul(benchmark::State& state, bool bf16) {
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   const int threads = int(state.range(3));
@@ -77,9 +79,19 @@ void BM_matmul_eigen(benchmark::State& state) {
   run_matmul(state, false);
 }
 
+// The AVX-512 BF16 kernel, AMX masked off.
 void BM_matmul_bf16(benchmark::State& state) {
   if (!tinylm::cpu_features().has(tinylm::CpuFeature::avx512_bf16)) {
     state.SkipWithError("this CPU has no AVX-512 BF16");
+    return;
+  }
+  tinylm::CpuFeatureMaskGuard no_amx(~static_cast<uint32_t>(tinylm::CpuFeature::amx_bf16));
+  run_matmul(state, true);
+}
+
+void BM_matmul_amx(benchmark::State& state) {
+  if (!tinylm::cpu_features().has(tinylm::CpuFeature::amx_bf16)) {
+    state.SkipWithError("this CPU (or Linux) gives this process no AMX");
     return;
   }
   run_matmul(state, true);
@@ -220,6 +232,7 @@ BENCHMARK(BM_read_bandwidth)->ArgsProduct({{1, 2}, {1, 4}})->ArgNames({"threads"
 BENCHMARK(BM_matmul_fwd)->Apply(shapes);
 BENCHMARK(BM_matmul_eigen)->Apply(shapes);
 BENCHMARK(BM_matmul_bf16)->Apply(shapes);
+BENCHMARK(BM_matmul_amx)->Apply(shapes);
 #ifdef TINYLM_BENCH_OPENBLAS
 BENCHMARK(BM_openblas_sgemm)->Apply(shapes);
 #endif

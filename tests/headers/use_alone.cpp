@@ -160,6 +160,14 @@ void use() {
                                                    1.0f);
 #endif
   std::printf("%g\n", c[0]);
+#elif defined(TINYLM_USE_tinylm_kernels_cpu_gemm_amx_hpp)
+  std::vector<float> a(40 * 35, 1), b(40 * 33, 1), c(35 * 33, 0);
+#ifdef TINYLM_HAS_AMX_GEMM
+  if (tinylm::cpu_features().has(tinylm::CpuFeature::amx_bf16))
+    tinylm::kernels::cpu::detail::gemm_amx_serial(c.data(), a.data(), b.data(), 35, 33, 40, false, false, 40, 33, 33,
+                                                  1.0f);
+#endif
+  std::printf("%g\n", c[0]);
 #elif defined(TINYLM_USE_tinylm_kernels_cpu_gemm_avx2_hpp)
   std::vector<float> a(7 * 16, 1), b(16 * 20, 1), c(7 * 20, 0);
 #ifdef TINYLM_HAS_AVX2_GEMM

@@ -7,11 +7,12 @@
 //         on tensor cores: the CUDA backend's cuBLAS GEMMs
 //   bf16  products of inputs rounded to bfloat16 (7-bit mantissa), fp32
 //         accumulation: the CUDA backend's cuBLAS GEMMs, and the CPU's
-//         GEMMs on a CPU with AVX-512 BF16 (kernels/cpu/gemm_bf16.hpp)
+//         GEMMs on a CPU with AMX (kernels/cpu/gemm_amx.hpp) or AVX-512
+//         BF16 (kernels/cpu/gemm_bf16.hpp)
 //
 // A setting is a permission, as PyTorch's set_float32_matmul_precision is:
 // a backend without the faster format computes in float32 (a CPU has no
-// TF32; a CPU without AVX-512 BF16, or with it masked off, no bf16), and
+// TF32; a CPU without AVX-512 BF16 or AMX, or with them masked off, no bf16), and
 // so does a product of a few rows (decoding), where rounding the operands
 // would cost more than it saves. A program that must not run slower than
 // it asked checks matmul_precision_supported() first.
@@ -61,7 +62,8 @@ inline MatmulPrecision matmul_precision() { return detail::matmul_precision_sett
 inline bool matmul_precision_supported(Device device, MatmulPrecision p) {
   if (p == MatmulPrecision::fp32) return true;
   if (device.is_cuda()) return cuda_compiled();
-  return p == MatmulPrecision::bf16 && cpu_features().has(CpuFeature::avx512_bf16);
+  const CpuFeatures cpu = cpu_features();
+  return p == MatmulPrecision::bf16 && (cpu.has(CpuFeature::avx512_bf16) || cpu.has(CpuFeature::amx_bf16));
 }
 
 /// Sets the matmul precision for a scope and restores the previous one after it.

@@ -2,8 +2,8 @@
 // GEMM, device-neutral (kernels/dispatch.hpp): see GemmArgs in kernels/types.hpp.
 // A float GEMM runs in the precision set_matmul_precision allows
 // (core/precision.hpp) where the device has it: on CUDA, cuBLAS's TF32 or
-// bf16 compute types; on a CPU with AVX-512 BF16, bf16 products
-// (kernels/cpu/gemm_bf16.hpp); otherwise float32.
+// bf16 compute types; on a CPU with AMX or AVX-512 BF16, bf16 products
+// (kernels/cpu/gemm_amx.hpp, gemm_bf16.hpp); otherwise float32.
 
 #include <type_traits>
 

@@ -29,8 +29,9 @@
 // only when asked for; the op sums it over the dims the mask broadcast.
 //
 // The products run through the same GEMM as matmul, so the attention
-// kernel computes at GEMM speed. Heads are independent: threads split the
-// B*NH heads, and each head's GEMMs run on its thread.
+// kernel computes at GEMM speed, and in bf16 when the matmul precision
+// asks for it (bf16_products, as gemm takes it). Heads are independent:
+// threads split the B*NH heads, and each head's GEMMs run on its thread.
 //
 // Every operand is a HeadLayout: any strides over batch, head and position,
 // rows of HS contiguous. That lets the kernel read q, k and v in place from
@@ -118,7 +119,7 @@ void scatter_rows(T* x, int64_t rows, int64_t ld, int64_t HS, const T* src) {
 template <class T>
 void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadLayout<const T*> k,
                        HeadLayout<const T*> v, const AttentionShape& shape, T scale,
-                       const AttentionMaskArgs<T>& mask = {}) {
+                       const AttentionMaskArgs<T>& mask = {}, bool bf16_products = false) {
   const int64_t NH = shape.NH, Tq = shape.Tq, Tk = shape.Tk, HS = shape.HS;
   parallel_for(shape.B * NH, Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> s(static_cast<std::size_t>(detail::kQueryBlock * Tk)), qbuf, kbuf, vbuf;
@@ -143,7 +144,8 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
                  .b = {.data = kh, .ld = HS, .transposed = true},
                  .c = s.data(),
                  .ldc = kn,
-                 .alpha = scale});  // S = scale Q K^T
+                 .alpha = scale},
+                bf16_products);  // S = scale Q K^T
         for (int64_t r = 0; r < nb; ++r) {
           T* row = s.data() + r * kn;
           const int64_t n = detail::visible_keys(h, i0 + r, shape, mask);
@@ -162,7 +164,8 @@ void attention_forward(HeadLayout<T*> out, T* lse, HeadLayout<const T*> q, HeadL
           std::fill(row + n, row + kn, T(0));  // the causal rule and the key length
           lse[h * Tq + i0 + r] = m + std::log(l);
         }
-        gemm<T>({.M = nb, .N = HS, .K = kn, .a = {s.data(), kn}, .b = {vh, HS}, .c = oblk, .ldc = out.row});  // O = P V
+        gemm<T>({.M = nb, .N = HS, .K = kn, .a = {s.data(), kn}, .b = {vh, HS}, .c = oblk, .ldc = out.row},
+                bf16_products);  // O = P V
       }
     }
   });
@@ -174,7 +177,7 @@ template <class T>
 void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv, T* dadditive,
                         HeadLayout<const T*> dout, HeadLayout<const T*> q, HeadLayout<const T*> k,
                         HeadLayout<const T*> v, HeadLayout<const T*> out, const T* lse, const AttentionShape& shape,
-                        T scale, const AttentionMaskArgs<T>& mask = {}) {
+                        T scale, const AttentionMaskArgs<T>& mask = {}, bool bf16_products = false) {
   const int64_t NH = shape.NH, Tq = shape.Tq, Tk = shape.Tk, HS = shape.HS;
   parallel_for(shape.B * NH, 2 * Tq * Tk * HS, [&](int64_t h0, int64_t h1) {
     std::vector<T> p(static_cast<std::size_t>(detail::kQueryBlock * Tk)), ds(p.size()), qbuf, kbuf, vbuf, dobuf,
@@ -210,14 +213,16 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
                  .b = {.data = kh, .ld = HS, .transposed = true},
                  .c = p.data(),
                  .ldc = kn,
-                 .alpha = scale});  // S again
+                 .alpha = scale},
+                bf16_products);  // S again
         gemm<T>({.M = nb,
                  .N = kn,
                  .K = HS,
                  .a = {doblk, HS},
                  .b = {.data = vh, .ld = HS, .transposed = true},
                  .c = ds.data(),
-                 .ldc = kn});  // dP = dO V^T
+                 .ldc = kn},
+                bf16_products);  // dP = dO V^T
         for (int64_t r = 0; r < nb; ++r) {
           T* prow = p.data() + r * kn;
           T* drow = ds.data() + r * kn;
@@ -235,8 +240,8 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
           std::fill(prow + n, prow + kn, T(0));              // hidden: no probability, no gradient
           std::fill(drow + n, drow + kn, T(0));
         }
-        gemm<T>(
-            {.M = nb, .N = HS, .K = kn, .a = {ds.data(), kn}, .b = {kh, HS}, .c = dqblk, .ldc = dq.row});  // dQ = dS K
+        gemm<T>({.M = nb, .N = HS, .K = kn, .a = {ds.data(), kn}, .b = {kh, HS}, .c = dqblk, .ldc = dq.row},
+                bf16_products);  // dQ = dS K
         gemm<T>({.M = kn,
                  .N = HS,
                  .K = nb,
@@ -244,7 +249,8 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
                  .b = {qblk, HS},
                  .c = dkh,
                  .ldc = HS,
-                 .beta = T(1)});  // dK += dS^T Q
+                 .beta = T(1)},
+                bf16_products);  // dK += dS^T Q
         gemm<T>({.M = kn,
                  .N = HS,
                  .K = nb,
@@ -252,7 +258,8 @@ void attention_backward(HeadLayout<T*> dq, HeadLayout<T*> dk, HeadLayout<T*> dv,
                  .b = {doblk, HS},
                  .c = dvh,
                  .ldc = HS,
-                 .beta = T(1)});  // dV += P^T dO
+                 .beta = T(1)},
+                bf16_products);  // dV += P^T dO
       }
       detail::scatter_rows(dk.at(h, NH), Tk, dk.row, HS, dkh);
       detail::scatter_rows(dv.at(h, NH), Tk, dv.row, HS, dvh);

@@ -9,7 +9,8 @@
 //
 // Which kernel computes a product of more than 4 rows is decided per call:
 // for float on a CPU with AVX-512, the project's own (gemm_avx512.hpp), or
-// with bf16 products asked for and AVX-512 BF16 there, gemm_bf16.hpp's; for
+// with bf16 products asked for, gemm_amx.hpp's on AMX tiles, or without
+// AMX, gemm_bf16.hpp's on AVX-512 BF16; for
 // float on a CPU with AVX2 and FMA but no AVX-512, gemm_avx2.hpp's;
 // otherwise (double, or an older CPU) Eigen's blocked GEMM. We call
 // Eigen's general_matrix_matrix_product directly (as Eigen's own BLAS does)
@@ -33,6 +34,7 @@
 #include "tinylm/core/bf16.hpp"
 #include "tinylm/core/config.hpp"
 #include "tinylm/kernels/cpu/features.hpp"
+#include "tinylm/kernels/cpu/gemm_amx.hpp"
 #include "tinylm/kernels/cpu/gemm_avx2.hpp"
 #include "tinylm/kernels/cpu/gemm_avx512.hpp"
 #include "tinylm/kernels/cpu/gemm_bf16.hpp"
@@ -191,11 +193,14 @@ void gemm_prepare(T* c, int64_t rows, int64_t j0, int64_t j1, int64_t ldc, T bet
 }
 
 /// The kernel that computes a GEMM of more than 4 rows.
-enum class GemmKernel { eigen, avx2, avx512, bf16 };
+enum class GemmKernel { eigen, avx2, avx512, bf16, amx };
 
 template <class T>
 GemmKernel gemm_kernel(bool bf16_products) {
   if constexpr (std::is_same_v<T, float>) {
+#ifdef TINYLM_HAS_AMX_GEMM
+    if (bf16_products && cpu_features().has(CpuFeature::amx_bf16)) return GemmKernel::amx;
+#endif
 #ifdef TINYLM_HAS_BF16_GEMM
     if (bf16_products) return GemmKernel::bf16;
 #endif
@@ -217,6 +222,10 @@ template <class T>
 void gemm_serial_any(GemmKernel kernel, T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, bool trans_a,
                      bool trans_b, int64_t lda, int64_t ldb, int64_t ldc, T alpha, bool overwrite, const T* bias) {
   if constexpr (std::is_same_v<T, float>) {
+#ifdef TINYLM_HAS_AMX_GEMM
+    if (kernel == GemmKernel::amx)
+      return gemm_amx_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, overwrite, bias);
+#endif
 #ifdef TINYLM_HAS_BF16_GEMM
     if (kernel == GemmKernel::bf16)
       return gemm_bf16_serial(c, a, b, M, N, K, trans_a, trans_b, lda, ldb, ldc, alpha, overwrite, bias);
@@ -237,7 +246,7 @@ void gemm_serial_any(GemmKernel kernel, T* c, const T* a, const T* b, int64_t M,
 }  // namespace detail
 
 /// One GEMM on row-major buffers (see the file comment and GemmArgs). With
-/// bf16_products (the caller has checked the CPU has AVX-512 BF16) a float
+/// bf16_products (the caller has checked the CPU has AVX-512 BF16 or AMX) a float
 /// GEMM rounds its operands to bf16 and sums in float32; a product of at
 /// most 4 rows (decoding) stays float32, where packing would cost more
 /// than the product.

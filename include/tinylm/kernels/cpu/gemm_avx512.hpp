@@ -39,8 +39,8 @@ namespace tinylm::kernels::cpu::detail {
 inline constexpr int64_t kF32MR = 12, kF32NR = 32;
 inline constexpr int64_t kF32KC = 384, kF32NC = 512;
 
-/// The masks of the first n of 32 lanes, as two halves.
-inline __mmask16 lanes_low(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xffff : (1u << n) - 1); }
+/// The masks of the first n of 32 lanes, as two halves (none for n <= 0).
+inline __mmask16 lanes_low(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
 inline __mmask16 lanes_high(int64_t n) {
   return static_cast<__mmask16>(n >= 32 ? 0xffff : n <= 16 ? 0 : (1u << (n - 16)) - 1);
 }

@@ -56,9 +56,11 @@ TINYLM_TARGET_AVX512_BF16 inline __m512i round_bf16_high(__m512 v) {
   return _mm512_mask_or_epi32(rounded, nan, u, _mm512_set1_epi32(0x00400000));
 }
 
-/// 16 words of k pairs from 32 consecutive floats x[0..32): word q = (x[2q], x[2q + 1]).
-TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_run(const float* x) {
-  const __m512i lo = round_bf16_high(_mm512_loadu_ps(x)), hi = round_bf16_high(_mm512_loadu_ps(x + 16));
+/// 16 words of k pairs from n (<= 32) consecutive floats x[0..n), zeros
+/// after them: word q = (x[2q], x[2q + 1]).
+TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_run(const float* x, int64_t n = 32) {
+  const __m512i lo = round_bf16_high(_mm512_maskz_loadu_ps(lanes_low(n), x));
+  const __m512i hi = round_bf16_high(_mm512_maskz_loadu_ps(lanes_high(n), x + 16));
   const __m512i odd_words = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29, 27,
                                              25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
   return _mm512_permutex2var_epi16(lo, odd_words, hi);  // word j: float j's high half

@@ -1,0 +1,224 @@
+#pragma once
+// A float32 GEMM whose products run in bfloat16 on AMX tiles (Intel's
+// Sapphire Rapids and later): the operands are rounded to bf16 as they are
+// packed (to nearest, ties to even, as gemm_bf16.hpp's kernel rounds them),
+// and tdpbf16ps multiplies a 16 x 32 tile of A by a 32 x 16 tile of B into
+// a 16 x 16 tile of float32 sums. Used when the matmul precision is bf16
+// (core/precision.hpp) and the CPU and Linux give this process AMX
+// (kernels/cpu/features.hpp); compiled for AMX whatever the compiler's
+// -march, and run only when the CPU says it may.
+//
+// Tiles. The eight tile registers are all 16 rows of 64 bytes: C's 32 x 32
+// block in tmm0-3 (rows 0-15 and 16-31 by columns 0-15 and 16-31), two A
+// tiles (tmm4, 5: 16 rows of 16 k pairs) and two B tiles (tmm6, 7: 16 k
+// pairs, each a row of 16 columns' pairs). Per 32 k the block loads four
+// tiles and runs four products; the sums stay in the tiles over the whole
+// k slice and are stored once.
+//
+// Packing. A slice of k (kKC deep) of all of a thread's rows of op(A) is
+// packed once, each row a run of k pairs (one 32-bit word: even k low, odd
+// k high) padded with zeros to a multiple of 16 pairs, and rows padded to a
+// multiple of 32; rows of A stored transposed are turned 16 x 16 words at a
+// time in registers. B is packed kNC columns at a time in panels of 32
+// columns, each k pair a row of 32 words (gemm_bf16.hpp's panels), so a B
+// tile is 16 rows of a panel read 128 bytes apart. Both are read along
+// their rows of memory, whichever way they are stored. A is packed once per k
+// slice, not once per column slice: repacking it for each of N / kNC
+// slices would cost more than the products at an LM head's N.
+//
+// The sums leave the tiles through a 32 x 32 buffer and are stored as the
+// other kernels store them: C += alpha * sums, or for beta = 0 on the first
+// k slice C = alpha * sums + bias, C not read. Each call loads the tile
+// configuration and releases the tiles when it returns, so a thread that
+// is not multiplying holds no tile state.
+//
+// tdpbf16ps treats subnormal bf16 inputs as zero and flushes subnormal
+// sums to zero whatever MXCSR says (vdpbf16ps does the same).
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "tinylm/kernels/cpu/gemm_bf16.hpp"
+
+namespace tinylm::kernels::cpu::detail {
+
+#if defined(TINYLM_HAS_BF16_GEMM)
+#define TINYLM_HAS_AMX_GEMM 1
+#define TINYLM_TARGET_AMX __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
+
+inline constexpr int64_t kAmxMR = 32, kAmxNR = 32;    // C's block: 2 x 2 tiles
+inline constexpr int64_t kAmxKC = 512, kAmxNC = 512;  // kAmxKC in elements (256 pairs)
+inline constexpr int64_t kAmxTilePairs = 16;          // k pairs per A or B tile (32 k)
+
+inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+/// The tile configuration (palette 1): every tile 16 rows of 64 bytes.
+struct alignas(64) AmxTileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+/// Loads the configuration. (Not _tile_loadconfig: GCC 12's form tells the
+/// compiler it reads 8 of the 64 bytes, so the rest may not be stored yet.)
+TINYLM_TARGET_AMX inline void amx_load_config() {
+  AmxTileConfig config;
+  for (int t = 0; t < 8; ++t) config.bytes_per_row[t] = 64, config.rows[t] = 16;
+  __asm__ volatile("ldtilecfg %0" : : "m"(config));
+}
+
+/// Packs rows [0, rows) x k [k0, k0 + kc) of op(A): row r's pair p at
+/// out[r * kp + p] for p < kp (kp a multiple of 16), zero past the kc
+/// values and on the rows up to the next multiple of kAmxMR.
+TINYLM_TARGET_AMX inline void pack_a_amx(uint32_t* out, int64_t kp, const float* a, int64_t lda, bool trans_a,
+                                         int64_t rows, int64_t k0, int64_t kc) {
+  const int64_t padded = round_up(rows, kAmxMR);
+  if (!trans_a) {  // each row's k run is contiguous
+    for (int64_t r = 0; r < padded; ++r)
+      for (int64_t p = 0; p < kp; p += 16)
+        _mm512_storeu_si512(out + r * kp + p,
+                            r < rows ? pairs_from_run(a + r * lda + k0 + 2 * p, kc - 2 * p) : _mm512_setzero_si512());
+    return;
+  }
+  // A stored [K, M]: a k pair of 16 rows is two runs of 16 values; 16 pairs
+  // of them are a 16 x 16 block of words, stored transposed.
+  // k outside: each k row is read along its length, which the hardware
+  // prefetchers follow (down the rows, 64 bytes each, they did not).
+  alignas(64) float words[16 * 16];
+  for (int64_t p0 = 0; p0 < kp; p0 += 16)
+    for (int64_t r0 = 0; r0 < padded; r0 += 16) {
+      const __mmask16 lanes = lanes_low(rows - r0);
+      for (int64_t q = 0; q < 16; ++q) {
+        const int64_t k = 2 * (p0 + q);
+        __m512i w = _mm512_setzero_si512();
+        if (k + 1 < kc) {
+          const float* x = a + (k0 + k) * lda + r0;
+          w = pairs_from_rows(x, x + lda, lanes);
+        } else if (k < kc) {  // an odd K's last k, alone
+          w = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(lanes, a + (k0 + k) * lda + r0)), 16);
+        }
+        _mm512_store_si512(words + 16 * q, w);
+      }
+      transpose16(words, 16, reinterpret_cast<float*>(out + r0 * kp + p0), kp);
+    }
+}
+
+/// Packs k [k0, k0 + kc) x columns [0, nc) of op(B) into panels of kAmxNR
+/// columns, panel jp / kAmxNR at out + jp * kp: out[jp * kp + p * kAmxNR + j]
+/// = the pair (B[k0 + 2p, jp + j], B[k0 + 2p + 1, jp + j]) for p < kp, zero
+/// past the kc values and the nc columns.
+TINYLM_TARGET_AMX inline void pack_b_amx(uint32_t* out, int64_t kp, const float* b, int64_t ldb, bool trans_b,
+                                         int64_t nc, int64_t k0, int64_t kc) {
+  if (!trans_b) {  // B stored [K, N]: a k pair is two rows, read along their length for every panel
+    for (int64_t p = 0; p < kp; ++p) {
+      const int64_t k = 2 * p;
+      for (int64_t jp = 0; jp < nc; jp += kAmxNR) {
+        uint32_t* o = out + jp * kp + p * kAmxNR;
+        const __mmask16 m0 = lanes_low(nc - jp), m1 = lanes_high(nc - jp);
+        __m512i w0 = _mm512_setzero_si512(), w1 = _mm512_setzero_si512();
+        if (k + 1 < kc) {
+          const float* x = b + (k0 + k) * ldb + jp;
+          w0 = pairs_from_rows(x, x + ldb, m0);
+          w1 = pairs_from_rows(x + 16, x + ldb + 16, m1);
+        } else if (k < kc) {  // an odd K's last k, alone
+          const float* x = b + (k0 + k) * ldb + jp;
+          w0 = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(m0, x)), 16);
+          w1 = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(m1, x + 16)), 16);
+        }
+        _mm512_storeu_si512(o, w0);
+        _mm512_storeu_si512(o + 16, w1);
+      }
+    }
+    return;
+  }
+  // B stored [N, K]: each column's k run is contiguous; 16 columns of 16
+  // pairs are a 16 x 16 block of words, stored transposed.
+  alignas(64) float words[16 * 16];
+  for (int64_t jp = 0; jp < nc; jp += kAmxNR)
+    for (int64_t j0 = jp; j0 < jp + kAmxNR; j0 += 16)
+      for (int64_t p0 = 0; p0 < kp; p0 += 16) {
+        for (int64_t j = 0; j < 16; ++j)
+          _mm512_store_si512(words + 16 * j, j0 + j < nc ? pairs_from_run(b + (j0 + j) * ldb + k0 + 2 * p0, kc - 2 * p0)
+                                                         : _mm512_setzero_si512());
+        transpose16(words, 16, reinterpret_cast<float*>(out + jp * kp + p0 * kAmxNR + (j0 - jp)), kAmxNR);
+      }
+}
+
+/// The 32 x 32 block of sums of a packed A strip (32 rows, kp pairs, rows
+/// kp words apart) and a packed B panel, into sums[r * 32 + j].
+TINYLM_TARGET_AMX inline void amx_block(const uint32_t* ap, int64_t kp, const uint32_t* bp, float* sums) {
+  const int64_t a_stride = kp * 4, b_stride = kAmxNR * 4;  // bytes
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t p = 0; p < kp; p += kAmxTilePairs) {
+    _tile_loadd(4, ap + p, a_stride);
+    _tile_loadd(6, bp + p * kAmxNR, b_stride);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_loadd(7, bp + p * kAmxNR + 16, b_stride);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_loadd(5, ap + 16 * kp + p, a_stride);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, sums, 128);
+  _tile_stored(1, sums + 16, 128);
+  _tile_stored(2, sums + 16 * 32, 128);
+  _tile_stored(3, sums + 16 * 32 + 16, 128);
+}
+
+/// C[0:mr, 0:nr] (+)= alpha * sums, as `store` says (gemm_avx512.hpp's CStore).
+TINYLM_TARGET_AMX inline void amx_store(const float* sums, float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                                        CStore store) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __mmask16 m0 = lanes_low(nr), m1 = lanes_high(nr);
+  const __m512 bias0 = store.bias ? _mm512_maskz_loadu_ps(m0, store.bias) : _mm512_setzero_ps();
+  const __m512 bias1 = store.bias ? _mm512_maskz_loadu_ps(m1, store.bias + 16) : _mm512_setzero_ps();
+  for (int64_t r = 0; r < mr; ++r) {
+    float* cr = c + r * ldc;
+    const __m512 c0 = store.overwrite ? bias0 : _mm512_maskz_loadu_ps(m0, cr);
+    const __m512 c1 = store.overwrite ? bias1 : _mm512_maskz_loadu_ps(m1, cr + 16);
+    _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, _mm512_load_ps(sums + r * 32), c0));
+    _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, _mm512_load_ps(sums + r * 32 + 16), c1));
+  }
+}
+
+/// C (row-major, M x N, ld ldc) += alpha op(A) op(B), products in bf16 on
+/// AMX, one thread; with overwrite (K > 0), C = alpha op(A) op(B) +
+/// bias[0:N] (bias may be null), C's old values not read.
+TINYLM_TARGET_AMX inline void gemm_amx_serial(float* c, const float* a, const float* b, int64_t M, int64_t N, int64_t K,
+                                              bool trans_a, bool trans_b, int64_t lda, int64_t ldb, int64_t ldc,
+                                              float alpha, bool overwrite = false, const float* bias = nullptr) {
+  thread_local std::vector<uint32_t> packed_a, packed_b;
+  const int64_t kp_max = round_up((std::min(K, kAmxKC) + 1) / 2, kAmxTilePairs);
+  packed_a.resize(static_cast<std::size_t>(round_up(M, kAmxMR) * kp_max));
+  packed_b.resize(static_cast<std::size_t>(round_up(std::min(N, kAmxNC), kAmxNR) * kp_max));
+  alignas(64) float sums[kAmxMR * kAmxNR];
+  amx_load_config();
+  for (int64_t k0 = 0; k0 < K; k0 += kAmxKC) {
+    const int64_t kc = std::min(kAmxKC, K - k0), kp = round_up((kc + 1) / 2, kAmxTilePairs);
+    pack_a_amx(packed_a.data(), kp, a, lda, trans_a, M, k0, kc);
+    for (int64_t j0 = 0; j0 < N; j0 += kAmxNC) {
+      const int64_t nc = std::min(kAmxNC, N - j0);
+      const CStore store{overwrite && k0 == 0, overwrite && k0 == 0 && bias ? bias + j0 : nullptr};
+      pack_b_amx(packed_b.data(), kp, trans_b ? b + j0 * ldb : b + j0, ldb, trans_b, nc, k0, kc);
+      for (int64_t i = 0; i < M; i += kAmxMR)
+        for (int64_t jp = 0; jp < nc; jp += kAmxNR) {
+          amx_block(packed_a.data() + i * kp, kp, packed_b.data() + jp * kp, sums);
+          amx_store(sums, c + i * ldc + j0 + jp, ldc, std::min(kAmxMR, M - i), std::min(kAmxNR, nc - jp), alpha,
+                    {store.overwrite, store.bias ? store.bias + jp : nullptr});
+        }
+    }
+  }
+  _tile_release();
+}
+
+#undef TINYLM_TARGET_AMX
+#endif
+
+}  // namespace tinylm::kernels::cpu::detail
