@@ -85,7 +85,7 @@ void define_flags(examples::Flags& f, Options& o) {
         "GPU); checkpoints are the same files on either");
   f.add("precision", &o.precision,
         "what the float32 matrix products may compute in: fp32; bf16 (inputs rounded to bfloat16, sums in fp32) on a "
-        "CPU with AVX-512 BF16 or a GPU; tf32 on a GPU. Weights, optimizer state and the loss stay fp32");
+        "CPU with AMX or AVX-512 BF16 or a GPU; tf32 on a GPU. Weights, optimizer state and the loss stay fp32");
   f.add("eval-every", &o.eval_every, "steps between validation evaluations");
   f.add("eval-iters", &o.eval_iters, "batches per validation evaluation");
   f.add("sample-tokens", &o.sample_tokens, "tokens to sample after training (0: no sample)");
@@ -143,8 +143,8 @@ void validate(const Options& o) {
        "--precision tf32 needs --device cuda: a CPU has no TF32");
   need(precision != tinylm::MatmulPrecision::bf16 || o.device != "cpu" ||
            tinylm::matmul_precision_supported(tinylm::Device::cpu(), precision),
-       "--precision bf16 on the CPU needs AVX-512 BF16, which this CPU lacks (it has: " + tinylm::cpu_features().str() +
-           ")");
+       "--precision bf16 on the CPU needs AMX or AVX-512 BF16, which this CPU lacks (it has: " +
+           tinylm::cpu_features().str() + ")");
   need(o.threads >= 0 && o.threads <= 4096, "--threads must be in [0, 4096], got " + std::to_string(o.threads));
   // Sizes that a model or a batch is built from: in range, and their products too.
   auto at_most = [&](const char* flag, int64_t v, int64_t cap) {

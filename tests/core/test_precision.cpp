@@ -1,5 +1,6 @@
 // The matmul precision setting: its names, the guard, where it applies:
-// bf16 products on a CPU with AVX-512 BF16, float32 where there is none.
+// bf16 products on a CPU with AMX or AVX-512 BF16, float32 where there is
+// neither.
 
 #include <doctest/doctest.h>
 
@@ -31,8 +32,9 @@ TEST_CASE("matmul precision: fp32 by default, a guard sets it for its scope and 
   CHECK(tinylm::matmul_precision() == MatmulPrecision::fp32);
 }
 
-TEST_CASE("matmul precision: the CPU has bf16 products where it has AVX-512 BF16, and no TF32") {
-  const bool has_bf16 = tinylm::cpu_features().has(tinylm::CpuFeature::avx512_bf16);
+TEST_CASE("matmul precision: the CPU has bf16 products where it has AMX or AVX-512 BF16, and no TF32") {
+  const tinylm::CpuFeatures cpu = tinylm::cpu_features();
+  const bool has_bf16 = cpu.has(tinylm::CpuFeature::avx512_bf16) || cpu.has(tinylm::CpuFeature::amx_bf16);
   CHECK(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::fp32));
   CHECK(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::bf16) == has_bf16);
   CHECK_FALSE(tinylm::matmul_precision_supported(tinylm::Device::cpu(), MatmulPrecision::tf32));

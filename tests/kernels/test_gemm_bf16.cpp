@@ -194,11 +194,18 @@ TEST_CASE("bf16 gemm: packing rounds every value as bf16::from_float does (ties,
 }
 
 TEST_CASE("bf16 gemm: AMX packing lays out A's rows and B's panels in tile order, zero past the edges") {
+  namespace d = tinylm::kernels::cpu::detail;
+  // A's blocks: 32 rows x 16 pairs, strip after strip; each row's 16 pairs of a block contiguous.
+  CHECK(d::amx_a_index(0, 0, 32) == 0);
+  CHECK(d::amx_a_index(0, 15, 32) == 15);
+  CHECK(d::amx_a_index(1, 0, 32) == 16);
+  CHECK(d::amx_a_index(0, 16, 32) == 32 * 16);
+  CHECK(d::amx_a_index(31, 31, 32) == 32 * 32 - 1);
+  CHECK(d::amx_a_index(32, 0, 32) == 32 * 32);
   if (!tinylm::cpu_features().has(CpuFeature::amx_bf16)) {
     MESSAGE("this CPU has no AMX (", tinylm::cpu_features().str(), "): AMX packing is not checked");
     return;
   }
-  namespace d = tinylm::kernels::cpu::detail;
   const int64_t rows = 90, cols = 90;
   std::vector<float> x(rows * cols);
   tinylm::Generator g(9);
@@ -217,7 +224,7 @@ TEST_CASE("bf16 gemm: AMX packing lays out A's rows and B's panels in tile order
       for (int64_t p = 0; p < kp; ++p) {
         for (int64_t r = 0; r < 64; ++r) {
           auto A = [&](int64_t k) { return r >= mr || k >= kc ? 0.0f : trans ? at(5 + k, 3 + r) : at(3 + r, 5 + k); };
-          CHECK(a[r * kp + p] == d::bf16_pair(A(2 * p), A(2 * p + 1)));
+          CHECK(a[d::amx_a_index(r, p, kp)] == d::bf16_pair(A(2 * p), A(2 * p + 1)));
         }
         for (int64_t j = 0; j < 2 * d::kAmxNR; ++j) {
           auto B = [&](int64_t k) { return j >= nc || k >= kc ? 0.0f : trans ? at(2 + j, 1 + k) : at(1 + k, 2 + j); };

@@ -16,10 +16,11 @@
 // k slice and are stored once.
 //
 // Packing. A slice of k (kKC deep) of all of a thread's rows of op(A) is
-// packed once, each row a run of k pairs (one 32-bit word: even k low, odd
-// k high) padded with zeros to a multiple of 16 pairs, and rows padded to a
-// multiple of 32; rows of A stored transposed are turned 16 x 16 words at a
-// time in registers. B is packed kNC columns at a time in panels of 32
+// packed once, as k pairs (one 32-bit word: even k low, odd k high) padded
+// with zeros to a multiple of 16 pairs, rows padded to a multiple of 32,
+// in blocks of 32 rows x 16 pairs, so that each A tile is 1 KB read in
+// order (rows of 1 KB apart ran slower); rows of A stored transposed are
+// turned 16 x 16 words at a time in registers. B is packed kNC columns at a time in panels of 32
 // columns, each k pair a row of 32 words (gemm_bf16.hpp's panels), so a B
 // tile is 16 rows of a panel read 128 bytes apart. Both are read along
 // their rows of memory, whichever way they are stored. A is packed once per k
@@ -71,16 +72,24 @@ TINYLM_TARGET_AMX inline void amx_load_config() {
   __asm__ volatile("ldtilecfg %0" : : "m"(config));
 }
 
+/// Where row r's k pair p lies in a packed A (amx_a_index): strips of 32
+/// rows, each a run of 16-pair blocks, each block 32 rows of 16 pairs, so
+/// that an A tile (16 rows of a block) is 1 KB of consecutive memory.
+inline int64_t amx_a_index(int64_t r, int64_t p, int64_t kp) {
+  return ((r / kAmxMR * (kp / kAmxTilePairs) + p / kAmxTilePairs) * kAmxMR + r % kAmxMR) * kAmxTilePairs +
+         p % kAmxTilePairs;
+}
+
 /// Packs rows [0, rows) x k [k0, k0 + kc) of op(A): row r's pair p at
-/// out[r * kp + p] for p < kp (kp a multiple of 16), zero past the kc
-/// values and on the rows up to the next multiple of kAmxMR.
+/// out[amx_a_index(r, p, kp)] for p < kp (kp a multiple of 16), zero past
+/// the kc values and on the rows up to the next multiple of kAmxMR.
 TINYLM_TARGET_AMX inline void pack_a_amx(uint32_t* out, int64_t kp, const float* a, int64_t lda, bool trans_a,
                                          int64_t rows, int64_t k0, int64_t kc) {
   const int64_t padded = round_up(rows, kAmxMR);
   if (!trans_a) {  // each row's k run is contiguous
     for (int64_t r = 0; r < padded; ++r)
       for (int64_t p = 0; p < kp; p += 16)
-        _mm512_storeu_si512(out + r * kp + p,
+        _mm512_storeu_si512(out + amx_a_index(r, p, kp),
                             r < rows ? pairs_from_run(a + r * lda + k0 + 2 * p, kc - 2 * p) : _mm512_setzero_si512());
     return;
   }
@@ -103,7 +112,7 @@ TINYLM_TARGET_AMX inline void pack_a_amx(uint32_t* out, int64_t kp, const float*
         }
         _mm512_store_si512(words + 16 * q, w);
       }
-      transpose16(words, 16, reinterpret_cast<float*>(out + r0 * kp + p0), kp);
+      transpose16(words, 16, reinterpret_cast<float*>(out + amx_a_index(r0, p0, kp)), kAmxTilePairs);
     }
 }
 
@@ -148,21 +157,22 @@ TINYLM_TARGET_AMX inline void pack_b_amx(uint32_t* out, int64_t kp, const float*
       }
 }
 
-/// The 32 x 32 block of sums of a packed A strip (32 rows, kp pairs, rows
-/// kp words apart) and a packed B panel, into sums[r * 32 + j].
+/// The 32 x 32 block of sums of a packed A strip (32 rows, kp pairs) and a
+/// packed B panel, into sums[r * 32 + j].
 TINYLM_TARGET_AMX inline void amx_block(const uint32_t* ap, int64_t kp, const uint32_t* bp, float* sums) {
-  const int64_t a_stride = kp * 4, b_stride = kAmxNR * 4;  // bytes
+  const int64_t a_stride = kAmxTilePairs * 4, b_stride = kAmxNR * 4;  // bytes
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
   for (int64_t p = 0; p < kp; p += kAmxTilePairs) {
-    _tile_loadd(4, ap + p, a_stride);
+    const uint32_t* a = ap + p * kAmxMR;  // the block of 32 rows x 16 pairs
+    _tile_loadd(4, a, a_stride);
     _tile_loadd(6, bp + p * kAmxNR, b_stride);
     _tile_dpbf16ps(0, 4, 6);
     _tile_loadd(7, bp + p * kAmxNR + 16, b_stride);
     _tile_dpbf16ps(1, 4, 7);
-    _tile_loadd(5, ap + 16 * kp + p, a_stride);
+    _tile_loadd(5, a + 16 * kAmxTilePairs, a_stride);
     _tile_dpbf16ps(2, 5, 6);
     _tile_dpbf16ps(3, 5, 7);
   }
