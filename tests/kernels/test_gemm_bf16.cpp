@@ -202,6 +202,14 @@ TEST_CASE("bf16 gemm: AMX packing lays out A's rows and B's panels in tile order
   CHECK(d::amx_a_index(0, 16, 32) == 32 * 16);
   CHECK(d::amx_a_index(31, 31, 32) == 32 * 32 - 1);
   CHECK(d::amx_a_index(32, 0, 32) == 32 * 32);
+  // B's blocks: 16 pairs x 32 columns, panel after panel; each B tile (16 pairs of 16 columns) contiguous.
+  CHECK(d::amx_b_index(0, 0, 32) == 0);
+  CHECK(d::amx_b_index(15, 0, 32) == 15);
+  CHECK(d::amx_b_index(0, 1, 32) == 16);
+  CHECK(d::amx_b_index(16, 0, 32) == 16 * 16);
+  CHECK(d::amx_b_index(0, 16, 32) == 16 * 32);
+  CHECK(d::amx_b_index(32, 0, 32) == 32 * 32);
+  CHECK(d::amx_b_index(63, 31, 32) == 2 * 32 * 32 - 1);
   if (!tinylm::cpu_features().has(CpuFeature::amx_bf16)) {
     MESSAGE("this CPU has no AMX (", tinylm::cpu_features().str(), "): AMX packing is not checked");
     return;
@@ -228,8 +236,7 @@ TEST_CASE("bf16 gemm: AMX packing lays out A's rows and B's panels in tile order
         }
         for (int64_t j = 0; j < 2 * d::kAmxNR; ++j) {
           auto B = [&](int64_t k) { return j >= nc || k >= kc ? 0.0f : trans ? at(2 + j, 1 + k) : at(1 + k, 2 + j); };
-          const int64_t panel = j / d::kAmxNR;
-          CHECK(b[panel * d::kAmxNR * kp + p * d::kAmxNR + j % d::kAmxNR] == d::bf16_pair(B(2 * p), B(2 * p + 1)));
+          CHECK(b[d::amx_b_index(j, p, kp)] == d::bf16_pair(B(2 * p), B(2 * p + 1)));
         }
       }
     }

@@ -18,14 +18,16 @@
 // Packing. A slice of k (kKC deep) of all of a thread's rows of op(A) is
 // packed once, as k pairs (one 32-bit word: even k low, odd k high) padded
 // with zeros to a multiple of 16 pairs, rows padded to a multiple of 32,
-// in blocks of 32 rows x 16 pairs, so that each A tile is 1 KB read in
-// order (rows of 1 KB apart ran slower); rows of A stored transposed are
-// turned 16 x 16 words at a time in registers. B is packed kNC columns at a time in panels of 32
-// columns, each k pair a row of 32 words (gemm_bf16.hpp's panels), so a B
-// tile is 16 rows of a panel read 128 bytes apart. Both are read along
-// their rows of memory, whichever way they are stored. A is packed once per k
-// slice, not once per column slice: repacking it for each of N / kNC
-// slices would cost more than the products at an LM head's N.
+// in blocks of 32 rows x 16 pairs, so that each A tile is 1 KB of
+// consecutive memory; rows of A stored transposed are turned 16 x 16 words
+// at a time in registers. B is packed kNC columns at a time in panels of
+// 32 columns, each a run of blocks of 16 k pairs, each block the two B
+// tiles one after the other, so every tile load reads 1 KB in order
+// (tiles read as rows 128 bytes or 1 KB apart ran slower). A and B are
+// read along their rows of memory, whichever way they are stored. A is
+// packed once per k slice, not once per column slice: repacking it for
+// each of N / kNC slices would cost more than the products at an LM
+// head's N.
 //
 // The sums leave the tiles through a 32 x 32 buffer and are stored as the
 // other kernels store them: C += alpha * sums, or for beta = 0 on the first
@@ -116,17 +118,25 @@ TINYLM_TARGET_AMX inline void pack_a_amx(uint32_t* out, int64_t kp, const float*
     }
 }
 
-/// Packs k [k0, k0 + kc) x columns [0, nc) of op(B) into panels of kAmxNR
-/// columns, panel jp / kAmxNR at out + jp * kp: out[jp * kp + p * kAmxNR + j]
-/// = the pair (B[k0 + 2p, jp + j], B[k0 + 2p + 1, jp + j]) for p < kp, zero
-/// past the kc values and the nc columns.
+/// Where column j's k pair p of a packed B slice lies (amx_b_index): panels
+/// of 32 columns, each a run of 16-pair blocks, each block the 16 pairs of
+/// columns 0-15 then of columns 16-31, so that a B tile (16 pairs of 16
+/// columns) is 1 KB of consecutive memory.
+inline int64_t amx_b_index(int64_t j, int64_t p, int64_t kp) {
+  return j / kAmxNR * kAmxNR * kp + p / kAmxTilePairs * kAmxTilePairs * kAmxNR + j % kAmxNR / 16 * 16 * kAmxTilePairs +
+         p % kAmxTilePairs * 16 + j % 16;
+}
+
+/// Packs k [k0, k0 + kc) x columns [0, nc) of op(B): column j's pair
+/// (B[k0 + 2p, j], B[k0 + 2p + 1, j]) at out[amx_b_index(j, p, kp)] for
+/// p < kp, zero past the kc values and on the columns up to the next
+/// multiple of kAmxNR.
 TINYLM_TARGET_AMX inline void pack_b_amx(uint32_t* out, int64_t kp, const float* b, int64_t ldb, bool trans_b,
                                          int64_t nc, int64_t k0, int64_t kc) {
   if (!trans_b) {  // B stored [K, N]: a k pair is two rows, read along their length for every panel
     for (int64_t p = 0; p < kp; ++p) {
       const int64_t k = 2 * p;
       for (int64_t jp = 0; jp < nc; jp += kAmxNR) {
-        uint32_t* o = out + jp * kp + p * kAmxNR;
         const __mmask16 m0 = lanes_low(nc - jp), m1 = lanes_high(nc - jp);
         __m512i w0 = _mm512_setzero_si512(), w1 = _mm512_setzero_si512();
         if (k + 1 < kc) {
@@ -138,8 +148,8 @@ TINYLM_TARGET_AMX inline void pack_b_amx(uint32_t* out, int64_t kp, const float*
           w0 = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(m0, x)), 16);
           w1 = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(m1, x + 16)), 16);
         }
-        _mm512_storeu_si512(o, w0);
-        _mm512_storeu_si512(o + 16, w1);
+        _mm512_storeu_si512(out + amx_b_index(jp, p, kp), w0);
+        _mm512_storeu_si512(out + amx_b_index(jp + 16, p, kp), w1);
       }
     }
     return;
@@ -147,32 +157,32 @@ TINYLM_TARGET_AMX inline void pack_b_amx(uint32_t* out, int64_t kp, const float*
   // B stored [N, K]: each column's k run is contiguous; 16 columns of 16
   // pairs are a 16 x 16 block of words, stored transposed.
   alignas(64) float words[16 * 16];
-  for (int64_t jp = 0; jp < nc; jp += kAmxNR)
-    for (int64_t j0 = jp; j0 < jp + kAmxNR; j0 += 16)
-      for (int64_t p0 = 0; p0 < kp; p0 += 16) {
-        for (int64_t j = 0; j < 16; ++j)
-          _mm512_store_si512(words + 16 * j, j0 + j < nc ? pairs_from_run(b + (j0 + j) * ldb + k0 + 2 * p0, kc - 2 * p0)
-                                                         : _mm512_setzero_si512());
-        transpose16(words, 16, reinterpret_cast<float*>(out + jp * kp + p0 * kAmxNR + (j0 - jp)), kAmxNR);
-      }
+  for (int64_t j0 = 0; j0 < round_up(nc, kAmxNR); j0 += 16)
+    for (int64_t p0 = 0; p0 < kp; p0 += 16) {
+      for (int64_t j = 0; j < 16; ++j)
+        _mm512_store_si512(words + 16 * j, j0 + j < nc ? pairs_from_run(b + (j0 + j) * ldb + k0 + 2 * p0, kc - 2 * p0)
+                                                       : _mm512_setzero_si512());
+      transpose16(words, 16, reinterpret_cast<float*>(out + amx_b_index(j0, p0, kp)), 16);
+    }
 }
 
 /// The 32 x 32 block of sums of a packed A strip (32 rows, kp pairs) and a
 /// packed B panel, into sums[r * 32 + j].
 TINYLM_TARGET_AMX inline void amx_block(const uint32_t* ap, int64_t kp, const uint32_t* bp, float* sums) {
-  const int64_t a_stride = kAmxTilePairs * 4, b_stride = kAmxNR * 4;  // bytes
+  constexpr int64_t stride = kAmxTilePairs * 4;  // bytes: every tile is 16 rows of 64 bytes in a row
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
   for (int64_t p = 0; p < kp; p += kAmxTilePairs) {
     const uint32_t* a = ap + p * kAmxMR;  // the block of 32 rows x 16 pairs
-    _tile_loadd(4, a, a_stride);
-    _tile_loadd(6, bp + p * kAmxNR, b_stride);
+    const uint32_t* b = bp + p * kAmxNR;  // the block of 16 pairs x 32 columns
+    _tile_loadd(4, a, stride);
+    _tile_loadd(6, b, stride);
     _tile_dpbf16ps(0, 4, 6);
-    _tile_loadd(7, bp + p * kAmxNR + 16, b_stride);
+    _tile_loadd(7, b + 16 * kAmxTilePairs, stride);
     _tile_dpbf16ps(1, 4, 7);
-    _tile_loadd(5, a + 16 * kAmxTilePairs, a_stride);
+    _tile_loadd(5, a + 16 * kAmxTilePairs, stride);
     _tile_dpbf16ps(2, 5, 6);
     _tile_dpbf16ps(3, 5, 7);
   }
