@@ -192,20 +192,14 @@ TINYLM_TARGET_AMX inline void amx_block(const uint32_t* ap, int64_t kp, const ui
   _tile_stored(3, sums + 16 * 32 + 16, 128);
 }
 
-/// C[0:mr, 0:nr] (+)= alpha * sums, as `store` says (gemm_avx512.hpp's CStore).
+/// C[0:mr, 0:nr] (+)= alpha * sums, as `store` says (gemm_avx512.hpp's
+/// CStore and store_block).
 TINYLM_TARGET_AMX inline void amx_store(const float* sums, float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
                                         CStore store) {
-  const __m512 va = _mm512_set1_ps(alpha);
-  const __mmask16 m0 = lanes_low(nr), m1 = lanes_high(nr);
-  const __m512 bias0 = store.bias ? _mm512_maskz_loadu_ps(m0, store.bias) : _mm512_setzero_ps();
-  const __m512 bias1 = store.bias ? _mm512_maskz_loadu_ps(m1, store.bias + 16) : _mm512_setzero_ps();
-  for (int64_t r = 0; r < mr; ++r) {
-    float* cr = c + r * ldc;
-    const __m512 c0 = store.overwrite ? bias0 : _mm512_maskz_loadu_ps(m0, cr);
-    const __m512 c1 = store.overwrite ? bias1 : _mm512_maskz_loadu_ps(m1, cr + 16);
-    _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, _mm512_load_ps(sums + r * 32), c0));
-    _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, _mm512_load_ps(sums + r * 32 + 16), c1));
-  }
+  __m512 rows[kAmxMR][2];
+  for (int64_t r = 0; r < mr; ++r)
+    rows[r][0] = _mm512_load_ps(sums + r * kAmxNR), rows[r][1] = _mm512_load_ps(sums + r * kAmxNR + 16);
+  store_block(rows, c, ldc, mr, nr, alpha, store);
 }
 
 /// C (row-major, M x N, ld ldc) += alpha op(A) op(B), products in bf16 on
