@@ -16,6 +16,28 @@ using tinylm::Shape;
 using tinylm::Tensor;
 using TensorList = std::vector<Tensor<double>>;
 
+/// A bf16 GEMM kernel this CPU has, the CPU feature mask that selects it,
+/// and the kernel gemm then takes: AMX, and AVX-512 BF16 with AMX masked off.
+struct Bf16Kernel {
+  const char* name;
+  uint32_t mask;
+  tinylm::kernels::cpu::detail::GemmKernel kernel;
+};
+
+/// The bf16 kernels the tests can run here; says so when one or both are missing.
+inline std::vector<Bf16Kernel> bf16_kernels() {
+  using tinylm::CpuFeature, tinylm::kernels::cpu::detail::GemmKernel;
+  std::vector<Bf16Kernel> found;
+  const tinylm::CpuFeatures cpu = tinylm::cpu_features();
+  if (cpu.has(CpuFeature::amx_bf16)) found.push_back({"AMX", ~0u, GemmKernel::amx});
+  if (cpu.has(CpuFeature::avx512_bf16))
+    found.push_back({"AVX-512 BF16", ~static_cast<uint32_t>(CpuFeature::amx_bf16), GemmKernel::bf16});
+  if (found.empty())
+    MESSAGE("this CPU has neither AMX nor AVX-512 BF16 (", cpu.str(), "): bf16 products are not checked");
+  else if (found.size() == 1) MESSAGE("only the ", found[0].name, " bf16 kernel is checked here (", cpu.str(), ")");
+  return found;
+}
+
 /// A leaf of uniform values in [lo, hi) that requires grad.
 inline Tensor<double> leaf(const Shape& shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
   tinylm::Generator gen(seed);

@@ -57,29 +57,10 @@ double check_bf16(const Case& t) {
 constexpr uint32_t kAmx = static_cast<uint32_t>(CpuFeature::amx_bf16);
 constexpr uint32_t kAvx512Bf16 = static_cast<uint32_t>(CpuFeature::avx512_bf16);
 
-/// A bf16 kernel the CPU has, and the feature mask that selects it.
-struct Bf16Kernel {
-  const char* name;
-  uint32_t mask;
-  kn::cpu::detail::GemmKernel kernel;
-};
-
-std::vector<Bf16Kernel> bf16_kernels() {
-  using kn::cpu::detail::GemmKernel;
-  std::vector<Bf16Kernel> found;
-  const tinylm::CpuFeatures cpu = tinylm::cpu_features();
-  if (cpu.has(CpuFeature::amx_bf16)) found.push_back({"AMX", ~0u, GemmKernel::amx});
-  if (cpu.has(CpuFeature::avx512_bf16)) found.push_back({"AVX-512 BF16", ~kAmx, GemmKernel::bf16});
-  if (found.empty())
-    MESSAGE("this CPU has neither AMX nor AVX-512 BF16 (", cpu.str(), "): bf16 products are not checked");
-  else if (found.size() == 1) MESSAGE("only the ", found[0].name, " kernel is checked here (", cpu.str(), ")");
-  return found;
-}
-
 }  // namespace
 
 TEST_CASE("bf16 gemm: equals bf16-rounded operands summed in float32, at every transpose and tail") {
-  for (const Bf16Kernel& kernel : bf16_kernels()) {
+  for (const th::Bf16Kernel& kernel : th::bf16_kernels()) {
     CAPTURE(kernel.name);
     tinylm::CpuFeatureMaskGuard mask(kernel.mask);
     CHECK(kn::cpu::detail::gemm_kernel<float>(true) == kernel.kernel);
@@ -103,7 +84,7 @@ TEST_CASE("bf16 gemm: equals bf16-rounded operands summed in float32, at every t
 }
 
 TEST_CASE("bf16 gemm: beta 0 ignores C's old values, and a batched GEMM takes the same path") {
-  for (const Bf16Kernel& kernel : bf16_kernels()) {
+  for (const th::Bf16Kernel& kernel : th::bf16_kernels()) {
     CAPTURE(kernel.name);
     tinylm::CpuFeatureMaskGuard kernel_mask(kernel.mask);
     Case t{24, 40, 48, false, true, 0, 2.0f, 0.0f, true};

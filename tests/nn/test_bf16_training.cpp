@@ -15,26 +15,11 @@
 
 #include "helpers.hpp"
 
-using tinylm::CpuFeature;
 using tinylm::MatmulPrecision;
 using tinylm::Tensor;
 namespace nn = tinylm::nn;
 
 namespace {
-
-struct Kernel {
-  const char* name;
-  uint32_t mask;
-};
-
-std::vector<Kernel> bf16_kernels() {
-  std::vector<Kernel> found;
-  const tinylm::CpuFeatures cpu = tinylm::cpu_features();
-  if (cpu.has(CpuFeature::amx_bf16)) found.push_back({"AMX", ~0u});
-  if (cpu.has(CpuFeature::avx512_bf16)) found.push_back({"AVX-512 BF16", ~static_cast<uint32_t>(CpuFeature::amx_bf16)});
-  if (found.empty()) MESSAGE("this CPU has neither AMX nor AVX-512 BF16 (", cpu.str(), "): bf16 training not checked");
-  return found;
-}
 
 double relative_l2(const std::vector<float>& got, const std::vector<float>& want) {
   double d = 0, w = 0;
@@ -62,14 +47,14 @@ Step step(nn::GPT<float>& m, const Tensor<int32_t>& x, const Tensor<int32_t>& y)
 }  // namespace
 
 TEST_CASE("bf16 training: a GPT step's loss and gradients stay within bf16's error of the float32 step") {
-  const std::vector<Kernel> kernels = bf16_kernels();
+  const std::vector<th::Bf16Kernel> kernels = th::bf16_kernels();
   if (kernels.empty()) return;
   nn::GPT<float> m({65, 64, 2, 4, 64, 0.0}, 21);
   tinylm::Generator g(22);
   const auto x = Tensor<int32_t>::randint(0, 65, {4, 64}, g), y = Tensor<int32_t>::randint(0, 65, {4, 64}, g);
   const Step fp32 = step(m, x, y);
   const auto params = m.named_parameters();
-  for (const Kernel& k : kernels) {
+  for (const th::Bf16Kernel& k : kernels) {
     CAPTURE(k.name);
     tinylm::CpuFeatureMaskGuard mask(k.mask);
     tinylm::MatmulPrecisionGuard precision(MatmulPrecision::bf16);
@@ -87,7 +72,7 @@ TEST_CASE("bf16 training: a GPT step's loss and gradients stay within bf16's err
 }
 
 TEST_CASE("bf16 training: attention's products run in bf16, its softmax in float32") {
-  const std::vector<Kernel> kernels = bf16_kernels();
+  const std::vector<th::Bf16Kernel> kernels = th::bf16_kernels();
   if (kernels.empty()) return;
   tinylm::Generator g(31);
   auto q = Tensor<float>::randn({2, 4, 80, 16}, g).requires_grad_();
@@ -101,7 +86,7 @@ TEST_CASE("bf16 training: attention's products run in bf16, its softmax in float
                                            v.grad().to_vector()};
   };
   const auto fp32 = run();
-  for (const Kernel& kern : kernels) {
+  for (const th::Bf16Kernel& kern : kernels) {
     CAPTURE(kern.name);
     tinylm::CpuFeatureMaskGuard mask(kern.mask);
     tinylm::MatmulPrecisionGuard precision(MatmulPrecision::bf16);
@@ -116,7 +101,7 @@ TEST_CASE("bf16 training: attention's products run in bf16, its softmax in float
 }
 
 TEST_CASE("bf16 training: AdamW on a fixed batch reaches the float32 run's loss") {
-  const std::vector<Kernel> kernels = bf16_kernels();
+  const std::vector<th::Bf16Kernel> kernels = th::bf16_kernels();
   if (kernels.empty()) return;
   tinylm::Generator g(41);
   const auto x = Tensor<int32_t>::randint(0, 13, {4, 32}, g), y = Tensor<int32_t>::randint(0, 13, {4, 32}, g);
@@ -135,7 +120,7 @@ TEST_CASE("bf16 training: AdamW on a fixed batch reaches the float32 run's loss"
   };
   const auto [first32, last32] = train();
   CHECK(last32 < 0.5f * first32);
-  for (const Kernel& k : kernels) {
+  for (const th::Bf16Kernel& k : kernels) {
     CAPTURE(k.name);
     tinylm::CpuFeatureMaskGuard mask(k.mask);
     tinylm::MatmulPrecisionGuard precision(MatmulPrecision::bf16);

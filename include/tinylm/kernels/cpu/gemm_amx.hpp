@@ -105,14 +105,8 @@ TINYLM_TARGET_AMX inline void pack_a_amx(uint32_t* out, int64_t kp, const float*
       const __mmask16 lanes = lanes_low(rows - r0);
       for (int64_t q = 0; q < 16; ++q) {
         const int64_t k = 2 * (p0 + q);
-        __m512i w = _mm512_setzero_si512();
-        if (k + 1 < kc) {
-          const float* x = a + (k0 + k) * lda + r0;
-          w = pairs_from_rows(x, x + lda, lanes);
-        } else if (k < kc) {  // an odd K's last k, alone
-          w = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(lanes, a + (k0 + k) * lda + r0)), 16);
-        }
-        _mm512_store_si512(words + 16 * q, w);
+        _mm512_store_si512(words + 16 * q, k < kc ? pairs_from_rows(a + (k0 + k) * lda + r0, lda, kc - k, lanes)
+                                                  : _mm512_setzero_si512());
       }
       transpose16(words, 16, reinterpret_cast<float*>(out + amx_a_index(r0, p0, kp)), kAmxTilePairs);
     }
@@ -139,14 +133,10 @@ TINYLM_TARGET_AMX inline void pack_b_amx(uint32_t* out, int64_t kp, const float*
       for (int64_t jp = 0; jp < nc; jp += kAmxNR) {
         const __mmask16 m0 = lanes_low(nc - jp), m1 = lanes_high(nc - jp);
         __m512i w0 = _mm512_setzero_si512(), w1 = _mm512_setzero_si512();
-        if (k + 1 < kc) {
+        if (k < kc) {
           const float* x = b + (k0 + k) * ldb + jp;
-          w0 = pairs_from_rows(x, x + ldb, m0);
-          w1 = pairs_from_rows(x + 16, x + ldb + 16, m1);
-        } else if (k < kc) {  // an odd K's last k, alone
-          const float* x = b + (k0 + k) * ldb + jp;
-          w0 = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(m0, x)), 16);
-          w1 = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(m1, x + 16)), 16);
+          w0 = pairs_from_rows(x, ldb, kc - k, m0);
+          w1 = pairs_from_rows(x + 16, ldb, kc - k, m1);
         }
         _mm512_storeu_si512(out + amx_b_index(jp, p, kp), w0);
         _mm512_storeu_si512(out + amx_b_index(jp + 16, p, kp), w1);

@@ -66,11 +66,14 @@ TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_run(const float* x, int64_t 
   return _mm512_permutex2var_epi16(lo, odd_words, hi);  // word j: float j's high half
 }
 
-/// 16 words of k pairs from two rows: word j = (x[j], y[j]); only the
-/// lanes of `lanes` are read (the others are zero).
-TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_rows(const float* x, const float* y, __mmask16 lanes = 0xffff) {
+/// 16 words of k pairs from two rows, x and x + ld: word j = (x[j],
+/// x[ld + j]); with rows = 1 (an odd K's last k) x alone, the odd k zero.
+/// Only the lanes of `lanes` are read (the others are zero).
+TINYLM_TARGET_AVX512_BF16 inline __m512i pairs_from_rows(const float* x, int64_t ld, int64_t rows,
+                                                         __mmask16 lanes = 0xffff) {
   const __m512i lo = _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(lanes, x)), 16);
-  return _mm512_mask_mov_epi16(lo, 0xaaaaaaaau, round_bf16_high(_mm512_maskz_loadu_ps(lanes, y)));
+  if (rows < 2) return lo;
+  return _mm512_mask_mov_epi16(lo, 0xaaaaaaaau, round_bf16_high(_mm512_maskz_loadu_ps(lanes, x + ld)));
 }
 
 /// out[q * stride] = the pair (x[2q], x[2q + 1]) for q < pairs, with x[kc] = 0
@@ -104,9 +107,7 @@ TINYLM_TARGET_AVX512_BF16 inline void pack_a_bf16(uint32_t* out, const float* a,
   static_assert(kBf16MR <= 16);
   for (int64_t p = 0; p < pairs; ++p) {
     const float* x = a + (k0 + 2 * p) * lda;
-    const __m512i words = 2 * p + 1 < kc ? pairs_from_rows(x, x + lda, lanes)  // else an odd K's last k, alone
-                                         : _mm512_srli_epi32(round_bf16_high(_mm512_maskz_loadu_ps(lanes, x)), 16);
-    _mm512_mask_storeu_epi32(out + p * kBf16MR, lanes_low(kBf16MR), words);
+    _mm512_mask_storeu_epi32(out + p * kBf16MR, lanes_low(kBf16MR), pairs_from_rows(x, lda, kc - 2 * p, lanes));
   }
 }
 
@@ -129,8 +130,8 @@ TINYLM_TARGET_AVX512_BF16 inline void pack_b_bf16(uint32_t* out, const float* b,
     uint32_t* o = out + p * kBf16NR;
     if (nr == kBf16NR && second) {  // two rows of 32 contiguous values
       const float* b0 = b + k * ldb;
-      _mm512_storeu_si512(o, pairs_from_rows(b0, b0 + ldb));
-      _mm512_storeu_si512(o + 16, pairs_from_rows(b0 + 16, b0 + ldb + 16));
+      _mm512_storeu_si512(o, pairs_from_rows(b0, ldb, 2));
+      _mm512_storeu_si512(o + 16, pairs_from_rows(b0 + 16, ldb, 2));
       continue;
     }
     for (int64_t j = 0; j < kBf16NR; ++j) {
